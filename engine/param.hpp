@@ -1,0 +1,83 @@
+#pragma once
+// A numeric scenario parameter: a constant, a time path (piecewise-linear in
+// months, flat outside its ends) or an uncertain value drawn once per
+// replication (MODEL.md section 2). Paths are tabulated per step when the
+// scenario is frozen, so evaluating one in the step loop is an array read.
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/time.hpp"
+
+namespace entangle {
+
+enum class DistributionShape : std::uint8_t { normal, lognormal, uniform, triangular };
+
+// normal: a = mean, b = sd. lognormal: a = median, b = sigma (sd of the log).
+// uniform: a = min, b = max. triangular: a = min, b = mode, c = max.
+// Draws are clamped to [lower, upper] (the parameter's valid range).
+struct Distribution {
+    DistributionShape shape = DistributionShape::normal;
+    double a = 0, b = 0, c = 0;
+    double lower = -std::numeric_limits<double>::infinity();
+    double upper = std::numeric_limits<double>::infinity();
+};
+
+struct PathKnot {
+    Month at;
+    double value = 0;
+};
+
+class Param {
+public:
+    enum class Kind : std::uint8_t { constant, path, uncertain };
+
+    Param() = default;
+    static Param constant(double value);
+    static Param path(std::vector<PathKnot> knots);  // knots sorted by month, at least one
+    // An uncertain value; `index` is its slot in Scenario::uncertain.
+    static Param uncertain(std::uint32_t index);
+
+    Kind kind() const { return kind_; }
+    double constant_value() const { return value_; }
+    const std::vector<PathKnot>& knots() const { return knots_; }
+    std::uint32_t uncertain_index() const { return uncertain_index_; }
+
+    // Value in a given month, for constant and path kinds.
+    double at_month(Month m) const;
+    // Tabulate a path over the steps of a run (step i is start + i * months_per_step).
+    void tabulate(Month start, int steps, int months_per_step);
+
+    // The value at step t in a replication whose uncertain draws are `drawn`.
+    double at(int step, std::span<const double> drawn) const {
+        switch (kind_) {
+            case Kind::constant: return value_;
+            case Kind::path: return by_step_[static_cast<std::size_t>(step)];
+            case Kind::uncertain: return drawn[uncertain_index_];
+        }
+        return value_;
+    }
+    // For parameters that are fixed over a run (uncertain or constant only).
+    double fixed(std::span<const double> drawn) const { return at(0, drawn); }
+
+private:
+    Kind kind_ = Kind::constant;
+    double value_ = 0;
+    std::uint32_t uncertain_index_ = 0;
+    std::vector<PathKnot> knots_;
+    std::vector<double> by_step_;
+};
+
+// One uncertain parameter of a scenario, drawn once per replication from the
+// stream (seed, point, replication, owner, "param:" + key_path).
+struct UncertainParam {
+    std::string key_path;  // e.g. "firms.openai.lab.training_growth"
+    std::string owner;     // firm, region or chip name, or "market" / "agi"
+    Distribution distribution;
+};
+
+double draw(const Distribution& d, double standard_normal, double uniform01);
+
+}  // namespace entangle
