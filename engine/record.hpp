@@ -104,7 +104,11 @@ struct ReplicationRecord {
     double& firm_at(FirmSeries v, int t, int f) {
         return firm[(static_cast<std::size_t>(v) * shape.times + t) * shape.firms + f];
     }
+    double firm_at(FirmSeries v, int t, int f) const {
+        return firm[(static_cast<std::size_t>(v) * shape.times + t) * shape.firms + f];
+    }
     double& market_at(MarketSeries v, int t) { return market[static_cast<std::size_t>(v) * shape.times + t]; }
+    double market_at(MarketSeries v, int t) const { return market[static_cast<std::size_t>(v) * shape.times + t]; }
     double& chip_at(ChipSeries v, int t, int c) {
         return chip[(static_cast<std::size_t>(v) * shape.times + t) * shape.chips + c];
     }

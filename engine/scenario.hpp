@@ -196,6 +196,7 @@ struct MarketSpec {
     int capability_window_months = 12;        // W, months; >= 1
     Bargaining bargaining = Bargaining::nash; // nash | rubinstein | posted (used from the deals issue on)
     Param lab_power = C(0.5);                 // beta; [0, 1]
+    Param interest_rate = C(0.08);            // annual rate on firms' debt; [0, 1]
 };
 
 struct AgiSpec {

@@ -40,3 +40,10 @@ public:
 };
 
 }  // namespace entangle
+
+namespace entangle {
+struct Scenario;
+// The layout of a results file for points of one scenario (coordinates from the scenario).
+RunLayout make_layout(const Scenario& sc, std::string command, std::uint64_t seed, int replications,
+                      std::vector<std::string> point_labels);
+}  // namespace entangle

@@ -1,0 +1,115 @@
+// Chipmaker behaviour (MODEL.md 5.1): production, allocation, pricing.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "agents/standard_model.hpp"
+#include "engine/market/allocation.hpp"
+
+namespace entangle::agents {
+namespace {
+
+double stake_between(const World& w, FirmId a, FirmId b) { return w.equity_at(a, b) + w.equity_at(b, a); }
+
+// A vendor's older family loses value once a newer one of the same vendor ships.
+bool superseded(const World& w, ChipId c) {
+    const Scenario& sc = w.sc();
+    const Month now = sc.month_of_step(w.step);
+    for (const ChipSpec& other : sc.chips)
+        if (other.vendor == sc.chips[c].vendor && other.release > sc.chips[c].release && other.release <= now)
+            return true;
+    return false;
+}
+
+void reprice_by_backlog(World& w, const ChipmakerRole& role) {
+    const Scenario& sc = w.sc();
+    for (const auto& [c, capacity] : role.capacity_per_month) {
+        ChipState& state = w.chips[c];
+        const ChipSpec& chip = sc.chips[c];
+        if (chip.release > sc.month_of_step(w.step)) continue;
+        const double per_month = state.production_cap / sc.months_per_step;
+        if (per_month > 0) {
+            const double excess = state.backlog / per_month - w.param(role.backlog_target_months);
+            state.price *= std::exp(w.param(role.kappa) * sc.months_per_step * excess);
+        }
+        if (superseded(w, c)) state.price *= std::pow(1.0 - w.param(chip.age_decay), w.years_per_step());
+        state.price = std::clamp(state.price, w.param(chip.unit_cost) * (1 + w.param(role.min_margin)),
+                                 w.param(chip.list_price) * w.param(role.max_multiple));
+    }
+}
+
+}  // namespace
+
+void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
+    ChipmakerState& maker = w.chipmakers[m];
+    const ChipmakerRole& role = *w.sc().firms[maker.firm].chipmaker;
+    double total_cap = 0;
+    for (const auto& [c, capacity] : role.capacity_per_month) total_cap += w.chips[c].production_cap;
+    for (const auto& [c, capacity] : role.capacity_per_month) {
+        double output = w.chips[c].production_cap;
+        if (role.pricing == ChipPricing::cournot && total_cap > 0)
+            output = std::min(output, maker.cournot_output * w.sc().months_per_step * output / total_cap);
+        // Gather this family's open orders (oldest first) into reused scratch.
+        maker.requested.clear();
+        maker.priority.clear();
+        for (const ChipOrder& order : maker.orders) {
+            if (order.chip != c) continue;
+            maker.requested.push_back(order.units_left);
+            maker.priority.push_back(1.0 + w.param(role.strategic_weight) * stake_between(w, order.buyer, maker.firm));
+        }
+        maker.shipped.resize(maker.requested.size());
+        allocate_output(role.allocation, output, maker.requested, maker.priority, maker.shipped);
+        std::size_t k = 0;
+        for (ChipOrder& order : maker.orders)
+            if (order.chip == c) order.shipping = maker.shipped[k++];
+    }
+}
+
+void StandardModel::chipmakers_reprice(World& w) const {
+    // Cournot chipmakers move together (one round of damped best responses).
+    std::vector<double>& previous = w.cournot_scratch;
+    previous.clear();
+    for (const ChipmakerState& maker : w.chipmakers)
+        if (w.sc().firms[maker.firm].chipmaker->pricing == ChipPricing::cournot) previous.push_back(maker.cournot_output);
+    const std::size_t n = previous.size();
+    if (n > 0) {
+        previous.resize(4 * n);
+        std::span<double> prev(previous.data(), n), cost(previous.data() + n, n), cap(previous.data() + 2 * n, n),
+            next(previous.data() + 3 * n, n);
+        double a = 0, b = 1;
+        std::size_t i = 0;
+        for (const ChipmakerState& maker : w.chipmakers) {
+            const ChipmakerRole& role = *w.sc().firms[maker.firm].chipmaker;
+            if (role.pricing != ChipPricing::cournot) continue;
+            a = w.param(role.cournot_demand_intercept);
+            b = w.param(role.cournot_demand_slope);
+            double capacity = 0, unit_cost = 0;
+            for (const auto& [c, path] : role.capacity_per_month) {
+                capacity += w.chips[c].production_cap / w.sc().months_per_step;
+                if (w.chips[c].production_cap > 0) unit_cost = w.param(w.sc().chips[c].unit_cost);
+            }
+            cost[i] = unit_cost;
+            cap[i] = capacity;
+            ++i;
+        }
+        cournot_round(prev, cost, a, b, cap, next);
+        double total = 0;
+        for (double q : next) total += q;
+        i = 0;
+        for (ChipmakerState& maker : w.chipmakers) {
+            const ChipmakerRole& role = *w.sc().firms[maker.firm].chipmaker;
+            if (role.pricing != ChipPricing::cournot) continue;
+            maker.cournot_output = next[i++];
+            for (const auto& [c, path] : role.capacity_per_month)
+                w.chips[c].price = std::max(w.param(role.cournot_demand_intercept) -
+                                                w.param(role.cournot_demand_slope) * total,
+                                            0.0);
+        }
+    }
+    for (const ChipmakerState& maker : w.chipmakers) {
+        const ChipmakerRole& role = *w.sc().firms[maker.firm].chipmaker;
+        if (role.pricing == ChipPricing::backlog) reprice_by_backlog(w, role);
+    }
+}
+
+}  // namespace entangle::agents

@@ -1,0 +1,150 @@
+// Cloud behaviour (MODEL.md 5.2): scarcity-priced spot asks and expansion.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "agents/standard_model.hpp"
+#include "engine/market/economics.hpp"
+#include "engine/simulation.hpp"
+
+namespace entangle::agents {
+namespace {
+
+double effective_h100e(const World& w, ChipId c) {
+    const ChipSpec& chip = w.sc().chips[c];
+    return w.param(chip.h100e) * w.param(chip.software_factor);
+}
+
+// Capacity the cloud must or expects to supply `months` ahead.
+double forecast_demand(const World& w, const CloudState& cloud, int months) {
+    const Scenario& sc = w.sc();
+    const CloudRole& role = *sc.firms[cloud.firm].cloud;
+    const double years = months / 12.0;
+    double demand = 0;
+    if (role.sells_capacity) demand += cloud.spot_ewma * std::pow(1.0 + w.param(role.demand_growth), years);
+    const Month ahead = sc.month_of_step(w.step) + months;
+    for (const ContractSpec& c : sc.contracts)
+        if (c.kind == ContractKind::capacity && c.seller == cloud.firm && c.start <= ahead && ahead <= c.end)
+            demand += c.quantity_h100e;
+    const RoleIndex own_lab = w.firms[cloud.firm].lab;
+    if (own_lab != no_role) {
+        const LabState& lab = w.labs[own_lab];
+        const LabRole& lab_role = *sc.firms[cloud.firm].lab;
+        demand += lab.need_training * std::pow(w.param(lab_role.training_growth), years) +
+                  lab.need_inference * std::pow(1.0 + w.param(role.demand_growth), years);
+    }
+    return demand;
+}
+
+// Effective H100e installed, delivered or on order, less what retires before the horizon.
+double pipeline_capacity(const World& w, const CloudState& cloud, int horizon_steps) {
+    const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
+    double total = 0;
+    for (ChipId c = 0; c < cloud.installed.size(); ++c) {
+        double retiring = 0;
+        for (int s = w.step + 1; s <= std::min(w.step + horizon_steps, w.steps); ++s)
+            retiring += cloud.retire_schedule[c * stride + static_cast<std::size_t>(s)];
+        const double units = std::max(cloud.installed[c] - retiring, 0.0) + cloud.stranded[c] + cloud.on_order[c];
+        total += units * effective_h100e(w, c);
+    }
+    return total;
+}
+
+struct Choice {
+    ChipId chip = 0;
+    double cost = std::numeric_limits<double>::infinity();
+};
+
+// The family with the lowest levelised cost among those it may buy that ship within the horizon.
+Choice cheapest_family(const World& w, const CloudState& cloud, int horizon_months) {
+    const Scenario& sc = w.sc();
+    const CloudRole& role = *sc.firms[cloud.firm].cloud;
+    const double power_price = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
+    Choice best;
+    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        const ChipSpec& chip = sc.chips[c];
+        const ChipState& state = w.chips[c];
+        if (!may_buy(sc, cloud.firm, c) || state.production_cap <= 0) continue;
+        // Inference-only parts are bought by their own vendor's cloud only.
+        if (chip.workload == Workload::inference && chip.vendor != cloud.firm) continue;
+        const double months_of_backlog = state.backlog / (state.production_cap / sc.months_per_step);
+        if (months_of_backlog > horizon_months) continue;
+        const LevelisedCost cost = levelised_cost(
+            {chip_price_for(w, cloud.firm, c), static_cast<double>(chip.lifetime_months), w.param(chip.power_kw),
+             w.param(role.dc_capex_per_mw), static_cast<double>(role.dc_life_months), power_price,
+             w.param(role.om_rate), w.param(chip.h100e), w.param(chip.software_factor),
+             w.param(role.target_utilisation), w.param(role.wacc)});
+        if (cost.full < best.cost) best = Choice{c, cost.full};
+    }
+    return best;
+}
+
+// MW of powered or planned space not yet claimed by installed or coming units.
+double spare_power_mw(const World& w, const CloudState& cloud) {
+    double spare = 0;
+    for (const Site& site : cloud.sites) spare += site.online_mw + site.building_mw - site.used_mw;
+    for (ChipId c = 0; c < cloud.installed.size(); ++c)
+        spare -= (cloud.stranded[c] + cloud.on_order[c]) * w.param(w.sc().chips[c].power_kw) / 1000.0;
+    return spare;
+}
+
+// The first preferred site whose region can still power `mw`, else the one with most room.
+std::uint16_t choose_site(const World& w, const CloudState& cloud, double mw) {
+    std::uint16_t best = 0;
+    double best_room = -std::numeric_limits<double>::infinity();
+    for (std::uint16_t i = 0; i < cloud.sites.size(); ++i) {
+        const RegionId r = cloud.sites[i].region;
+        const RegionState& region = w.regions[r];
+        double queued = 0;
+        for (std::size_t q = region.queue_head; q < region.queue.size(); ++q) queued += region.queue[q].mw_left;
+        const double room = w.param(w.sc().regions[r].max_mw) - region.allocated_mw - queued;
+        if (room >= mw) return i;
+        if (room > best_room) best_room = room, best = i;
+    }
+    return best;
+}
+
+}  // namespace
+
+double StandardModel::cloud_ask(const World& w, RoleIndex c) const {
+    const CloudState& cloud = w.clouds[c];
+    const CloudRole& role = *w.sc().firms[cloud.firm].cloud;
+    return spot_ask({cloud.levelised_full, cloud.levelised_variable}, cloud.utilisation,
+                    w.param(role.target_utilisation), w.param(role.eta));
+}
+
+void StandardModel::cloud_invest(World& w, RoleIndex c) const {
+    CloudState& cloud = w.clouds[c];
+    const CloudRole& role = *w.sc().firms[cloud.firm].cloud;
+    const int horizon = role.forecast_horizon_months;
+    const int horizon_steps = (horizon + w.sc().months_per_step - 1) / w.sc().months_per_step;
+    const double wanted = forecast_demand(w, cloud, horizon) / w.param(role.target_utilisation);
+    const double gap = wanted - pipeline_capacity(w, cloud, horizon_steps);
+    if (gap <= 0) return;
+    const Choice choice = cheapest_family(w, cloud, horizon);
+    if (!std::isfinite(choice.cost)) return;
+
+    const ChipSpec& chip = w.sc().chips[choice.chip];
+    const double price = chip_price_for(w, cloud.firm, choice.chip);
+    const double mw_per_unit = w.param(chip.power_kw) / 1000.0;
+    const double capex_per_mw = w.param(role.dc_capex_per_mw);
+    const double spare_mw = std::max(spare_power_mw(w, cloud), 0.0);
+    double units = gap / (w.param(chip.h100e) * w.param(chip.software_factor));
+    const auto cost_of = [&](double u) { return u * price + std::max(u * mw_per_unit - spare_mw, 0.0) * capex_per_mw; };
+    const double limit = std::max(std::min(w.param(role.capex_budget) * w.years_per_step(),
+                                           w.firms[cloud.firm].cash + borrowing_headroom(w, cloud.firm)),
+                                  0.0);
+    if (cost_of(units) > limit) {
+        // Largest order the budget covers: chips alone up to the spare power, then chips plus buildings.
+        const double within_spare = spare_mw / mw_per_unit;
+        units = within_spare * price >= limit
+                    ? limit / price
+                    : within_spare + (limit - within_spare * price) / (price + mw_per_unit * capex_per_mw);
+    }
+    if (units <= 0) return;
+    place_chip_order(w, c, choice.chip, units);
+    const double mw = std::max(units * mw_per_unit - spare_mw, 0.0);
+    if (mw > 0) start_construction(w, c, choose_site(w, cloud, mw), mw);
+}
+
+}  // namespace entangle::agents

@@ -1,0 +1,62 @@
+// Lab behaviour (MODEL.md 5.3): need, willingness to pay, use, funding.
+#include <algorithm>
+#include <cmath>
+
+#include "agents/standard_model.hpp"
+#include "engine/simulation.hpp"
+
+namespace entangle::agents {
+
+void StandardModel::lab_plan(World& w, RoleIndex l) const {
+    LabState& lab = w.labs[l];
+    const LabRole& role = *w.sc().firms[lab.firm].lab;
+    if (w.step > 0) lab.training_index *= std::pow(w.param(role.training_growth), w.years_per_step());
+    const double gap = std::clamp(w.frontier - lab.capability, 0.0, w.param(role.max_catch_up));
+    lab.need_training = w.param(role.train0_h100e) * lab.training_index * (1.0 + w.param(role.catch_up) * gap);
+    // Inference need serves the revenue its share of the market would bring.
+    const double rho = w.param(w.sc().market.rho_usd_per_h100e_hour);
+    lab.need_inference = lab.revenue_potential / (rho * w.hours_per_step());
+
+    const double need = lab.need_training + lab.need_inference;
+    const double value = w.param(role.strategic_value) * (1.0 + w.param(role.urgency) * lab.unmet_share);
+    const double means = std::max(w.firms[lab.firm].cash, 0.0) + w.param(role.funding_capacity) + lab.revenue_served;
+    const double affordability = need > 0 ? means / (need * w.hours_per_step()) : value;
+    lab.bid_value = std::max(std::min(value, affordability), 0.0);
+}
+
+void StandardModel::lab_use(World& w, RoleIndex l) const {
+    LabState& lab = w.labs[l];
+    const LabRole& role = *w.sc().firms[lab.firm].lab;
+    // Inference-only capacity cannot train.
+    const double trainable = lab.held - lab.held_inference_only;
+    lab.compute_training = std::min(w.param(role.train_share) * lab.held, trainable);
+    lab.compute_inference = lab.held - lab.compute_training;
+    const double need = lab.need_training + lab.need_inference;
+    lab.unmet_share = need > 0 ? std::clamp((need - lab.held) / need, 0.0, 1.0) : 0.0;
+}
+
+void StandardModel::lab_finance(World& w, RoleIndex l) const {
+    LabState& lab = w.labs[l];
+    const LabRole& role = *w.sc().firms[lab.firm].lab;
+    FirmState& firm = w.firms[lab.firm];
+    const double months = w.sc().months_per_step;
+    const double burn =
+        (lab.compute_spend + w.param(role.opex_usd_per_month) * months - lab.revenue_served) / months;
+    lab.burn_ewma = w.step == 0 ? burn : 0.3 * burn + 0.7 * lab.burn_ewma;
+
+    const double annual_revenue = lab.revenue_served / w.years_per_step();
+    lab.valuation = std::max(w.param(role.valuation_floor),
+                             w.param(role.revenue_multiple) * annual_revenue *
+                                 std::exp(w.param(role.psi) * (lab.capability - w.frontier)));
+
+    const int cooldown_steps = (role.funding_cooldown_months + w.sc().months_per_step - 1) / w.sc().months_per_step;
+    const bool short_of_runway = lab.burn_ewma > 0 && firm.cash < w.param(role.runway_months) * lab.burn_ewma;
+    if (short_of_runway && w.step - lab.last_round_step >= cooldown_steps) {
+        // Outside money for now; strategic investors come with the deals release.
+        const double round = w.param(role.raise_fraction) * lab.valuation;
+        raise_outside_funding(w, lab.firm, round);
+        lab.last_round_step = w.step;
+    }
+}
+
+}  // namespace entangle::agents

@@ -1,0 +1,214 @@
+// The thin `entangle` command: parse arguments, wire loader, engine, agents
+// and writer, map errors to exit codes (0 ok, 1 run-time failure, 2 bad input,
+// 130 interrupted).
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/standard_model.hpp"
+#include "engine/errors.hpp"
+#include "engine/runner.hpp"
+#include "engine/scenario/loader.hpp"
+#include "engine/simulation.hpp"
+#include "engine/summary.hpp"
+#include "output/results_reader.hpp"
+#include "output/results_writer.hpp"
+
+namespace {
+
+using namespace entangle;
+namespace fs = std::filesystem;
+
+constexpr int exit_ok = 0, exit_failure = 1, exit_bad_input = 2, exit_interrupted = 130;
+
+std::atomic<bool> interrupted{false};
+extern "C" void on_signal(int) { interrupted.store(true); }
+
+const char* const usage = R"(entangle: agent-based simulation of the AI compute market
+
+usage:
+  entangle run [SCENARIO.yaml] [-o OUT.h5]   run a scenario's replications (default: the bundled baseline)
+  entangle validate FILE.yaml                check a scenario file and exit
+  entangle inspect OUT.h5                    print what a results file holds and a summary
+  entangle sweep | compare | merge           (not in this version yet)
+
+options:
+  -o, --output PATH      results file (default: results/<scenario name>.h5)
+  --replications N       replications (default: the scenario's)
+  --seed S               master seed (default: the scenario's)
+  --threads N            worker threads (default: all cores)
+  --set PATH=VALUE       override a scenario key, e.g. --set firms.openai.lab.training_growth=4 (repeatable)
+  --quiet                no progress or summary
+  --help, --version
+
+exit codes: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted
+)";
+
+struct BadUsage : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Arguments {
+    std::string command;
+    std::vector<std::string> positional;
+    std::optional<std::string> output;
+    std::optional<int> replications;
+    std::optional<std::uint64_t> seed;
+    int threads = 0;
+    std::vector<Override> overrides;
+    bool quiet = false;
+};
+
+long long parse_integer(const std::string& option, const std::string& text, long long min) {
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+        value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || text.empty() || value < min)
+        throw BadUsage(option + ": expected a whole number >= " + std::to_string(min) + ", found '" + text + "'");
+    return value;
+}
+
+Arguments parse_arguments(int argc, char** argv) {
+    Arguments args;
+    std::vector<std::string> words(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string& word = words[i];
+        const auto value = [&]() -> const std::string& {
+            if (i + 1 >= words.size()) throw BadUsage(word + ": expected a value after it");
+            return words[++i];
+        };
+        if (word == "-o" || word == "--output") args.output = value();
+        else if (word == "--replications") args.replications = static_cast<int>(parse_integer(word, value(), 1));
+        else if (word == "--seed") args.seed = static_cast<std::uint64_t>(parse_integer(word, value(), 0));
+        else if (word == "--threads") args.threads = static_cast<int>(parse_integer(word, value(), 1));
+        else if (word == "--set") args.overrides.push_back(parse_override(value()));
+        else if (word == "--quiet") args.quiet = true;
+        else if (word.size() > 1 && word[0] == '-') throw BadUsage("unknown option '" + word + "' (see entangle --help)");
+        else if (args.command.empty()) args.command = word;
+        else args.positional.push_back(word);
+    }
+    return args;
+}
+
+fs::path bundled_baseline() {
+    if (fs::exists("scenarios/baseline.yaml")) return "scenarios/baseline.yaml";
+    return fs::path(ENTANGLE_SOURCE_DIR) / "scenarios" / "baseline.yaml";
+}
+
+bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+
+int command_validate(const Arguments& args) {
+    if (args.positional.size() != 1) throw BadUsage("validate: expected one file (entangle validate FILE.yaml)");
+    const Scenario sc = load_scenario(args.positional[0], args.overrides);
+    check_runnable(sc);
+    std::cout << args.positional[0] << ": ok (scenario '" << sc.name << "', " << sc.firms.size() << " firms, "
+              << sc.chips.size() << " chips, " << sc.regions.size() << " regions, " << sc.steps() << " steps, "
+              << sc.uncertain.size() << " uncertain parameters)\n";
+    return exit_ok;
+}
+
+int command_run(const Arguments& args) {
+    if (args.positional.size() > 1) throw BadUsage("run: expected at most one scenario file");
+    const fs::path file = args.positional.empty() ? bundled_baseline() : fs::path(args.positional[0]);
+    Scenario scenario = load_scenario(file, args.overrides);
+    check_runnable(scenario);
+    if (args.replications) scenario.replications = *args.replications;
+    if (args.seed) scenario.seed = *args.seed;
+    const fs::path out = args.output ? fs::path(*args.output) : fs::path("results") / (scenario.name + ".h5");
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+
+    // Everything about the input is checked; only now is a file created.
+    const RunLayout layout = make_layout(scenario, "run", scenario.seed, scenario.replications, {scenario.name});
+    ResultsWriter writer(out, layout);
+    RunSummary summary(layout, &writer);
+    const agents::StandardModel model;
+    const auto tasks = replication_tasks(scenario, 0, scenario.replications);
+    const bool show_progress = !args.quiet && stderr_is_terminal();
+    const auto started = std::chrono::steady_clock::now();
+    RunOptions options;
+    options.threads = args.threads;
+    options.seed = scenario.seed;
+    options.cancel = &interrupted;
+    if (show_progress)
+        options.progress = [&](std::size_t done, std::size_t total) {
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const double rate = done / std::max(seconds, 1e-9);
+            std::fprintf(stderr, "\rrun %s: %zu/%zu replications, %.1f/s, ETA %.0fs   ", scenario.name.c_str(), done,
+                         total, rate, (total - done) / std::max(rate, 1e-9));
+            if (done == total) std::fputc('\n', stderr);
+        };
+    const RunOutcome outcome = run_tasks(tasks, model, options, &summary);
+    if (outcome.cancelled) {
+        summary.finish(false);
+        std::fprintf(stderr, "\nentangle: interrupted after %zu of %zu replications; partial results kept in %s.partial\n",
+                     outcome.completed, tasks.size(), out.string().c_str());
+        return exit_interrupted;
+    }
+    summary.finish(true);
+    if (!args.quiet) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::cout << "scenario '" << scenario.name << "': " << scenario.replications << " replications of "
+                  << scenario.steps() << " months in " << seconds << " s\n"
+                  << summary.table() << "results: " << out.string() << "\n";
+    }
+    return exit_ok;
+}
+
+int command_inspect(const Arguments& args) {
+    if (args.positional.size() != 1) throw BadUsage("inspect: expected one results file (entangle inspect OUT.h5)");
+    std::cout << describe_results(args.positional[0]);
+    return exit_ok;
+}
+
+int dispatch(const Arguments& args) {
+    if (args.command == "run") return command_run(args);
+    if (args.command == "validate") return command_validate(args);
+    if (args.command == "inspect") return command_inspect(args);
+    if (args.command == "sweep" || args.command == "compare" || args.command == "merge")
+        throw BadUsage("'" + args.command + "' is not available in this version yet");
+    if (args.command.empty()) throw BadUsage("expected a command: run, validate or inspect (see entangle --help)");
+    throw BadUsage("unknown command '" + args.command + "'; expected run, validate or inspect");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--help" || word == "-h") return std::cout << usage, exit_ok;
+        if (word == "--version") return std::cout << "entangle " << ENTANGLE_VERSION << "\n", exit_ok;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    try {
+        return dispatch(parse_arguments(argc, argv));
+    } catch (const InputError& e) {
+        for (const InputProblem& p : e.problems()) std::cerr << p.format() << "\n";
+        std::cerr << "entangle: " << e.problems().size() << " problem(s) found; nothing was run\n";
+        return exit_bad_input;
+    } catch (const ModelInputError& e) {
+        std::cerr << e.what() << "\nentangle: nothing was run\n";
+        return exit_bad_input;
+    } catch (const BadUsage& e) {
+        std::cerr << "entangle: " << e.what() << "\n";
+        return exit_bad_input;
+    } catch (const InvariantViolation& e) {
+        std::cerr << "entangle: " << e.what() << "\n";
+        return exit_failure;
+    } catch (const std::exception& e) {
+        std::cerr << "entangle: " << e.what() << "\n";
+        return exit_failure;
+    }
+}

@@ -1,0 +1,55 @@
+#pragma once
+// Closed-form economics shared by agents, bargaining and tests (MODEL.md 5.2).
+#include <cmath>
+
+namespace entangle {
+
+// Monthly rate equivalent to an annual cost of capital.
+inline double monthly_rate(double annual_rate) { return std::pow(1.0 + annual_rate, 1.0 / 12.0) - 1.0; }
+
+// Capital recovery factor: the level monthly payment that repays 1 over n months at rate r.
+inline double capital_recovery_factor(double monthly_r, double months) {
+    if (monthly_r <= 0) return 1.0 / months;
+    return monthly_r / (1.0 - std::pow(1.0 + monthly_r, -months));
+}
+
+struct LevelisedCostInputs {
+    double chip_price = 0;          // USD per unit
+    double lifetime_months = 60;
+    double power_kw = 1.4;          // per unit, all-in
+    double dc_capex_per_mw = 11e6;
+    double dc_life_months = 180;
+    double power_usd_per_mwh = 70;
+    double om_rate = 0.05;          // annual share of chip price
+    double h100e = 1.0;
+    double software_factor = 1.0;
+    double target_utilisation = 0.8;
+    double wacc = 0.10;             // annual
+};
+
+struct LevelisedCost {
+    double full = 0;      // c_lev: capital, datacenter, power and O&M per sold H100e-hour
+    double variable = 0;  // c_var: power and O&M only
+};
+
+// USD per H100e-hour at target utilisation:
+// c = [P*CRF(L) + (kW/1000)*capex_mw*CRF(dc_life) + kW*730*power/1000 + om*P/12] / (h100e*sf*730*u)
+inline LevelisedCost levelised_cost(const LevelisedCostInputs& in) {
+    const double r = monthly_rate(in.wacc);
+    const double capital = in.chip_price * capital_recovery_factor(r, in.lifetime_months);
+    const double building = in.power_kw / 1000.0 * in.dc_capex_per_mw * capital_recovery_factor(r, in.dc_life_months);
+    const double power = in.power_kw * 730.0 * in.power_usd_per_mwh / 1000.0;
+    const double upkeep = in.om_rate * in.chip_price / 12.0;
+    const double sold_hours = in.h100e * in.software_factor * 730.0 * in.target_utilisation;
+    if (sold_hours <= 0) return {INFINITY, INFINITY};
+    return {(capital + building + power + upkeep) / sold_hours, (power + upkeep) / sold_hours};
+}
+
+// The cloud's scarcity-priced spot ask: idle fleets price toward running cost,
+// full ones above full cost (MODEL.md 5.2).
+inline double spot_ask(const LevelisedCost& cost, double utilisation, double target_utilisation, double eta) {
+    const double ratio = target_utilisation > 0 ? utilisation / target_utilisation : 1.0;
+    return std::fmax(cost.variable, cost.full * std::pow(std::fmax(ratio, 0.0), eta));
+}
+
+}  // namespace entangle

@@ -1,0 +1,915 @@
+#include "engine/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "engine/errors.hpp"
+#include "engine/market/economics.hpp"
+#include "engine/market/end_market.hpp"
+
+namespace entangle {
+namespace {
+
+constexpr double tolerance = 1e-7;
+
+double effective_h100e(const World& w, ChipId c) {
+    const ChipSpec& chip = w.sc().chips[c];
+    return w.param(chip.h100e) * w.param(chip.software_factor);
+}
+
+double sum_cash(const World& w) {
+    double total = 0;
+    for (const FirmState& f : w.firms) total += f.cash;
+    return total;
+}
+
+// Firm cash comes in and goes out of the system of firms only through these.
+void receive_external(World& w, FirmId firm, double usd, double ExternalFlows::*account) {
+    w.firms[firm].cash += usd;
+    w.external.*account += usd;
+}
+void pay_external(World& w, FirmId firm, double usd, double ExternalFlows::*account) {
+    w.firms[firm].cash -= usd;
+    w.external.*account += usd;
+}
+
+Month month_now(const World& w) { return w.sc().month_of_step(w.step); }
+
+int months_to_steps(const World& w, int months) {
+    const int mps = w.sc().months_per_step;
+    return (months + mps - 1) / mps;
+}
+
+// ---------------------------------------------------------------- set-up
+
+void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
+    const Scenario& sc = w.sc();
+    const std::size_t n_chips = sc.chips.size();
+    CloudState& cloud = w.clouds[index];
+    cloud.firm = firm;
+    cloud.installed.assign(n_chips, 0);
+    cloud.stranded.assign(n_chips, 0);
+    cloud.stranded_value.assign(n_chips, 0);
+    cloud.on_order.assign(n_chips, 0);
+    cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
+    cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
+    for (RegionId r : role.regions) cloud.sites.push_back(Site{r, 0, 0, 0, std::vector<double>(n_chips, 0)});
+    const auto site_of = [&](RegionId r) -> Site& {
+        for (Site& s : cloud.sites)
+            if (s.region == r) return s;
+        cloud.sites.push_back(Site{r, 0, 0, 0, std::vector<double>(n_chips, 0)});
+        return cloud.sites.back();
+    };
+    for (const RegionPower& p : role.power_online) {
+        const double mw = w.param(p.mw);
+        site_of(p.region).online_mw += mw;
+        w.regions[p.region].allocated_mw += mw;
+    }
+    for (const FleetHolding& h : role.fleet) {
+        const ChipSpec& chip = sc.chips[h.chip];
+        const double units = w.param(h.units);
+        Site& site = site_of(h.region);
+        site.installed[h.chip] += units;
+        site.used_mw += units * w.param(chip.power_kw) / 1000.0;
+        cloud.installed[h.chip] += units;
+        // Initial units were bought at list price and retire at end of life.
+        const int months_left = std::max(chip.lifetime_months - h.age_months, 1);
+        const int retire_step = months_to_steps(w, months_left);
+        if (retire_step <= w.steps)
+            cloud.retire_schedule[h.chip * static_cast<std::size_t>(w.steps + 1) + retire_step] += units;
+        const double value = units * w.param(chip.list_price);
+        const double per_month = value / chip.lifetime_months;
+        cloud.book_value += per_month * months_left;
+        cloud.monthly_depreciation += per_month;
+        if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
+    }
+    cloud.utilisation = w.param(role.target_utilisation);  // no history yet: price at full cost
+    w.firms[firm].cash += w.param(role.cash);
+}
+
+void init_lab(World& w, RoleIndex index, FirmId firm, const LabRole& role) {
+    LabState& lab = w.labs[index];
+    lab.firm = firm;
+    lab.capability = w.param(role.capability0);
+    const int window_steps = months_to_steps(w, w.sc().market.capability_window_months);
+    lab.flop_window.assign(static_cast<std::size_t>(std::max(window_steps, 1)), 0);
+    w.firms[firm].cash += w.param(role.cash);
+}
+
+// Shares at the start seed the first inference need.
+void init_end_market(World& w) {
+    const Scenario& sc = w.sc();
+    w.end_market_usd = w.param(sc.market.end_market_usd);
+    w.frontier = 0;
+    for (const LabState& lab : w.labs) w.frontier = std::max(w.frontier, lab.capability);
+    w.frontier0 = w.frontier;
+    std::vector<double> utility(w.labs.size()), shares(w.labs.size());
+    const double alpha = w.param(sc.market.logit_alpha);
+    for (std::size_t i = 0; i < w.labs.size(); ++i) {
+        const LabRole& role = *sc.firms[w.labs[i].firm].lab;
+        utility[i] = alpha * w.labs[i].capability + w.param(role.brand) + w.param(role.distribution);
+    }
+    if (!w.labs.empty()) logit_shares(utility, shares);
+    for (std::size_t i = 0; i < w.labs.size(); ++i) {
+        w.labs[i].share = shares[i];
+        w.labs[i].revenue_potential = shares[i] * w.end_market_usd * w.years_per_step();
+    }
+}
+
+// ---------------------------------------------------------------- phases
+
+void reset_step_flows(World& w) {
+    w.external = ExternalFlows{};
+    std::fill(w.flow.begin(), w.flow.end(), 0.0);
+    for (FirmState& f : w.firms) f.revenue = f.capex = 0;
+    for (LabState& lab : w.labs) {
+        lab.held = lab.held_inference_only = lab.compute_spend = 0;
+        lab.compute_training = lab.compute_inference = 0;
+    }
+    for (CloudState& cloud : w.clouds)
+        cloud.obligations = cloud.internal_use = cloud.internal_general = cloud.internal_inference = cloud.spot_sold = 0;
+    for (ChipState& chip : w.chips) chip.shipped = 0;
+    for (ContractState& c : w.contracts) c.delivered_this_step = 0;
+}
+
+void grow_region_power(World& w) {
+    if (w.step == 0) return;
+    for (std::size_t r = 0; r < w.regions.size(); ++r) {
+        const RegionSpec& spec = w.sc().regions[r];
+        RegionState& region = w.regions[r];
+        const double grown = region.available_mw + w.param(spec.interconnect_mw_per_month) * w.sc().months_per_step;
+        region.available_mw = std::max(region.available_mw, std::min(grown, w.param(spec.max_mw)));
+    }
+}
+
+// Finished construction waits in its region's queue, first come first served,
+// for grid power; the head project may be energised in part.
+void commission_construction(World& w) {
+    for (RegionState& region : w.regions) {
+        while (region.queue_head < region.queue.size()) {
+            ConstructionProject& project = region.queue[region.queue_head];
+            if (project.ready_step > w.step) break;
+            const double grant = std::min(project.mw_left, std::max(region.available_mw - region.allocated_mw, 0.0));
+            if (grant <= 0) break;
+            Site& site = w.clouds[project.cloud].sites[project.site];
+            site.online_mw += grant;
+            site.building_mw -= grant;
+            region.allocated_mw += grant;
+            project.mw_left -= grant;
+            if (project.mw_left > tolerance) break;
+            ++region.queue_head;
+        }
+    }
+}
+
+void retire_and_depreciate(World& w) {
+    const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
+    for (CloudState& cloud : w.clouds) {
+        for (ChipId c = 0; c < cloud.installed.size(); ++c) {
+            const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
+            if (retiring <= 0) continue;
+            const double power_kw = w.param(w.sc().chips[c].power_kw);
+            const double fraction = retiring / cloud.installed[c];
+            for (Site& site : cloud.sites) {
+                const double units = site.installed[c] * fraction;
+                site.installed[c] -= units;
+                site.used_mw = std::max(site.used_mw - units * power_kw / 1000.0, 0.0);
+            }
+            cloud.installed[c] -= retiring;
+        }
+        cloud.monthly_depreciation = std::max(cloud.monthly_depreciation - cloud.depreciation_end[w.step], 0.0);
+        if (w.step > 0)
+            cloud.book_value = std::max(cloud.book_value - cloud.monthly_depreciation * w.sc().months_per_step, 0.0);
+    }
+}
+
+void update_end_market(World& w) {
+    const MarketSpec& m = w.sc().market;
+    if (w.step > 0) {
+        w.growth_index *= std::pow(1.0 + w.param(m.end_market_growth), w.years_per_step());
+        w.demand_walk += std::sqrt(w.years_per_step()) * draw_standard_normal(w.market_stream);
+    }
+    w.end_market_usd = w.param(m.end_market_usd) * w.growth_index *
+                       std::exp(w.param(m.end_market_volatility) * w.demand_walk) *
+                       std::max(1.0 + w.param(m.capability_elasticity) * (w.frontier - w.frontier0), 0.0);
+}
+
+// 1. World: demand shock, region power, construction, retirements.
+void phase_world(World& w) {
+    reset_step_flows(w);
+    update_end_market(w);
+    grow_region_power(w);
+    commission_construction(w);
+    retire_and_depreciate(w);
+}
+
+void ship_orders(World& w, ChipmakerState& maker) {
+    const FirmId vendor = maker.firm;
+    for (ChipOrder& order : maker.orders) {
+        if (order.shipping <= 0) continue;
+        const double units = std::min(order.shipping, order.units_left);
+        const ChipSpec& chip = w.sc().chips[order.chip];
+        const double value = units * order.unit_price;
+        transfer(w, order.buyer, vendor, value);
+        pay_external(w, vendor, units * w.param(chip.unit_cost), &ExternalFlows::chip_production);
+        if (order.buyer != vendor) w.firms[vendor].revenue += value;
+        w.firms[order.buyer].capex += value;
+        CloudState& cloud = w.clouds[order.cloud];
+        cloud.stranded[order.chip] += units;
+        cloud.stranded_value[order.chip] += value;
+        cloud.on_order[order.chip] = std::max(cloud.on_order[order.chip] - units, 0.0);
+        w.chips[order.chip].shipped += units;
+        w.chips[order.chip].backlog = std::max(w.chips[order.chip].backlog - units, 0.0);
+        order.units_left -= units;
+        order.shipping = 0;
+    }
+    std::erase_if(maker.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
+}
+
+// Delivered units go into free powered space, the cloud's preferred sites first.
+void install_delivered(World& w, CloudState& cloud) {
+    const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
+    for (ChipId c = 0; c < cloud.stranded.size(); ++c) {
+        if (cloud.stranded[c] <= 0) continue;
+        const ChipSpec& chip = w.sc().chips[c];
+        const double kw = w.param(chip.power_kw);
+        for (Site& site : cloud.sites) {
+            const double free_mw = site.online_mw - site.used_mw;
+            if (free_mw <= tolerance || cloud.stranded[c] <= 0) continue;
+            const double units = std::min(cloud.stranded[c], free_mw * 1000.0 / kw);
+            const double value = cloud.stranded_value[c] * units / cloud.stranded[c];
+            site.installed[c] += units;
+            site.used_mw += units * kw / 1000.0;
+            cloud.installed[c] += units;
+            cloud.stranded[c] -= units;
+            cloud.stranded_value[c] -= value;
+            const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
+            if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
+            const double per_month = value / chip.lifetime_months;
+            cloud.book_value += value;
+            cloud.monthly_depreciation += per_month;
+            if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
+        }
+        if (cloud.stranded[c] < tolerance) cloud.stranded[c] = cloud.stranded_value[c] = 0;
+    }
+}
+
+// Capacity this step and the fleet's levelised cost at today's chip prices.
+void measure_capacity(World& w, CloudState& cloud) {
+    const Scenario& sc = w.sc();
+    const CloudRole& role = *sc.firms[cloud.firm].cloud;
+    cloud.capacity_general = cloud.capacity_inference = 0;
+    double weighted_full = 0, weighted_variable = 0;
+    const double power_price =
+        cloud.sites.empty() ? 70.0 : w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
+    for (ChipId c = 0; c < cloud.installed.size(); ++c) {
+        if (cloud.installed[c] <= 0) continue;
+        const ChipSpec& chip = sc.chips[c];
+        const double capacity = cloud.installed[c] * effective_h100e(w, c);
+        (chip.workload == Workload::inference ? cloud.capacity_inference : cloud.capacity_general) += capacity;
+        const LevelisedCost cost = levelised_cost({chip_price_for(w, cloud.firm, c),
+                                                   static_cast<double>(chip.lifetime_months), w.param(chip.power_kw),
+                                                   w.param(role.dc_capex_per_mw),
+                                                   static_cast<double>(role.dc_life_months), power_price,
+                                                   w.param(role.om_rate), w.param(chip.h100e),
+                                                   w.param(chip.software_factor), w.param(role.target_utilisation),
+                                                   w.param(role.wacc)});
+        weighted_full += capacity * cost.full;
+        weighted_variable += capacity * cost.variable;
+    }
+    const double total = cloud.capacity_general + cloud.capacity_inference;
+    if (total > 0) {
+        cloud.levelised_full = weighted_full / total;
+        cloud.levelised_variable = weighted_variable / total;
+    }
+}
+
+// 2. Supply: chipmakers produce and ship; clouds install into free power.
+void phase_supply(World& w, const AgentModel& agents) {
+    for (ChipId c = 0; c < w.chips.size(); ++c) w.chips[c].production_cap = 0;
+    for (RoleIndex m = 0; m < w.chipmakers.size(); ++m) {
+        const ChipmakerRole& role = *w.sc().firms[w.chipmakers[m].firm].chipmaker;
+        for (const auto& [chip, capacity] : role.capacity_per_month)
+            if (w.sc().chips[chip].release <= month_now(w))
+                w.chips[chip].production_cap = w.param(capacity) * w.sc().months_per_step;
+        agents.chipmaker_supply(w, m);
+        ship_orders(w, w.chipmakers[m]);
+    }
+    for (CloudState& cloud : w.clouds) {
+        install_delivered(w, cloud);
+        measure_capacity(w, cloud);
+    }
+}
+
+// 3. Contracts: activate, deliver and settle capacity contracts, expire.
+void phase_contracts(World& w) {
+    const Month now = month_now(w);
+    const Scenario& sc = w.sc();
+    for (ContractState& state : w.contracts) {
+        const ContractSpec& spec = sc.contracts[state.spec];
+        if (state.status == ContractStatus::pending && spec.start <= now) state.status = ContractStatus::active;
+        if (state.status == ContractStatus::active && spec.end < now) state.status = ContractStatus::expired;
+        if (state.status != ContractStatus::active) continue;
+        CloudState& seller = w.clouds[w.firms[spec.seller].cloud];
+        LabState& buyer = w.labs[w.firms[spec.buyer].lab];
+        const double ramp =
+            spec.ramp_months > 0 ? std::min(1.0, static_cast<double>(now - spec.start + 1) / spec.ramp_months) : 1.0;
+        const double due = spec.quantity_h100e * ramp;
+        const double spare = std::max(seller.capacity_general - seller.obligations, 0.0);
+        const double delivered = std::min(due, spare);  // contracts are kept in service order
+        const double hours = w.hours_per_step();
+        seller.obligations += delivered;
+        buyer.held += delivered;
+        w.flow_at(spec.seller, spec.buyer) += delivered;
+        const double payment = delivered * spec.price_usd_per_h100e_hour * hours;
+        const double credit = (due - delivered) * spec.price_usd_per_h100e_hour * hours * spec.sla_credit;
+        transfer(w, spec.buyer, spec.seller, payment);
+        transfer(w, spec.seller, spec.buyer, credit);
+        w.firms[spec.seller].revenue += payment - credit;
+        buyer.compute_spend += payment - credit;
+        state.delivered_this_step = delivered;
+        state.delivered_total += delivered;
+        state.paid_total += payment - credit;
+    }
+}
+
+bool under_exclusive_contract(const World& w, FirmId lab_firm) {
+    for (const ContractState& state : w.contracts) {
+        const ContractSpec& spec = w.sc().contracts[state.spec];
+        if (state.status == ContractStatus::active && spec.exclusive && spec.buyer == lab_firm) return true;
+    }
+    return false;
+}
+
+// 4. Procurement: labs plan; a firm's own cloud serves its lab first (internal
+// trade at cost: no contract, no payment, but recorded in the flow matrix).
+void phase_procurement(World& w, const AgentModel& agents) {
+    for (RoleIndex l = 0; l < w.labs.size(); ++l) {
+        agents.lab_plan(w, l);
+        LabState& lab = w.labs[l];
+        const RoleIndex own = w.firms[lab.firm].cloud;
+        if (own == no_role) continue;
+        CloudState& cloud = w.clouds[own];
+        const double need = lab.need_training + lab.need_inference;
+        const double wanted = std::max(need - lab.held, 0.0);
+        const double general = std::min(wanted, std::max(cloud.capacity_general - cloud.obligations, 0.0));
+        const double inference_only =
+            std::min(std::max(lab.need_inference - general, 0.0), cloud.capacity_inference);
+        const double used = general + inference_only;
+        cloud.internal_general += general;
+        cloud.internal_inference += inference_only;
+        cloud.internal_use += used;
+        lab.held += used;
+        lab.held_inference_only += inference_only;
+        w.flow_at(lab.firm, lab.firm) += used;
+    }
+}
+
+// Matches filled bids to filled asks pro rata (a uniform price makes the
+// pairing immaterial to anyone's payoff) and settles payments.
+void settle_spot(World& w, double price, double volume, bool inference_only) {
+    if (volume <= 0) return;
+    const double hours = w.hours_per_step();
+    for (const Order& ask : w.asks) {
+        if (ask.filled <= 0) continue;
+        CloudState& cloud = w.clouds[ask.owner];
+        cloud.spot_sold += ask.filled;
+        for (const Order& bid : w.bids) {
+            if (bid.filled <= 0) continue;
+            LabState& lab = w.labs[bid.owner];
+            const double q = ask.filled * bid.filled / volume;
+            const double payment = q * price * hours;
+            w.flow_at(cloud.firm, lab.firm) += q;
+            transfer(w, lab.firm, cloud.firm, payment);
+            if (lab.firm != cloud.firm) w.firms[cloud.firm].revenue += payment;
+            lab.compute_spend += payment;
+        }
+    }
+    for (const Order& bid : w.bids) {
+        w.labs[bid.owner].held += bid.filled;
+        if (inference_only) w.labs[bid.owner].held_inference_only += bid.filled;
+    }
+}
+
+double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
+    w.asks.clear();
+    w.bids.clear();
+    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
+        const CloudState& cloud = w.clouds[c];
+        if (!w.sc().firms[cloud.firm].cloud->sells_capacity) continue;
+        const double residual = inference_only ? cloud.capacity_inference - cloud.internal_inference
+                                               : cloud.capacity_general - cloud.obligations - cloud.internal_general;
+        if (residual > tolerance) w.asks.push_back(Order{c, residual, agents.cloud_ask(w, c), 0});
+    }
+    for (RoleIndex l = 0; l < w.labs.size(); ++l) {
+        const LabState& lab = w.labs[l];
+        if (under_exclusive_contract(w, lab.firm)) continue;
+        const double unmet = inference_only
+                                 ? std::max(lab.need_inference - lab.held_inference_only -
+                                                std::max(lab.held - lab.held_inference_only - lab.need_training, 0.0),
+                                            0.0)
+                                 : lab.need_training + lab.need_inference - lab.held;
+        if (unmet > tolerance) w.bids.push_back(Order{l, unmet, lab.bid_value, 0});
+    }
+    const ClearingResult result = clear_uniform_price(w.asks, w.bids, w.auction_scratch);
+    settle_spot(w, result.price, result.volume, inference_only);
+    w.spot_volume += result.volume;
+    if (!inference_only) {
+        w.unmet_demand = 0;
+        for (const Order& bid : w.bids)
+            if (!(bid.price < result.price)) w.unmet_demand += bid.quantity - bid.filled;
+    }
+    return result.price;
+}
+
+// 5. Spot: inference-only capacity first (it can serve nothing else), then
+// general capacity against all remaining need.
+void phase_spot(World& w, const AgentModel& agents) {
+    w.spot_volume = 0;
+    clear_spot_market(w, agents, true);
+    w.spot_price = clear_spot_market(w, agents, false);
+    for (CloudState& cloud : w.clouds) {
+        const CloudRole& role = *w.sc().firms[cloud.firm].cloud;
+        const double capacity = cloud.capacity_general + cloud.capacity_inference;
+        const double used = cloud.obligations + cloud.internal_use + cloud.spot_sold;
+        cloud.utilisation = capacity > 0 ? used / capacity : 0.0;
+        // Demand the cloud saw: its sales plus its share of demand left unserved.
+        const double total_capacity = [&] {
+            double t = 0;
+            for (const CloudState& c : w.clouds) t += c.capacity_general;
+            return t;
+        }();
+        const double signal = cloud.spot_sold + (total_capacity > 0 && role.sells_capacity
+                                                     ? w.unmet_demand * cloud.capacity_general / total_capacity
+                                                     : 0.0);
+        const double weight = w.param(role.spot_ewma_weight);
+        cloud.spot_ewma = w.step == 0 ? signal : weight * signal + (1 - weight) * cloud.spot_ewma;
+    }
+}
+
+void accumulate_capability(World& w, LabState& lab) {
+    const MarketSpec& m = w.sc().market;
+    const LabRole& role = *w.sc().firms[lab.firm].lab;
+    const double months = static_cast<double>(w.step * w.sc().months_per_step);
+    const double efficiency = std::exp2(months / w.param(m.algo_doubling_months)) * w.param(role.talent_factor);
+    const double flop =
+        lab.compute_training * w.param(m.flop_per_h100e_month) * w.sc().months_per_step * efficiency;
+    lab.flop_window[static_cast<std::size_t>(lab.window_head)] = flop;
+    lab.window_head = (lab.window_head + 1) % static_cast<int>(lab.flop_window.size());
+    double total = 0;
+    for (double f : lab.flop_window) total += f;
+    if (total > 0) lab.capability = std::max(lab.capability, std::log10(total));
+}
+
+void serve_end_market_phase(World& w) {
+    const Scenario& sc = w.sc();
+    const std::size_t n = w.labs.size();
+    if (n == 0) return;
+    std::vector<double>& scratch = w.end_market_scratch;
+    scratch.resize(5 * n);
+    std::span<double> utility(scratch.data(), n), shares(scratch.data() + n, n), potential(scratch.data() + 2 * n, n),
+        serveable(scratch.data() + 3 * n, n), served(scratch.data() + 4 * n, n);
+    const double alpha = w.param(sc.market.logit_alpha);
+    const double rho = w.param(sc.market.rho_usd_per_h100e_hour);
+    for (std::size_t i = 0; i < n; ++i) {
+        const LabState& lab = w.labs[i];
+        const LabRole& role = *sc.firms[lab.firm].lab;
+        utility[i] = alpha * lab.capability + w.param(role.brand) + w.param(role.distribution);
+    }
+    logit_shares(utility, shares);
+    for (std::size_t i = 0; i < n; ++i) {
+        potential[i] = shares[i] * w.end_market_usd * w.years_per_step();
+        serveable[i] = w.labs[i].compute_inference * w.hours_per_step() * rho;
+    }
+    serve_end_market(potential, serveable, shares, served);
+    for (std::size_t i = 0; i < n; ++i) {
+        LabState& lab = w.labs[i];
+        lab.share = shares[i];
+        lab.revenue_potential = potential[i];
+        lab.revenue_served = served[i];
+        receive_external(w, lab.firm, served[i], &ExternalFlows::end_market);
+        w.firms[lab.firm].revenue += served[i];
+    }
+}
+
+// 6. Use: training and inference, capability, the end market.
+void phase_use(World& w, const AgentModel& agents) {
+    for (RoleIndex l = 0; l < w.labs.size(); ++l) {
+        agents.lab_use(w, l);
+        accumulate_capability(w, w.labs[l]);
+    }
+    for (const LabState& lab : w.labs) w.frontier = std::max(w.frontier, lab.capability);
+    serve_end_market_phase(w);
+}
+
+// 7. Invest: clouds expand, chipmakers reprice.
+void phase_invest(World& w, const AgentModel& agents) {
+    for (RoleIndex c = 0; c < w.clouds.size(); ++c) agents.cloud_invest(w, c);
+    agents.chipmakers_reprice(w);
+}
+
+void pay_operating_costs(World& w) {
+    const Scenario& sc = w.sc();
+    const double hours = w.hours_per_step();
+    for (const CloudState& cloud : w.clouds) {
+        const CloudRole& role = *sc.firms[cloud.firm].cloud;
+        double power = 0;
+        for (const Site& site : cloud.sites) power += site.used_mw * hours * w.param(sc.regions[site.region].power_usd_per_mwh);
+        double fleet_value = 0;
+        for (ChipId c = 0; c < cloud.installed.size(); ++c) fleet_value += cloud.installed[c] * w.param(sc.chips[c].list_price);
+        pay_external(w, cloud.firm, power, &ExternalFlows::power);
+        pay_external(w, cloud.firm, w.param(role.om_rate) * fleet_value * w.years_per_step(), &ExternalFlows::operations);
+    }
+    for (LabState& lab : w.labs) {
+        const double wages = w.param(sc.firms[lab.firm].lab->opex_usd_per_month) * sc.months_per_step;
+        pay_external(w, lab.firm, wages, &ExternalFlows::wages);
+    }
+}
+
+// Negative cash is covered by borrowing; spare cash repays debt.
+void settle_debt(World& w) {
+    const double rate = monthly_rate(w.param(w.sc().market.interest_rate));
+    for (FirmId f = 0; f < w.firms.size(); ++f) {
+        FirmState& firm = w.firms[f];
+        if (firm.debt > 0) pay_external(w, f, firm.debt * (std::pow(1 + rate, w.sc().months_per_step) - 1), &ExternalFlows::interest);
+        if (firm.cash < 0) {
+            const double loan = -firm.cash;
+            receive_external(w, f, loan, &ExternalFlows::borrowing);
+            firm.debt += loan;
+        } else if (firm.debt > 0) {
+            const double repay = std::min(firm.debt, 0.5 * firm.cash);
+            pay_external(w, f, repay, &ExternalFlows::repayment);
+            firm.debt -= repay;
+        }
+    }
+}
+
+// 8. Finance: operating costs, funding rounds, debt.
+void phase_finance(World& w, const AgentModel& agents) {
+    pay_operating_costs(w);
+    for (RoleIndex l = 0; l < w.labs.size(); ++l) agents.lab_finance(w, l);
+    settle_debt(w);
+}
+
+double herfindahl(const World& w, FirmId firm, bool as_customer) {
+    const std::size_t n = w.n_firms();
+    double total = 0, squares = 0;
+    for (std::size_t other = 0; other < n; ++other) {
+        const double q = as_customer ? w.flow[other * n + firm] : w.flow[firm * n + other];
+        total += q;
+        squares += q * q;
+    }
+    return total > 0 ? squares / (total * total) : NAN;
+}
+
+// 9. Record the step.
+void phase_record(World& w, ReplicationRecord& r) {
+    const int every = w.sc().outputs.every;
+    if (w.step % every != 0) return;
+    const int t = w.step / every;
+    for (FirmId f = 0; f < w.firms.size(); ++f) {
+        const FirmState& firm = w.firms[f];
+        r.firm_at(FirmSeries::cash, t, f) = firm.cash;
+        r.firm_at(FirmSeries::revenue, t, f) = firm.revenue;
+        r.firm_at(FirmSeries::capex, t, f) = firm.capex;
+        const LabState* lab = firm.lab != no_role ? &w.labs[firm.lab] : nullptr;
+        const CloudState* cloud = firm.cloud != no_role ? &w.clouds[firm.cloud] : nullptr;
+        r.firm_at(FirmSeries::compute, t, f) = lab ? lab->held : NAN;
+        r.firm_at(FirmSeries::compute_training, t, f) = lab ? lab->compute_training : NAN;
+        r.firm_at(FirmSeries::compute_inference, t, f) = lab ? lab->compute_inference : NAN;
+        r.firm_at(FirmSeries::capability, t, f) = lab ? lab->capability : NAN;
+        r.firm_at(FirmSeries::market_share, t, f) = lab ? lab->share : NAN;
+        r.firm_at(FirmSeries::valuation, t, f) = lab ? lab->valuation : NAN;
+        r.firm_at(FirmSeries::supplier_hhi, t, f) = lab ? herfindahl(w, f, true) : NAN;
+        r.firm_at(FirmSeries::customer_hhi, t, f) = cloud ? herfindahl(w, f, false) : NAN;
+        r.firm_at(FirmSeries::utilisation, t, f) = cloud ? cloud->utilisation : NAN;
+        double online = 0, stranded = 0;
+        if (cloud) {
+            for (const Site& s : cloud->sites) online += s.online_mw;
+            for (double u : cloud->stranded) stranded += u;
+        }
+        r.firm_at(FirmSeries::power_online_mw, t, f) = cloud ? online : NAN;
+        r.firm_at(FirmSeries::stranded_units, t, f) = cloud ? stranded : NAN;
+    }
+    double contract_quantity = 0, contract_value = 0;
+    for (const ContractState& c : w.contracts) {
+        if (c.status != ContractStatus::active) continue;
+        contract_quantity += c.delivered_this_step;
+        contract_value += c.delivered_this_step * w.sc().contracts[c.spec].price_usd_per_h100e_hour;
+    }
+    double total_compute = 0, power_used = 0, power_available = 0;
+    for (const CloudState& cloud : w.clouds) {
+        total_compute += cloud.capacity_general + cloud.capacity_inference;
+        for (const Site& s : cloud.sites) power_used += s.used_mw;
+    }
+    for (const RegionState& region : w.regions) power_available += region.available_mw;
+    r.market_at(MarketSeries::spot_price, t) = w.spot_price;
+    r.market_at(MarketSeries::spot_volume, t) = w.spot_volume;
+    r.market_at(MarketSeries::contract_price_mean, t) = contract_quantity > 0 ? contract_value / contract_quantity : NAN;
+    r.market_at(MarketSeries::frontier_capability, t) = w.frontier;
+    r.market_at(MarketSeries::total_compute, t) = total_compute;
+    r.market_at(MarketSeries::end_market_usd, t) = w.end_market_usd;
+    r.market_at(MarketSeries::power_used_mw, t) = power_used;
+    r.market_at(MarketSeries::power_available_mw, t) = power_available;
+    for (ChipId c = 0; c < w.chips.size(); ++c) {
+        r.chip_at(ChipSeries::price, t, c) = w.chips[c].price;
+        r.chip_at(ChipSeries::shipped, t, c) = w.chips[c].shipped;
+        r.chip_at(ChipSeries::installed, t, c) = w.chips[c].installed;
+    }
+    if (r.shape.network) {
+        const std::size_t n = w.n_firms();
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j) {
+                r.flow_at(t, static_cast<int>(i), static_cast<int>(j)) = static_cast<float>(w.flow[i * n + j]);
+                r.equity_at(t, static_cast<int>(i), static_cast<int>(j)) = static_cast<float>(w.equity[i * n + j]);
+            }
+    }
+}
+
+[[noreturn]] void violation(const World& w, const std::string& what) {
+    std::ostringstream message;
+    message << "invariant broken at step " << w.step << " (" << format_month(month_now(w)) << "): " << what;
+    throw InvariantViolation(message.str());
+}
+
+// MODEL.md section 10, every step.
+void check_invariants(const World& w, double cash_before) {
+    const double cash_after = sum_cash(w);
+    const double expected = w.external.inflow() - w.external.outflow();
+    const double scale = 1.0 + std::fabs(cash_before) + w.external.inflow() + w.external.outflow();
+    if (!(std::fabs(cash_after - cash_before - expected) <= 1e-9 * scale)) {
+        std::ostringstream m;
+        m.precision(17);
+        m << "money: firms' cash changed by " << cash_after - cash_before << " USD but external flows net "
+          << expected << " USD";
+        violation(w, m.str());
+    }
+    const std::size_t n = w.n_firms();
+    for (const CloudState& cloud : w.clouds) {
+        const std::string& name = w.sc().firms[cloud.firm].name;
+        const double capacity = cloud.capacity_general + cloud.capacity_inference;
+        const double delivered = cloud.obligations + cloud.internal_use + cloud.spot_sold;
+        if (delivered > capacity * (1 + 1e-9) + tolerance)
+            violation(w, "capacity: " + name + " delivered " + std::to_string(delivered) + " H100e but has " +
+                             std::to_string(capacity));
+        double row = 0;
+        for (std::size_t j = 0; j < n; ++j) row += w.flow[cloud.firm * n + j];
+        if (std::fabs(row - delivered) > 1e-6 * (1 + delivered))
+            violation(w, "capacity: " + name + " delivered " + std::to_string(delivered) +
+                             " H100e but its customers received " + std::to_string(row));
+        for (const Site& site : cloud.sites)
+            if (site.used_mw > site.online_mw * (1 + 1e-9) + 1e-6)
+                violation(w, "power: " + name + " draws " + std::to_string(site.used_mw) + " MW in " +
+                                 w.sc().regions[site.region].name + " with " + std::to_string(site.online_mw) +
+                                 " MW online");
+        for (ChipId c = 0; c < cloud.installed.size(); ++c)
+            if (cloud.installed[c] < -tolerance || cloud.stranded[c] < -tolerance || cloud.on_order[c] < -tolerance)
+                violation(w, "stock: " + name + " holds a negative number of " + w.sc().chips[c].name + " units");
+    }
+    for (const LabState& lab : w.labs) {
+        double column = 0;
+        for (std::size_t i = 0; i < n; ++i) column += w.flow[i * n + lab.firm];
+        if (std::fabs(column - lab.held) > 1e-6 * (1 + lab.held))
+            violation(w, "capacity: " + w.sc().firms[lab.firm].name + " holds " + std::to_string(lab.held) +
+                             " H100e but suppliers delivered " + std::to_string(column));
+    }
+    for (FirmId f = 0; f < w.firms.size(); ++f)
+        if (w.firms[f].cash < -tolerance * (1 + w.firms[f].debt))
+            violation(w, "cash: " + w.sc().firms[f].name + " has negative cash " + std::to_string(w.firms[f].cash) +
+                             " USD after borrowing");
+    for (std::size_t r = 0; r < w.regions.size(); ++r) {
+        double online = 0;
+        for (const CloudState& cloud : w.clouds)
+            for (const Site& s : cloud.sites)
+                if (s.region == r) online += s.online_mw;
+        if (std::fabs(online - w.regions[r].allocated_mw) > 1e-6 * (1 + online))
+            violation(w, "power: datacenters online in " + w.sc().regions[r].name + " (" + std::to_string(online) +
+                             " MW) differ from the power allocated there (" +
+                             std::to_string(w.regions[r].allocated_mw) + " MW)");
+    }
+}
+
+}  // namespace
+
+void transfer(World& w, FirmId from, FirmId to, double usd) {
+    w.firms[from].cash -= usd;
+    w.firms[to].cash += usd;
+}
+
+bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
+    const ChipSpec& spec = sc.chips[chip];
+    if (spec.vendor == buyer || spec.sold_to_any) return true;
+    return std::find(spec.sold_to.begin(), spec.sold_to.end(), buyer) != spec.sold_to.end();
+}
+
+double chip_price_for(const World& w, FirmId buyer, ChipId chip) {
+    const ChipSpec& spec = w.sc().chips[chip];
+    return spec.vendor == buyer ? w.param(spec.unit_cost) : w.chips[chip].price;
+}
+
+void raise_outside_funding(World& w, FirmId firm, double usd) {
+    receive_external(w, firm, usd, &ExternalFlows::outside_funding);
+}
+
+double borrowing_headroom(const World& w, FirmId firm) {
+    const FirmState& f = w.firms[firm];
+    if (f.cloud == no_role) return 0;
+    const CloudRole& role = *w.sc().firms[firm].cloud;
+    return std::max(w.param(role.max_leverage) * w.clouds[f.cloud].book_value - f.debt, 0.0);
+}
+
+void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units) {
+    if (units <= 0) return;
+    const FirmId buyer = w.clouds[cloud].firm;
+    const FirmId vendor = w.sc().chips[chip].vendor;
+    ChipmakerState& maker = w.chipmakers[w.firms[vendor].chipmaker];
+    maker.orders.push_back(ChipOrder{buyer, cloud, chip, units, chip_price_for(w, buyer, chip), w.step, 0});
+    w.clouds[cloud].on_order[chip] += units;
+    w.chips[chip].backlog += units;
+}
+
+void start_construction(World& w, RoleIndex cloud, std::uint16_t site, double mw) {
+    if (mw <= 0) return;
+    CloudState& state = w.clouds[cloud];
+    Site& s = state.sites[site];
+    const RegionSpec& region = w.sc().regions[s.region];
+    const CloudRole& role = *w.sc().firms[state.firm].cloud;
+    RegionState& region_state = w.regions[s.region];
+    int months = region.build_months;
+    if (region.delay) months += static_cast<int>(std::lround(std::max(
+                          draw(*region.delay, draw_standard_normal(region_state.delay_stream),
+                               draw_uniform01(region_state.delay_stream)),
+                          0.0)));
+    const double cost = mw * w.param(role.dc_capex_per_mw);
+    pay_external(w, state.firm, cost, &ExternalFlows::construction);
+    w.firms[state.firm].capex += cost;
+    s.building_mw += mw;
+    region_state.queue.push_back(ConstructionProject{cloud, site, mw, w.step + months_to_steps(w, months)});
+}
+
+std::vector<double> draw_uncertain(const Scenario& sc, const StreamKey& key) {
+    std::vector<double> drawn(sc.uncertain.size());
+    for (std::size_t i = 0; i < sc.uncertain.size(); ++i) {
+        const UncertainParam& u = sc.uncertain[i];
+        RandomEngine stream = make_stream(key, u.owner, "param:" + u.key_path);
+        const double z = draw_standard_normal(stream);
+        const double uniform = draw_uniform01(stream);
+        drawn[i] = draw(u.distribution, z, uniform);
+    }
+    return drawn;
+}
+
+void check_runnable(const Scenario& sc) {
+    std::vector<std::string> problems;
+    for (const ContractSpec& c : sc.contracts) {
+        if (c.kind != ContractKind::capacity) {
+            problems.push_back("contract '" + c.id +
+                               "': only capacity contracts are simulated in this version; other kinds come with "
+                               "the deals release");
+            continue;
+        }
+        if (!sc.firms[c.seller].cloud)
+            problems.push_back("contract '" + c.id + "': seller '" + sc.firms[c.seller].name + "' has no cloud role");
+        if (!sc.firms[c.buyer].lab)
+            problems.push_back("contract '" + c.id + "': buyer '" + sc.firms[c.buyer].name + "' has no lab role");
+    }
+    for (const EventSpec& e : sc.events)
+        if (e.enabled)
+            problems.push_back("event '" + e.id +
+                               "': events are validated but not simulated in this version (set enabled: false or "
+                               "remove it)");
+    if (!problems.empty()) {
+        std::string text;
+        for (const std::string& p : problems) text += (text.empty() ? "" : "\n") + sc.source_path + ": " + p;
+        throw ModelInputError(text);
+    }
+}
+
+void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<const double> drawn) {
+    w.scenario = &sc;
+    w.drawn = drawn;
+    w.stream_key = key;
+    w.step = 0;
+    w.steps = sc.steps();
+    const std::size_t n = sc.firms.size();
+    w.firms.assign(n, FirmState{});
+    w.labs.clear();
+    w.clouds.clear();
+    w.chipmakers.clear();
+    for (FirmId f = 0; f < n; ++f) {
+        const FirmSpec& spec = sc.firms[f];
+        if (spec.lab) w.firms[f].lab = static_cast<RoleIndex>(w.labs.size()), w.labs.emplace_back();
+        if (spec.cloud) w.firms[f].cloud = static_cast<RoleIndex>(w.clouds.size()), w.clouds.emplace_back();
+        if (spec.chipmaker) {
+            w.firms[f].chipmaker = static_cast<RoleIndex>(w.chipmakers.size());
+            ChipmakerState& maker = w.chipmakers.emplace_back();
+            maker.firm = f;
+            maker.orders.reserve(64);
+            maker.requested.reserve(64);
+            maker.priority.reserve(64);
+            maker.shipped.reserve(64);
+            w.firms[f].cash += w.param(spec.chipmaker->cash);
+        }
+    }
+    w.regions.assign(sc.regions.size(), RegionState{});
+    for (RegionId r = 0; r < sc.regions.size(); ++r) {
+        w.regions[r].available_mw = w.param(sc.regions[r].power_mw);
+        w.regions[r].delay_stream = make_stream(key, sc.regions[r].name, "build_delay");
+        w.regions[r].queue.reserve(64);
+    }
+    w.chips.assign(sc.chips.size(), ChipState{});
+    for (ChipId c = 0; c < sc.chips.size(); ++c) w.chips[c].price = w.param(sc.chips[c].list_price);
+    for (FirmId f = 0; f < n; ++f) {
+        const FirmSpec& spec = sc.firms[f];
+        if (spec.lab) init_lab(w, w.firms[f].lab, f, *spec.lab);
+        if (spec.cloud) init_cloud(w, w.firms[f].cloud, f, *spec.cloud);
+    }
+    for (RegionId r = 0; r < sc.regions.size(); ++r)
+        if (w.regions[r].allocated_mw > w.regions[r].available_mw * (1 + 1e-9) + 1e-9)
+            throw ModelInputError(sc.source_path + ": region '" + sc.regions[r].name + "': clouds' power_online (" +
+                                  std::to_string(w.regions[r].allocated_mw) + " MW) exceeds its power_mw (" +
+                                  std::to_string(w.regions[r].available_mw) + " MW)");
+    for (RoleIndex c = 0; c < w.clouds.size(); ++c)
+        for (const Site& site : w.clouds[c].sites)
+            if (site.used_mw > site.online_mw * (1 + 1e-9) + 1e-9)
+                throw ModelInputError(sc.source_path + ": firm '" + sc.firms[w.clouds[c].firm].name +
+                                      "': its fleet in region '" + sc.regions[site.region].name + "' draws " +
+                                      std::to_string(site.used_mw) + " MW but only " +
+                                      std::to_string(site.online_mw) + " MW is online (power_online)");
+    w.flow.assign(n * n, 0);
+    w.equity.assign(n * n, 0);
+    for (const EquityStake& s : sc.equity) w.equity[s.holder * n + s.target] = s.share;
+    w.contracts.clear();
+    for (std::uint32_t i = 0; i < sc.contracts.size(); ++i) w.contracts.push_back(ContractState{i});
+    // Service order: exclusive contracts first, then by start date.
+    std::stable_sort(w.contracts.begin(), w.contracts.end(), [&](const ContractState& a, const ContractState& b) {
+        const ContractSpec& x = sc.contracts[a.spec];
+        const ContractSpec& y = sc.contracts[b.spec];
+        if (x.exclusive != y.exclusive) return x.exclusive;
+        return x.start < y.start;
+    });
+    w.market_stream = make_stream(key, "market", "end_demand");
+    w.growth_index = 1;
+    w.demand_walk = 0;
+    w.spot_price = NAN;
+    w.spot_volume = w.unmet_demand = 0;
+    w.asks.reserve(w.clouds.size());
+    w.bids.reserve(w.labs.size());
+    w.auction_scratch.reserve(w.clouds.size() + w.labs.size());
+    w.end_market_scratch.reserve(5 * w.labs.size());
+    init_end_market(w);
+}
+
+void step(World& w, const AgentModel& agents, ReplicationRecord* record) {
+    const double cash_before = sum_cash(w);
+    phase_world(w);
+    phase_supply(w, agents);
+    phase_contracts(w);
+    phase_procurement(w, agents);
+    phase_spot(w, agents);
+    phase_use(w, agents);
+    phase_invest(w, agents);
+    phase_finance(w, agents);
+    for (ChipState& chip : w.chips) chip.installed = 0;
+    for (const CloudState& cloud : w.clouds)
+        for (ChipId c = 0; c < cloud.installed.size(); ++c) w.chips[c].installed += cloud.installed[c];
+    if (record) phase_record(w, *record);
+    check_invariants(w, cash_before);
+}
+
+RecordShape record_shape(const Scenario& sc) {
+    const int every = std::max(sc.outputs.every, 1);
+    return RecordShape{(sc.steps() + every - 1) / every, static_cast<int>(sc.firms.size()),
+                       static_cast<int>(sc.chips.size()), sc.outputs.network};
+}
+
+void run_replication(const Scenario& sc, const AgentModel& agents, const StreamKey& key, ReplicationRecord* record) {
+    const std::vector<double> drawn = draw_uncertain(sc, key);
+    World w;
+    init_world(w, sc, key, drawn);
+    if (record) {
+        record->point = static_cast<std::uint32_t>(key.point);
+        record->replication = static_cast<std::uint32_t>(key.replication);
+        record->resize(record_shape(sc));
+        record->drawn = drawn;
+        record->contracts.clear();
+        record->events.clear();
+    }
+    for (w.step = 0; w.step < w.steps; ++w.step) step(w, agents, record);
+    if (record) {
+        for (const ContractState& c : w.contracts) {
+            const ContractSpec& spec = sc.contracts[c.spec];
+            const bool ended = c.status == ContractStatus::expired || spec.end < sc.end;
+            record->contracts.push_back(ContractRow{spec.id, "capacity", sc.firms[spec.seller].name,
+                                                    sc.firms[spec.buyer].name, format_month(spec.signed_at),
+                                                    format_month(spec.start), format_month(spec.end),
+                                                    spec.quantity_h100e, spec.price_usd_per_h100e_hour,
+                                                    c.paid_total, spec.exclusive, spec.rofr, spec.until_agi,
+                                                    ended ? "expired" : (c.status == ContractStatus::pending ? "pending" : "active"),
+                                                    ended ? "term" : ""});
+        }
+    }
+}
+
+}  // namespace entangle

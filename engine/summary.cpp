@@ -1,0 +1,68 @@
+#include "engine/summary.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace entangle {
+
+RunSummary::RunSummary(const RunLayout& layout, RecordSink* next) : layout_(layout), next_(next) {
+    const std::size_t n = layout.firm_names.size() * std::size(columns_);
+    firm_sum_.assign(n, 0);
+    firm_count_.assign(n, 0);
+    market_sum_.assign(std::size(market_columns_), 0);
+    market_count_.assign(std::size(market_columns_), 0);
+}
+
+void RunSummary::write(const ReplicationRecord& record) {
+    if (next_) next_->write(record);
+    ++records_;
+    const int last = record.shape.times - 1;
+    if (last < 0) return;
+    const ReplicationRecord& r = record;
+    const std::size_t firms = layout_.firm_names.size();
+    for (std::size_t c = 0; c < std::size(columns_); ++c)
+        for (std::size_t f = 0; f < firms; ++f) {
+            const double v = r.firm_at(columns_[c], last, static_cast<int>(f));
+            if (std::isnan(v)) continue;
+            firm_sum_[c * firms + f] += v;
+            firm_count_[c * firms + f] += 1;
+        }
+    for (std::size_t c = 0; c < std::size(market_columns_); ++c) {
+        const double v = r.market_at(market_columns_[c], last);
+        if (std::isnan(v)) continue;
+        market_sum_[c] += v;
+        market_count_[c] += 1;
+    }
+}
+
+void RunSummary::finish(bool complete) {
+    if (next_) next_->finish(complete);
+}
+
+std::string RunSummary::table() const {
+    std::string out;
+    char line[256];
+    const std::size_t firms = layout_.firm_names.size();
+    const auto mean = [](double sum, double count) { return count > 0 ? sum / count : NAN; };
+    std::snprintf(line, sizeof line, "means over %zu replications at %s\n", records_,
+                  layout_.times.empty() ? "-" : format_month(layout_.times.back()).c_str());
+    out += line;
+    std::snprintf(line, sizeof line, "%-12s %-20s %12s %12s %12s %10s %8s %10s\n", "firm", "roles", "cash $B",
+                  "revenue $B/m", "compute kH100e", "capability", "share", "power MW");
+    out += line;
+    for (std::size_t f = 0; f < firms; ++f) {
+        const auto col = [&](std::size_t c) { return mean(firm_sum_[c * firms + f], firm_count_[c * firms + f]); };
+        std::snprintf(line, sizeof line, "%-12s %-20s %12.2f %12.3f %12.1f %10.2f %8.3f %10.0f\n",
+                      layout_.firm_names[f].c_str(), layout_.firm_roles[f].c_str(), col(0) / 1e9, col(1) / 1e9,
+                      col(2) / 1e3, col(3), col(4), col(5));
+        out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "market: spot price $%.2f/H100e-h, frontier %.2f, total compute %.0f kH100e, end market $%.1fB/yr\n",
+                  mean(market_sum_[0], market_count_[0]), mean(market_sum_[1], market_count_[1]),
+                  mean(market_sum_[2], market_count_[2]) / 1e3, mean(market_sum_[3], market_count_[3]) / 1e9);
+    out += line;
+    return out;
+}
+
+}  // namespace entangle

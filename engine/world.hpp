@@ -1,0 +1,197 @@
+#pragma once
+// The state of one replication: everything it owns, in contiguous arrays
+// indexed by small integer ids, sized once when the replication starts so the
+// monthly step does not allocate. The scenario it reads is shared and const.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/market/spot_auction.hpp"
+#include "engine/rng.hpp"
+#include "engine/scenario.hpp"
+
+namespace entangle {
+
+using RoleIndex = std::uint16_t;  // index into World::labs / clouds / chipmakers
+inline constexpr RoleIndex no_role = 0xffff;
+
+struct FirmState {
+    double cash = 0;
+    double debt = 0;
+    // Flows of the current step, reset by the world phase.
+    double revenue = 0;
+    double capex = 0;
+    RoleIndex lab = no_role, cloud = no_role, chipmaker = no_role;
+};
+
+struct LabState {
+    FirmId firm = 0;
+    double capability = 0;          // log10 effective FLOP, never falls
+    double need_training = 0;       // H100e wanted this step
+    double need_inference = 0;
+    double bid_value = 0;           // USD per H100e-hour it will pay for unmet need
+    double held = 0;                // compute obtained this step (own fleet, contracts, spot)
+    double held_inference_only = 0; // part of held on inference-only families
+    double unmet_share = 0;         // last step's unmet need / need
+    double compute_spend = 0;       // USD paid for compute this step
+    double training_index = 1;      // cumulative training_growth since start
+    double compute_training = 0;
+    double compute_inference = 0;
+    double share = 0;               // end-market share
+    double revenue_potential = 0;   // USD this step on its share
+    double revenue_served = 0;
+    double valuation = 0;
+    double burn_ewma = 0;           // USD per month, costs less revenue
+    int last_round_step = -1000000;
+    // Ring buffer of effective training FLOP per step over the capability window.
+    std::vector<double> flop_window;
+    int window_head = 0;
+};
+
+// One region a cloud builds in.
+struct Site {
+    RegionId region = 0;
+    double online_mw = 0;            // commissioned datacenter power
+    double used_mw = 0;              // drawn by installed units
+    double building_mw = 0;          // queued or under construction
+    std::vector<double> installed;   // units per chip family
+};
+
+struct CloudState {
+    FirmId firm = 0;
+    std::vector<Site> sites;
+    std::vector<double> installed;        // units per chip, all sites
+    std::vector<double> stranded;         // delivered units per chip waiting for power
+    std::vector<double> stranded_value;   // USD paid for them
+    std::vector<double> on_order;         // units per chip in vendors' backlogs
+    std::vector<double> retire_schedule;  // [chip * steps + step]: units reaching end of life
+    std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
+    double monthly_depreciation = 0;      // USD per month, straight line
+    double book_value = 0;                // USD, chips at cost less depreciation
+    double fleet_cost = 0;                // USD, purchase value of installed units (O&M base)
+    double capacity_general = 0;          // effective H100e this step
+    double capacity_inference = 0;        // effective H100e of inference-only families
+    double obligations = 0;               // contracted delivery this step
+    double internal_use = 0;              // used by the firm's own lab
+    double internal_general = 0;          //   of which on general-purpose families
+    double internal_inference = 0;        //   of which on inference-only families
+    double spot_sold = 0;
+    double spot_ewma = 0;                 // EWMA of spot sales plus its share of unmet demand
+    double utilisation = 0;               // last step's (sold + used) / capacity
+    double levelised_full = 0;            // fleet-weighted c_lev, USD per H100e-hour
+    double levelised_variable = 0;
+};
+
+struct ChipOrder {
+    FirmId buyer = 0;
+    RoleIndex cloud = 0;
+    ChipId chip = 0;
+    double units_left = 0;
+    double unit_price = 0;   // agreed at order
+    int ordered_step = 0;
+    double shipping = 0;     // scratch: units allotted this step
+};
+
+struct ChipmakerState {
+    FirmId firm = 0;
+    std::vector<ChipOrder> orders;   // open orders, oldest first
+    double cournot_output = 0;       // units per month, cournot pricing only
+    // Scratch for allocating one family's output, reused every step.
+    std::vector<double> requested, priority, shipped;
+};
+
+struct ChipState {
+    double price = 0;       // vendor's current price per unit
+    double production_cap = 0;  // units this step
+    double backlog = 0;     // units ordered and not shipped
+    double shipped = 0;     // this step
+    double installed = 0;   // all clouds
+};
+
+struct ConstructionProject {
+    RoleIndex cloud = 0;
+    std::uint16_t site = 0;
+    double mw_left = 0;
+    int ready_step = 0;     // construction done; then waits for grid power
+};
+
+struct RegionState {
+    double available_mw = 0;   // grid power the region can give datacenters
+    double allocated_mw = 0;   // commissioned
+    std::vector<ConstructionProject> queue;  // first come first served
+    std::size_t queue_head = 0;
+    RandomEngine delay_stream;
+};
+
+enum class ContractStatus : std::uint8_t { pending, active, expired, terminated, amended };
+
+struct ContractState {
+    std::uint32_t spec = 0;    // index into Scenario::contracts
+    ContractStatus status = ContractStatus::pending;
+    double delivered_this_step = 0;
+    double delivered_total = 0;
+    double paid_total = 0;
+};
+
+// Money leaving or entering the system of firms in one step (MODEL.md 10).
+struct ExternalFlows {
+    double end_market = 0, outside_funding = 0, borrowing = 0;
+    double power = 0, operations = 0, wages = 0, chip_production = 0, construction = 0, interest = 0, repayment = 0;
+    double inflow() const { return end_market + outside_funding + borrowing; }
+    double outflow() const {
+        return power + operations + wages + chip_production + construction + interest + repayment;
+    }
+};
+
+struct World {
+    const Scenario* scenario = nullptr;
+    std::span<const double> drawn;  // uncertain parameter values of this replication
+    StreamKey stream_key;
+    int step = 0;
+    int steps = 0;
+
+    std::vector<FirmState> firms;
+    std::vector<LabState> labs;
+    std::vector<CloudState> clouds;
+    std::vector<ChipmakerState> chipmakers;
+    std::vector<ChipState> chips;
+    std::vector<RegionState> regions;
+    std::vector<ContractState> contracts;
+
+    // Market
+    double end_market_usd = 0;     // annual pool this step
+    double growth_index = 1;       // cumulative (1+g) growth since start
+    double demand_walk = 0;        // W_t
+    double frontier = 0;
+    double frontier0 = 0;
+    double spot_price = 0;         // NaN when nothing traded
+    double spot_volume = 0;
+    double unmet_demand = 0;       // H100e wanted at the clearing price and not served
+    RandomEngine market_stream;
+
+    // Networks: capacity flow this step and equity, [i * n + j].
+    std::vector<double> flow;
+    std::vector<double> equity;
+
+    ExternalFlows external;
+
+    // Scratch for the spot auction, reused every step.
+    std::vector<Order> asks, bids;
+    std::vector<std::uint32_t> auction_scratch;
+    std::vector<double> end_market_scratch;
+    std::vector<double> cournot_scratch;
+
+    const Scenario& sc() const { return *scenario; }
+    double param(const Param& p) const { return p.at(step, drawn); }
+    std::size_t n_firms() const { return firms.size(); }
+    double& flow_at(FirmId supplier, FirmId customer) { return flow[supplier * firms.size() + customer]; }
+    double equity_at(FirmId holder, FirmId target) const { return equity[holder * firms.size() + target]; }
+    double hours_per_step() const { return hours_per_month * sc().months_per_step; }
+    double years_per_step() const { return sc().months_per_step / 12.0; }
+};
+
+// Money moving between firms (both sides at once, so it is conserved).
+void transfer(World& w, FirmId from, FirmId to, double usd);
+
+}  // namespace entangle

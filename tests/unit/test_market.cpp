@@ -1,0 +1,262 @@
+// Market mechanisms against closed forms and hand computations.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "engine/market/allocation.hpp"
+#include "engine/market/economics.hpp"
+#include "engine/market/end_market.hpp"
+#include "engine/market/spot_auction.hpp"
+
+using namespace entangle;
+
+TEST_CASE("levelised cost of an H100 matches the hand computation of MODEL.md 5.2") {
+    // r = 1.1^(1/12) - 1 = 0.0079741; CRF(60) = 0.0210356; CRF(180) = 0.0104839.
+    // capital 25000*0.0210356 = 525.89; building 1.4/1000*11e6*0.0104839 = 161.45;
+    // power 1.4*730*70/1000 = 71.54; O&M 0.05*25000/12 = 104.17; total 863.05 USD/month
+    // over 730*0.8 = 584 sold hours: 1.4778 USD per H100e-hour; variable (71.54+104.17)/584 = 0.30087.
+    LevelisedCostInputs in;
+    in.chip_price = 25000;
+    in.lifetime_months = 60;
+    in.power_kw = 1.4;
+    in.dc_capex_per_mw = 11e6;
+    in.dc_life_months = 180;
+    in.power_usd_per_mwh = 70;
+    in.om_rate = 0.05;
+    in.target_utilisation = 0.8;
+    in.wacc = 0.10;
+    const LevelisedCost c = levelised_cost(in);
+    CHECK(c.full == doctest::Approx(1.4778224678).epsilon(1e-9));
+    CHECK(c.variable == doctest::Approx(0.3008675799).epsilon(1e-9));
+    CHECK(capital_recovery_factor(monthly_rate(0.10), 60) == doctest::Approx(0.0210355816).epsilon(1e-9));
+    // A young toolchain realises less throughput: cost per effective hour rises by 1/sf.
+    in.software_factor = 0.8;
+    CHECK(levelised_cost(in).full == doctest::Approx(1.4778224678 / 0.8).epsilon(1e-9));
+    // Zero cost of capital: straight-line recovery.
+    CHECK(capital_recovery_factor(0.0, 60) == doctest::Approx(1.0 / 60));
+}
+
+TEST_CASE("spot ask: idle fleets price toward running cost, full ones above full cost") {
+    const LevelisedCost cost{2.0, 0.5};
+    CHECK(spot_ask(cost, 0.0, 0.8, 1.5) == doctest::Approx(0.5));             // idle: variable cost
+    CHECK(spot_ask(cost, 0.8, 0.8, 1.5) == doctest::Approx(2.0));             // at target: full cost
+    CHECK(spot_ask(cost, 1.0, 0.8, 1.5) == doctest::Approx(2.0 * std::pow(1.25, 1.5)));
+    CHECK(spot_ask(cost, 0.4, 0.8, 1.0) == doctest::Approx(1.0));             // halfway: half of full cost
+}
+
+namespace {
+
+// Textbook clearing by brute force: the traded volume is max over p of
+// min(S(p), D(p)), with S(p) = asks at or below p and D(p) = bids at or above p.
+double textbook_volume(const std::vector<Order>& asks, const std::vector<Order>& bids) {
+    std::vector<double> prices;
+    for (const auto& o : asks) prices.push_back(o.price);
+    for (const auto& o : bids) prices.push_back(o.price);
+    double best = 0;
+    for (double p : prices) {
+        double supply = 0, demand = 0;
+        for (const auto& o : asks)
+            if (o.price <= p) supply += o.quantity;
+        for (const auto& o : bids)
+            if (o.price >= p) demand += o.quantity;
+        best = std::max(best, std::min(supply, demand));
+    }
+    return best;
+}
+
+// Every trade at the uniform price is individually rational and the market clears:
+// asks below the price sell all, bids above it buy all.
+void check_clearing(const std::vector<Order>& asks, const std::vector<Order>& bids, const ClearingResult& r) {
+    double sold = 0, bought = 0;
+    for (const auto& o : asks) {
+        sold += o.filled;
+        if (o.filled > 0) CHECK(o.price <= r.price + 1e-12);
+        if (o.price < r.price) CHECK(o.filled == doctest::Approx(o.quantity));
+    }
+    for (const auto& o : bids) {
+        bought += o.filled;
+        if (o.filled > 0) CHECK(o.price >= r.price - 1e-12);
+        if (o.price > r.price) CHECK(o.filled == doctest::Approx(o.quantity));
+    }
+    CHECK(sold == doctest::Approx(r.volume));
+    CHECK(bought == doctest::Approx(r.volume));
+}
+
+}  // namespace
+
+TEST_CASE("spot auction: a hand-cleared example") {
+    // Supply 10@1, 10@2, 10@4; demand 15@5, 10@3, 10@1.5.
+    // Walk: 10 trades at (1,5), 5 at (2,5), 5 at (2,3); then ask 4 > bid 3 stops.
+    // Volume 20; marginal ask 2 fully used, marginal bid 3 half filled:
+    // the bid is the marginal (rationed) side, so the price is 3.
+    std::vector<Order> asks{{0, 10, 1}, {1, 10, 2}, {2, 10, 4}};
+    std::vector<Order> bids{{0, 15, 5}, {1, 10, 3}, {2, 10, 1.5}};
+    std::vector<std::uint32_t> scratch;
+    const ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.volume == doctest::Approx(20));
+    CHECK(r.price == doctest::Approx(3));
+    CHECK(bids[1].filled == doctest::Approx(5));
+    CHECK(asks[2].filled == 0);
+    check_clearing(asks, bids, r);
+}
+
+TEST_CASE("spot auction: excess supply at the margin prices at the marginal ask") {
+    std::vector<Order> asks{{0, 10, 1}, {1, 10, 2}};
+    std::vector<Order> bids{{0, 15, 5}};
+    std::vector<std::uint32_t> scratch;
+    const ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.volume == doctest::Approx(15));
+    CHECK(r.price == doctest::Approx(2));
+    CHECK(asks[1].filled == doctest::Approx(5));
+}
+
+TEST_CASE("spot auction: exact match prices at the midpoint of the clearing interval") {
+    // 10@1 against 10@5, next ask 6, next bid 0.5: any price in [1, 5] clears; midpoint 3.
+    std::vector<Order> asks{{0, 10, 1}, {1, 10, 6}};
+    std::vector<Order> bids{{0, 10, 5}, {1, 10, 0.5}};
+    std::vector<std::uint32_t> scratch;
+    const ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.volume == doctest::Approx(10));
+    CHECK(r.price == doctest::Approx(3));
+}
+
+TEST_CASE("spot auction: no trade when every ask exceeds every bid, or a side is empty") {
+    std::vector<Order> asks{{0, 10, 4}};
+    std::vector<Order> bids{{0, 10, 3}};
+    std::vector<Order> none;
+    std::vector<std::uint32_t> scratch;
+    ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.volume == 0);
+    CHECK(std::isnan(r.price));
+    CHECK(bids[0].filled == 0);
+    r = clear_uniform_price(none, bids, scratch);
+    CHECK(r.volume == 0);
+    r = clear_uniform_price(asks, none, scratch);
+    CHECK(r.volume == 0);
+}
+
+TEST_CASE("spot auction: ties at the margin are shared pro rata, whatever the input order") {
+    // Two sellers ask 2 for 10 and 30; demand 20@5: each sells half of its quantity... pro rata 5 and 15.
+    std::vector<Order> asks{{0, 10, 2}, {1, 30, 2}};
+    std::vector<Order> bids{{0, 20, 5}};
+    std::vector<std::uint32_t> scratch;
+    ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.price == doctest::Approx(2));
+    CHECK(asks[0].filled == doctest::Approx(5));
+    CHECK(asks[1].filled == doctest::Approx(15));
+    std::vector<Order> reversed{{1, 30, 2}, {0, 10, 2}};
+    r = clear_uniform_price(reversed, bids, scratch);
+    CHECK(reversed[1].filled == doctest::Approx(5));
+    // Tied bids rationed pro rata.
+    std::vector<Order> supply{{0, 12, 1}};
+    std::vector<Order> demand{{0, 10, 4}, {1, 20, 4}};
+    r = clear_uniform_price(supply, demand, scratch);
+    CHECK(r.volume == doctest::Approx(12));
+    CHECK(r.price == doctest::Approx(4));
+    CHECK(demand[0].filled == doctest::Approx(4));
+    CHECK(demand[1].filled == doctest::Approx(8));
+}
+
+TEST_CASE("spot auction equals textbook clearing on random markets") {
+    std::mt19937_64 gen(12345);
+    std::uniform_real_distribution<double> price(0.5, 8.0), quantity(0.0, 100.0);
+    std::uniform_int_distribution<int> count(0, 12), tick(1, 8);
+    std::vector<std::uint32_t> scratch;
+    for (int trial = 0; trial < 500; ++trial) {
+        std::vector<Order> asks, bids;
+        const bool coarse = trial % 2 == 0;  // coarse prices make many ties
+        for (int i = 0, n = count(gen); i < n; ++i)
+            asks.push_back({static_cast<std::uint32_t>(i), quantity(gen), coarse ? tick(gen) * 1.0 : price(gen)});
+        for (int i = 0, n = count(gen); i < n; ++i)
+            bids.push_back({static_cast<std::uint32_t>(i), quantity(gen), coarse ? tick(gen) * 1.0 : price(gen)});
+        const ClearingResult r = clear_uniform_price(asks, bids, scratch);
+        CHECK(r.volume == doctest::Approx(textbook_volume(asks, bids)));
+        if (r.volume > 0) check_clearing(asks, bids, r);
+    }
+}
+
+TEST_CASE("logit shares: closed form and stability") {
+    const std::vector<double> utility{1.0, 2.0, 0.0};
+    std::vector<double> shares(3);
+    logit_shares(utility, shares);
+    const double z = std::exp(1.0) + std::exp(2.0) + 1.0;
+    CHECK(shares[0] == doctest::Approx(std::exp(1.0) / z));
+    CHECK(shares[1] == doctest::Approx(std::exp(2.0) / z));
+    CHECK(shares[2] == doctest::Approx(1.0 / z));
+    // Capability is in orders of magnitude of FLOP (~25-30): no overflow.
+    const std::vector<double> large{800.0, 801.0};
+    std::vector<double> s2(2);
+    logit_shares(large, s2);
+    CHECK(s2[1] / s2[0] == doctest::Approx(std::exp(1.0)));
+}
+
+TEST_CASE("end market: unserved demand spills over once to labs with spare inference capacity") {
+    // Potentials 60, 30, 10 (shares 0.6, 0.3, 0.1); lab 0 can serve 20, lab 1 100, lab 2 12.
+    // Unserved 40 goes to labs 1 and 2 pro rata to shares 0.3:0.1 -> 30 and 10, capped by spare 70 and 2.
+    const std::vector<double> potential{60, 30, 10}, serveable{20, 100, 12}, shares{0.6, 0.3, 0.1};
+    std::vector<double> served(3);
+    serve_end_market(potential, serveable, shares, served);
+    CHECK(served[0] == doctest::Approx(20));
+    CHECK(served[1] == doctest::Approx(60));
+    CHECK(served[2] == doctest::Approx(12));
+}
+
+TEST_CASE("chip allocation rules") {
+    const std::vector<double> requested{30, 10, 60};
+    const std::vector<double> ones{1, 1, 1};
+    std::vector<double> shipped(3);
+    SUBCASE("pro rata shares output in proportion to orders") {
+        allocate_output(Allocation::pro_rata, 50, requested, ones, shipped);
+        CHECK(shipped[0] == doctest::Approx(15));
+        CHECK(shipped[1] == doctest::Approx(5));
+        CHECK(shipped[2] == doctest::Approx(30));
+    }
+    SUBCASE("fifo serves the oldest order first") {
+        allocate_output(Allocation::fifo, 50, requested, ones, shipped);
+        CHECK(shipped[0] == doctest::Approx(30));
+        CHECK(shipped[1] == doctest::Approx(10));
+        CHECK(shipped[2] == doctest::Approx(10));
+    }
+    SUBCASE("strategic weights favour related buyers, capped at their order") {
+        // Weights 30*1, 10*4, 60*1 = 130; 50 output: 11.54, 15.38 -> capped at 10, refill the rest.
+        const std::vector<double> priority{1, 4, 1};
+        allocate_output(Allocation::strategic, 50, requested, priority, shipped);
+        CHECK(shipped[1] == doctest::Approx(10));
+        CHECK(shipped[0] + shipped[2] == doctest::Approx(40));
+        CHECK(shipped[2] / shipped[0] == doctest::Approx(2.0));
+    }
+    SUBCASE("output above all orders fills them all") {
+        allocate_output(Allocation::pro_rata, 500, requested, ones, shipped);
+        CHECK(shipped[2] == doctest::Approx(60));
+    }
+}
+
+TEST_CASE("Cournot best responses converge to (a - c) / (b (n + 1)) each") {
+    const double a = 60000, b = 0.01, c = 3000;
+    for (int n : {1, 2, 3, 5, 8}) {
+        std::vector<double> q(static_cast<std::size_t>(n), 0.0), next(q.size());
+        const std::vector<double> cost(q.size(), c), capacity(q.size(), 1e12);
+        for (int round = 0; round < 200; ++round) {
+            cournot_round(q, cost, a, b, capacity, next);
+            q = next;
+        }
+        const double expected = (a - c) / (b * (n + 1));
+        for (double qi : q) CHECK(qi == doctest::Approx(expected).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("Cournot: a capacity limit binds and rivals best-respond to it") {
+    // Two firms; firm 0 capped at 500,000. Firm 1's best response: (a - c - b*500000)/(2b).
+    const double a = 60000, b = 0.01, c = 3000;
+    std::vector<double> q{0, 0}, next(2);
+    const std::vector<double> cost{c, c}, capacity{500000, 1e12};
+    for (int round = 0; round < 300; ++round) {
+        cournot_round(q, cost, a, b, capacity, next);
+        q = next;
+    }
+    CHECK(q[0] == doctest::Approx(500000));
+    CHECK(q[1] == doctest::Approx((a - c - b * 500000) / (2 * b)));
+}
