@@ -106,11 +106,11 @@ std::uint16_t choose_site(const World& w, const CloudState& cloud, double mw) {
 
 }  // namespace
 
-double StandardModel::cloud_ask(const World& w, RoleIndex c) const {
+double StandardModel::cloud_ask(const World& w, RoleIndex c, double utilisation) const {
     const CloudState& cloud = w.clouds[c];
     const CloudRole& role = *w.sc().firms[cloud.firm].cloud;
-    return spot_ask({cloud.levelised_full, cloud.levelised_variable}, cloud.utilisation,
-                    w.param(role.target_utilisation), w.param(role.eta));
+    return spot_ask({cloud.levelised_full, cloud.levelised_variable}, utilisation, w.param(role.target_utilisation),
+                    w.param(role.eta));
 }
 
 void StandardModel::cloud_invest(World& w, RoleIndex c) const {

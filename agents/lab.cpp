@@ -19,9 +19,22 @@ void StandardModel::lab_plan(World& w, RoleIndex l) const {
 
     const double need = lab.need_training + lab.need_inference;
     const double value = w.param(role.strategic_value) * (1.0 + w.param(role.urgency) * lab.unmet_share);
-    const double means = std::max(w.firms[lab.firm].cash, 0.0) + w.param(role.funding_capacity) + lab.revenue_served;
-    const double affordability = need > 0 ? means / (need * w.hours_per_step()) : value;
-    lab.bid_value = std::max(std::min(value, affordability), 0.0);
+    // MODEL.md's affordability (cash + funding capacity + expected revenue over
+    // the term) / (Q * hours), with the term its runway: it spreads its means
+    // over the months it plans to last.
+    const double term_months = std::max(w.param(role.runway_months), 1.0);
+    const double revenue_per_month = lab.revenue_served / w.sc().months_per_step;
+    const double means = std::max(w.firms[lab.firm].cash, 0.0) + w.param(role.funding_capacity) +
+                         revenue_per_month * term_months;
+    // Affordability caps what it spends, not the price of the first unit: at
+    // price p it buys at most spend_limit / (p * hours) (the engine bids this
+    // demand curve). When that binds on the whole need, the marginal price is
+    // exactly MODEL.md's affordability.
+    lab.spend_limit = means / term_months * w.sc().months_per_step;
+    (void)need;
+    lab.bid_training = std::max(value, 0.0);
+    // Inference compute is worth no more than the revenue it serves.
+    lab.bid_inference = std::min(lab.bid_training, rho);
 }
 
 void StandardModel::lab_use(World& w, RoleIndex l) const {

@@ -15,8 +15,10 @@ public:
     virtual void chipmaker_supply(World& w, RoleIndex chipmaker) const = 0;
     // Procurement: need (training, inference) and the bid value for unmet need.
     virtual void lab_plan(World& w, RoleIndex lab) const = 0;
-    // Spot: the cloud's ask for its residual capacity, USD per H100e-hour.
-    virtual double cloud_ask(const World& w, RoleIndex cloud) const = 0;
+    // Spot: the cloud's ask, USD per H100e-hour, for capacity that would bring
+    // its utilisation to `utilisation` (the engine offers residual capacity in
+    // tranches along this supply curve).
+    virtual double cloud_ask(const World& w, RoleIndex cloud, double utilisation) const = 0;
     // Use: split held compute into training and inference.
     virtual void lab_use(World& w, RoleIndex lab) const = 0;
     // Invest: order chips and start construction (engine/simulation.hpp helpers).

@@ -1,6 +1,8 @@
 #include "engine/simulation.hpp"
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <cmath>
 #include <sstream>
 
@@ -12,6 +14,9 @@ namespace entangle {
 namespace {
 
 constexpr double tolerance = 1e-7;
+constexpr int supply_tranches = 8;  // steps of each cloud's spot supply curve
+constexpr int demand_grid = 10;     // steps of each lab's budget-constrained demand curve
+constexpr double demand_grid_ratio = 0.75;
 
 double effective_h100e(const World& w, ChipId c) {
     const ChipSpec& chip = w.sc().chips[c];
@@ -84,7 +89,6 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
         cloud.monthly_depreciation += per_month;
         if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
     }
-    cloud.utilisation = w.param(role.target_utilisation);  // no history yet: price at full cost
     w.firms[firm].cash += w.param(role.cash);
 }
 
@@ -392,6 +396,34 @@ void settle_spot(World& w, double price, double volume, bool inference_only) {
     }
 }
 
+// A budget-constrained lab's demand: at price p it wants
+// D(p) = min(need valued at p or more, budget / (p * hours)), bid as steps at
+// its two values and on a geometric grid below the higher one.
+void add_demand_curve(World& w, RoleIndex lab, double training, double training_value, double inference,
+                      double inference_value, double budget) {
+    if (training + inference <= tolerance || budget <= 0) return;
+    const double hours = w.hours_per_step();
+    const double top = std::max(training > tolerance ? training_value : 0.0, inference > tolerance ? inference_value : 0.0);
+    if (top <= 0) return;
+    std::array<double, demand_grid + 2> prices{};
+    std::size_t n = 0;
+    for (int k = 0; k < demand_grid; ++k) prices[n++] = top * std::pow(demand_grid_ratio, k);
+    if (training > tolerance) prices[n++] = training_value;
+    if (inference > tolerance) prices[n++] = inference_value;
+    std::sort(prices.begin(), prices.begin() + static_cast<std::ptrdiff_t>(n), std::greater<>());
+    double bid_so_far = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double p = prices[k];
+        if (p <= 0 || (k > 0 && p == prices[k - 1])) continue;
+        const double valued = (training_value >= p ? training : 0.0) + (inference_value >= p ? inference : 0.0);
+        const double wanted = std::min(valued, budget / (p * hours));
+        if (wanted > bid_so_far + tolerance) {
+            w.bids.push_back(Order{lab, wanted - bid_so_far, p, 0});
+            bid_so_far = wanted;
+        }
+    }
+}
+
 double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
     w.asks.clear();
     w.bids.clear();
@@ -400,17 +432,26 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         if (!w.sc().firms[cloud.firm].cloud->sells_capacity) continue;
         const double residual = inference_only ? cloud.capacity_inference - cloud.internal_inference
                                                : cloud.capacity_general - cloud.obligations - cloud.internal_general;
-        if (residual > tolerance) w.asks.push_back(Order{c, residual, agents.cloud_ask(w, c), 0});
+        if (residual <= tolerance) continue;
+        // The supply curve: residual capacity in tranches, each priced at the
+        // utilisation it would bring the cloud to (its midpoint).
+        const double capacity = inference_only ? cloud.capacity_inference : cloud.capacity_general;
+        const double committed = capacity - residual;
+        for (int k = 0; k < supply_tranches; ++k) {
+            const double midpoint = committed + residual * (k + 0.5) / supply_tranches;
+            w.asks.push_back(Order{c, residual / supply_tranches, agents.cloud_ask(w, c, midpoint / capacity), 0});
+        }
     }
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         const LabState& lab = w.labs[l];
         if (under_exclusive_contract(w, lab.firm)) continue;
-        const double unmet = inference_only
-                                 ? std::max(lab.need_inference - lab.held_inference_only -
-                                                std::max(lab.held - lab.held_inference_only - lab.need_training, 0.0),
-                                            0.0)
-                                 : lab.need_training + lab.need_inference - lab.held;
-        if (unmet > tolerance) w.bids.push_back(Order{l, unmet, lab.bid_value, 0});
+        // Compute held serves training first; inference-only capacity serves inference only.
+        const double general_held = lab.held - lab.held_inference_only;
+        const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
+        const double unmet_inference = std::max(
+            lab.need_inference - lab.held_inference_only - std::max(general_held - lab.need_training, 0.0), 0.0);
+        const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
+        add_demand_curve(w, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget);
     }
     const ClearingResult result = clear_uniform_price(w.asks, w.bids, w.auction_scratch);
     settle_spot(w, result.price, result.volume, inference_only);
@@ -434,6 +475,7 @@ void phase_spot(World& w, const AgentModel& agents) {
         const double capacity = cloud.capacity_general + cloud.capacity_inference;
         const double used = cloud.obligations + cloud.internal_use + cloud.spot_sold;
         cloud.utilisation = capacity > 0 ? used / capacity : 0.0;
+        const double weight = w.param(role.spot_ewma_weight);
         // Demand the cloud saw: its sales plus its share of demand left unserved.
         const double total_capacity = [&] {
             double t = 0;
@@ -443,7 +485,6 @@ void phase_spot(World& w, const AgentModel& agents) {
         const double signal = cloud.spot_sold + (total_capacity > 0 && role.sells_capacity
                                                      ? w.unmet_demand * cloud.capacity_general / total_capacity
                                                      : 0.0);
-        const double weight = w.param(role.spot_ewma_weight);
         cloud.spot_ewma = w.step == 0 ? signal : weight * signal + (1 - weight) * cloud.spot_ewma;
     }
 }
@@ -854,8 +895,8 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.demand_walk = 0;
     w.spot_price = NAN;
     w.spot_volume = w.unmet_demand = 0;
-    w.asks.reserve(w.clouds.size());
-    w.bids.reserve(w.labs.size());
+    w.asks.reserve(w.clouds.size() * supply_tranches);
+    w.bids.reserve((demand_grid + 2) * w.labs.size());
     w.auction_scratch.reserve(w.clouds.size() + w.labs.size());
     w.end_market_scratch.reserve(5 * w.labs.size());
     init_end_market(w);

@@ -30,7 +30,9 @@ struct LabState {
     double capability = 0;          // log10 effective FLOP, never falls
     double need_training = 0;       // H100e wanted this step
     double need_inference = 0;
-    double bid_value = 0;           // USD per H100e-hour it will pay for unmet need
+    double bid_training = 0;        // USD per H100e-hour it will pay for unmet training need
+    double bid_inference = 0;       // ... for unmet inference need (at most what inference earns)
+    double spend_limit = 0;         // USD it can spend on compute this step (its budget)
     double held = 0;                // compute obtained this step (own fleet, contracts, spot)
     double held_inference_only = 0; // part of held on inference-only families
     double unmet_share = 0;         // last step's unmet need / need
@@ -78,7 +80,7 @@ struct CloudState {
     double internal_inference = 0;        //   of which on inference-only families
     double spot_sold = 0;
     double spot_ewma = 0;                 // EWMA of spot sales plus its share of unmet demand
-    double utilisation = 0;               // last step's (sold + used) / capacity
+    double utilisation = 0;               // this step's (sold + used) / capacity
     double levelised_full = 0;            // fleet-weighted c_lev, USD per H100e-hour
     double levelised_variable = 0;
 };

@@ -1,0 +1,84 @@
+// Throughput of the bundled baseline: replications and firm-steps per second
+// on 1 and on all threads, with output off (simulate only), records kept but
+// not written, and written to HDF5; and peak memory. Prints figures; never
+// passes or fails. Usage: entangle_bench [SCENARIO.yaml] [--replications N]
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "agents/standard_model.hpp"
+#include "engine/runner.hpp"
+#include "engine/scenario/loader.hpp"
+#include "engine/simulation.hpp"
+#include "output/results_writer.hpp"
+
+using namespace entangle;
+
+namespace {
+
+struct NullSink final : RecordSink {
+    void write(const ReplicationRecord&) override {}
+    void finish(bool) override {}
+};
+
+double peak_memory_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0;  // Linux reports KiB
+}
+
+enum class Output { off, records, hdf5 };
+
+void measure(const Scenario& sc, int replications, int threads, Output output) {
+    const agents::StandardModel model;
+    const auto tasks = replication_tasks(sc, 0, replications);
+    RunOptions options;
+    options.threads = threads;
+    options.seed = sc.seed;
+    options.record = output != Output::off;
+    NullSink null_sink;
+    const std::filesystem::path file = std::filesystem::temp_directory_path() / "entangle_bench.h5";
+    const auto start = std::chrono::steady_clock::now();
+    if (output == Output::hdf5) {
+        ResultsWriter writer(file, make_layout(sc, "run", sc.seed, replications, {sc.name}));
+        run_tasks(tasks, model, options, &writer);
+        writer.finish(true);
+    } else {
+        run_tasks(tasks, model, options, &null_sink);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double firm_steps = static_cast<double>(replications) * sc.steps() * sc.firms.size();
+    const char* label = output == Output::off ? "off" : output == Output::records ? "records" : "hdf5";
+    std::printf("%-8d %-8s %10d %10.3f %14.1f %16.3e %18.3e %10.1f\n", threads, label, replications, seconds,
+                replications / seconds, firm_steps / seconds, firm_steps / seconds / threads, peak_memory_mib());
+    if (output == Output::hdf5) {
+        std::printf("         hdf5 file: %.2f MiB for %d replications\n",
+                    std::filesystem::file_size(file) / 1048576.0, replications);
+        std::filesystem::remove(file);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string path = std::string(ENTANGLE_SOURCE_DIR) + "/scenarios/baseline.yaml";
+    int replications = 400;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--replications") == 0 && i + 1 < argc) replications = std::stoi(argv[++i]);
+        else path = argv[i];
+    }
+    const Scenario sc = load_scenario(path);
+    const int cores = default_thread_count();
+    std::printf("scenario %s: %zu firms, %d steps, %zu chips; %d cores\n", sc.name.c_str(), sc.firms.size(),
+                sc.steps(), sc.chips.size(), cores);
+    std::printf("%-8s %-8s %10s %10s %14s %16s %18s %10s\n", "threads", "output", "reps", "seconds", "reps/s",
+                "firm-steps/s", "firm-steps/s/core", "peak MiB");
+    measure(sc, std::max(replications / 8, 4), 1, Output::off);  // warm-up, not reported separately
+    for (Output output : {Output::off, Output::records, Output::hdf5})
+        for (int threads : {1, cores}) measure(sc, replications, threads, output);
+    return 0;
+}
