@@ -58,8 +58,6 @@ struct Choice {
 // The family with the lowest levelised cost among those it may buy that ship within the horizon.
 Choice cheapest_family(const World& w, const CloudState& cloud, int horizon_months) {
     const Scenario& sc = w.sc();
-    const CloudRole& role = *sc.firms[cloud.firm].cloud;
-    const double power_price = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
     Choice best;
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
         const ChipSpec& chip = sc.chips[c];
@@ -69,12 +67,9 @@ Choice cheapest_family(const World& w, const CloudState& cloud, int horizon_mont
         if (chip.workload == Workload::inference && chip.vendor != cloud.firm) continue;
         const double months_of_backlog = state.backlog / (state.production_cap / sc.months_per_step);
         if (months_of_backlog > horizon_months) continue;
-        const LevelisedCost cost = levelised_cost(
-            {chip_price_for(w, cloud.firm, c), static_cast<double>(chip.lifetime_months), w.param(chip.power_kw),
-             w.param(role.dc_capex_per_mw), static_cast<double>(role.dc_life_months), power_price,
-             w.param(role.om_rate), w.param(chip.h100e), w.param(chip.software_factor),
-             w.param(role.target_utilisation), w.param(role.wacc)});
-        if (cost.full < best.cost) best = Choice{c, cost.full};
+        // Priced in the supply phase, before this step's repricing: the price it would order at.
+        const double cost = cloud.levelised[c].full;
+        if (cost < best.cost) best = Choice{c, cost};
     }
     return best;
 }

@@ -16,7 +16,13 @@ namespace {
 constexpr double tolerance = 1e-7;
 constexpr int supply_tranches = 8;  // steps of each cloud's spot supply curve
 constexpr int demand_grid = 10;     // steps of each lab's budget-constrained demand curve
-constexpr double demand_grid_ratio = 0.75;
+// Price steps of the demand curve below its top value: 0.75^k.
+constexpr std::array<double, demand_grid> demand_grid_steps = [] {
+    std::array<double, demand_grid> steps{};
+    double x = 1.0;
+    for (double& s : steps) s = x, x *= 0.75;
+    return steps;
+}();
 
 double effective_h100e(const World& w, ChipId c) {
     const ChipSpec& chip = w.sc().chips[c];
@@ -57,6 +63,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     cloud.stranded.assign(n_chips, 0);
     cloud.stranded_value.assign(n_chips, 0);
     cloud.on_order.assign(n_chips, 0);
+    cloud.levelised.assign(n_chips, LevelisedCost{INFINITY, INFINITY});
     cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
     cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
     for (RegionId r : role.regions) cloud.sites.push_back(Site{r, 0, 0, 0, std::vector<double>(n_chips, 0)});
@@ -259,26 +266,44 @@ void install_delivered(World& w, CloudState& cloud) {
     }
 }
 
+// Levelised cost of every family the cloud holds or may buy, at today's
+// prices, once per step (both the spot ask and expansion use it).
+void price_families(World& w, CloudState& cloud) {
+    const Scenario& sc = w.sc();
+    const CloudRole& role = *sc.firms[cloud.firm].cloud;
+    LevelisedCostInputs in;
+    in.power_usd_per_mwh = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
+    in.wacc = w.param(role.wacc);
+    in.dc_capex_per_mw = w.param(role.dc_capex_per_mw);
+    in.dc_life_months = role.dc_life_months;
+    in.om_rate = w.param(role.om_rate);
+    in.target_utilisation = w.param(role.target_utilisation);
+    const double r = monthly_rate(in.wacc);
+    const double dc_recovery = capital_recovery_factor(r, in.dc_life_months);
+    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        if (cloud.installed[c] <= 0 && !may_buy(sc, cloud.firm, c)) continue;
+        const ChipSpec& chip = sc.chips[c];
+        in.chip_price = chip_price_for(w, cloud.firm, c);
+        in.lifetime_months = chip.lifetime_months;
+        in.power_kw = w.param(chip.power_kw);
+        in.h100e = w.param(chip.h100e);
+        in.software_factor = w.param(chip.software_factor);
+        cloud.levelised[c] = levelised_cost(in, capital_recovery_factor(r, in.lifetime_months), dc_recovery);
+    }
+}
+
 // Capacity this step and the fleet's levelised cost at today's chip prices.
 void measure_capacity(World& w, CloudState& cloud) {
     const Scenario& sc = w.sc();
-    const CloudRole& role = *sc.firms[cloud.firm].cloud;
     cloud.capacity_general = cloud.capacity_inference = 0;
     double weighted_full = 0, weighted_variable = 0;
-    const double power_price =
-        cloud.sites.empty() ? 70.0 : w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
+    price_families(w, cloud);
     for (ChipId c = 0; c < cloud.installed.size(); ++c) {
         if (cloud.installed[c] <= 0) continue;
         const ChipSpec& chip = sc.chips[c];
         const double capacity = cloud.installed[c] * effective_h100e(w, c);
         (chip.workload == Workload::inference ? cloud.capacity_inference : cloud.capacity_general) += capacity;
-        const LevelisedCost cost = levelised_cost({chip_price_for(w, cloud.firm, c),
-                                                   static_cast<double>(chip.lifetime_months), w.param(chip.power_kw),
-                                                   w.param(role.dc_capex_per_mw),
-                                                   static_cast<double>(role.dc_life_months), power_price,
-                                                   w.param(role.om_rate), w.param(chip.h100e),
-                                                   w.param(chip.software_factor), w.param(role.target_utilisation),
-                                                   w.param(role.wacc)});
+        const LevelisedCost& cost = cloud.levelised[c];
         weighted_full += capacity * cost.full;
         weighted_variable += capacity * cost.variable;
     }
@@ -407,7 +432,7 @@ void add_demand_curve(World& w, RoleIndex lab, double training, double training_
     if (top <= 0) return;
     std::array<double, demand_grid + 2> prices{};
     std::size_t n = 0;
-    for (int k = 0; k < demand_grid; ++k) prices[n++] = top * std::pow(demand_grid_ratio, k);
+    for (double step : demand_grid_steps) prices[n++] = top * step;
     if (training > tolerance) prices[n++] = training_value;
     if (inference > tolerance) prices[n++] = inference_value;
     std::sort(prices.begin(), prices.begin() + static_cast<std::ptrdiff_t>(n), std::greater<>());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/market/economics.hpp"
 #include "engine/market/spot_auction.hpp"
 #include "engine/rng.hpp"
 #include "engine/scenario.hpp"
@@ -67,6 +68,7 @@ struct CloudState {
     std::vector<double> stranded;         // delivered units per chip waiting for power
     std::vector<double> stranded_value;   // USD paid for them
     std::vector<double> on_order;         // units per chip in vendors' backlogs
+    std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
     std::vector<double> retire_schedule;  // [chip * steps + step]: units reaching end of life
     std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
     double monthly_depreciation = 0;      // USD per month, straight line

@@ -34,15 +34,22 @@ struct LevelisedCost {
 
 // USD per H100e-hour at target utilisation:
 // c = [P*CRF(L) + (kW/1000)*capex_mw*CRF(dc_life) + kW*730*power/1000 + om*P/12] / (h100e*sf*730*u)
-inline LevelisedCost levelised_cost(const LevelisedCostInputs& in) {
-    const double r = monthly_rate(in.wacc);
-    const double capital = in.chip_price * capital_recovery_factor(r, in.lifetime_months);
-    const double building = in.power_kw / 1000.0 * in.dc_capex_per_mw * capital_recovery_factor(r, in.dc_life_months);
+// chip_recovery = CRF(lifetime), dc_recovery = CRF(dc_life) at the monthly
+// rate of in.wacc, passed in by callers that price many families at one rate.
+inline LevelisedCost levelised_cost(const LevelisedCostInputs& in, double chip_recovery, double dc_recovery) {
+    const double capital = in.chip_price * chip_recovery;
+    const double building = in.power_kw / 1000.0 * in.dc_capex_per_mw * dc_recovery;
     const double power = in.power_kw * 730.0 * in.power_usd_per_mwh / 1000.0;
     const double upkeep = in.om_rate * in.chip_price / 12.0;
     const double sold_hours = in.h100e * in.software_factor * 730.0 * in.target_utilisation;
     if (sold_hours <= 0) return {INFINITY, INFINITY};
     return {(capital + building + power + upkeep) / sold_hours, (power + upkeep) / sold_hours};
+}
+
+inline LevelisedCost levelised_cost(const LevelisedCostInputs& in) {
+    const double r = monthly_rate(in.wacc);
+    return levelised_cost(in, capital_recovery_factor(r, in.lifetime_months),
+                          capital_recovery_factor(r, in.dc_life_months));
 }
 
 // The cloud's scarcity-priced spot ask: idle fleets price toward running cost,
