@@ -1,0 +1,46 @@
+#pragma once
+// Reading results files back: the summary behind `entangle inspect OUT.h5`
+// and a small API for tests and tools. Every function opens the file
+// read-only and throws OutputError for a missing file, a file that is not an
+// entangle results file, or a missing object.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/record.hpp"
+#include "output/output_error.hpp"
+
+namespace entangle {
+
+// Root attributes, groups with their datasets (dims, shapes, units), table row
+// counts, and per-firm means at the last recorded month for point 0.
+std::string describe_results(const std::filesystem::path& file);
+
+// Whole datasets, flattened in C order ("/firm/cash", "/coords/time").
+std::vector<double> read_dataset_double(const std::filesystem::path& file, const std::string& dataset);
+std::vector<std::string> read_dataset_strings(const std::filesystem::path& file, const std::string& dataset);
+std::vector<std::uint64_t> read_shape(const std::filesystem::path& file, const std::string& dataset);
+// Dimension names as h5netcdf/xarray sees them: the attached scales' names
+// ("" for an axis without one); a scale's own dims are its name.
+std::vector<std::string> read_dims(const std::filesystem::path& file, const std::string& dataset);
+
+std::string read_attribute_string(const std::filesystem::path& file, const std::string& object,
+                                  const std::string& name);
+// Integer or bool attribute (seed, complete).
+std::uint64_t read_attribute_uint(const std::filesystem::path& file, const std::string& object,
+                                  const std::string& name);
+std::string read_root_attribute_string(const std::filesystem::path& file, const std::string& name);
+
+struct ContractTableRow {
+    std::uint32_t point = 0, replication = 0;
+    ContractRow row;
+};
+struct EventTableRow {
+    std::uint32_t point = 0, replication = 0;
+    EventRow row;
+};
+std::vector<ContractTableRow> read_contracts(const std::filesystem::path& file);
+std::vector<EventTableRow> read_events(const std::filesystem::path& file);
+
+}  // namespace entangle

@@ -1,0 +1,612 @@
+#include "output/results_writer.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "output/hdf5_handle.hpp"
+#include "output/tables.hpp"
+
+namespace entangle {
+
+std::filesystem::path partial_path_for(const std::filesystem::path& final_path) {
+    std::filesystem::path partial = final_path;
+    partial += ".partial";
+    return partial;
+}
+
+namespace {
+
+using Dims = std::vector<std::string>;
+
+constexpr hsize_t max_chunk_bytes = hsize_t{4} << 20;  // 4 MiB
+constexpr hsize_t contract_chunk_rows = 1024;
+constexpr hsize_t event_chunk_rows = 2048;
+constexpr auto flush_interval = std::chrono::seconds(30);
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+// The dataset name of a drawn parameter: key paths are dotted
+// ("firms.openai.lab.training_growth"); '.' becomes "__" so the name is a
+// Python identifier for xarray (ds.firms__openai__lab__training_growth), and
+// '/' (an HDF5 path separator) becomes '_'. The attribute key_path keeps the
+// original.
+std::string param_dataset_name(const std::string& key_path) {
+    std::string name;
+    for (const char c : key_path) {
+        if (c == '.') {
+            name += "__";
+        } else if (c == '/') {
+            name += '_';
+        } else {
+            name += c;
+        }
+    }
+    return name;
+}
+
+template <std::size_t N>
+std::size_t series_index(const std::array<SeriesInfo, N>& info, const std::string& name, const char* group) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (info[i].name == name) return i;
+    std::string valid;
+    for (const SeriesInfo& s : info) valid += (valid.empty() ? "" : ", ") + std::string(s.name);
+    throw OutputError("unknown " + std::string(group) + " series '" + name +
+                      "' in the run layout; valid: " + valid);
+}
+
+// One chunk per record slab: (1, 1, rest of the dims), halving time while the
+// chunk is over 4 MiB. Empty when a dimension is 0 (HDF5 cannot chunk that).
+std::vector<hsize_t> slab_chunks(const std::vector<hsize_t>& dims, hsize_t element_bytes) {
+    if (std::find(dims.begin(), dims.end(), hsize_t{0}) != dims.end()) return {};
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = chunk[1] = 1;
+    auto bytes = [&] {
+        hsize_t b = element_bytes;
+        for (const hsize_t c : chunk) b *= c;
+        return b;
+    };
+    while (chunk.size() > 2 && bytes() > max_chunk_bytes && chunk[2] > 1) chunk[2] = (chunk[2] + 1) / 2;
+    return chunk;
+}
+
+struct Storage {
+    std::vector<hsize_t> chunk;  // empty: contiguous, uncompressed
+    bool fill_nan = false;
+    bool write_whole_chunks = false;  // no chunk cache: each write covers whole chunks
+};
+
+// A file dataspace over (point, replication, ...) and a memory space of one
+// record's slab, reused for every record of a dataset family.
+class Slab {
+public:
+    Slab() = default;
+    explicit Slab(const std::vector<hsize_t>& dims) : start_(dims.size(), 0), count_(dims) {
+        file_ = h5::make_space(static_cast<int>(dims.size()), dims.data());
+        count_[0] = count_[1] = 1;
+        elements_ = 1;
+        for (const hsize_t c : count_) elements_ *= c;
+        // Same rank and shape as the file selection: HDF5 then maps chunks by
+        // blocks instead of element by element (10x faster).
+        memory_ = h5::make_space(static_cast<int>(count_.size()), count_.data());
+    }
+    void write(hid_t dataset, hid_t memory_type, const void* data, std::uint32_t point, std::uint32_t rep) {
+        if (elements_ == 0) return;
+        start_[0] = point;
+        start_[1] = rep;
+        h5::check(
+            H5Sselect_hyperslab(file_.get(), H5S_SELECT_SET, start_.data(), nullptr, count_.data(), nullptr),
+            "select slab of", dataset);
+        h5::check(H5Dwrite(dataset, memory_type, memory_.get(), file_.get(), H5P_DEFAULT, data), "write",
+                  dataset);
+    }
+
+private:
+    h5::Dataspace file_, memory_;
+    std::vector<hsize_t> start_, count_;
+    hsize_t elements_ = 0;
+};
+
+}  // namespace
+
+struct ResultsWriter::Impl {
+    struct Series {
+        std::size_t index;  // position in the record's array
+        h5::Dataset dataset;
+    };
+
+    std::filesystem::path final_path, partial_path;
+    WriterOptions options;
+    hsize_t points = 0, replications = 0, times = 0, firms = 0, chips = 0;
+    bool network = false;
+
+    h5::File file;
+    std::vector<Series> firm, market, chip;
+    h5::Dataset capacity_flow, equity;
+    std::vector<h5::Dataset> params;
+    h5::Dataset contracts, events;
+    h5::Datatype contract_memory_type, event_memory_type;
+    Slab firm_slab, market_slab, chip_slab, network_slab, param_slab;
+    hsize_t contract_rows = 0, event_rows = 0;
+    std::vector<h5::ContractRowC> contract_buffer;
+    std::vector<h5::EventRowC> event_buffer;
+
+    std::vector<bool> written;  // [point * replications + replication]
+    std::size_t written_count = 0;
+    bool finished = false;
+    std::chrono::steady_clock::time_point last_flush;
+
+    Impl(std::filesystem::path final, const RunLayout& layout, WriterOptions opts);
+    void write(const ReplicationRecord& r);
+    void finish(bool complete);
+    void close_all();
+};
+
+namespace {
+
+// Builds one group: its own dimension scales (created on first use, named
+// exactly as the dimension) and its variables, each with units, long_name and
+// every axis attached to a scale, which is what h5netcdf/xarray read as named
+// dimensions with coordinate values.
+class GroupBuilder {
+public:
+    // Creates the group and the scales of `dims`, so a group shows its
+    // coordinates even when it has no variables.
+    GroupBuilder(hid_t parent, const char* name, const Dims& dims, const RunLayout& layout,
+                 const WriterOptions& options)
+        : layout_(layout), options_(options) {
+        const h5::PropList gcpl = h5::make_plist(H5P_GROUP_CREATE, "create group properties");
+        h5::check(H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+                  "set creation order of group", parent, name);
+        group_ = h5::own<h5::Group>(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
+                                    "create group", parent, name);
+        for (const std::string& dim : dims) scale(dim);
+    }
+    hid_t id() const { return group_.get(); }
+
+    hsize_t size(const std::string& dim) const {
+        if (dim == "point") return layout_.point_labels.size();
+        if (dim == "replication") return static_cast<hsize_t>(layout_.replications);
+        if (dim == "time") return layout_.times.size();
+        if (dim == "chip") return layout_.chip_names.size();
+        if (dim == "region") return layout_.region_names.size();
+        return layout_.firm_names.size();  // firm, supplier, customer, holder, target
+    }
+
+    // The scale of `dim` in this group, created on first use.
+    hid_t scale(const std::string& dim) {
+        for (const auto& [name, ds] : scales_)
+            if (name == dim) return ds.get();
+        h5::Dataset ds;
+        if (dim == "replication") {
+            std::vector<std::int32_t> index(size(dim));
+            for (std::size_t i = 0; i < index.size(); ++i) index[i] = static_cast<std::int32_t>(i);
+            ds = variable(dim, "1", "replication index", {dim}, H5T_STD_I32LE, {});
+            write_all(ds.get(), H5T_NATIVE_INT32, index.data(), index.size());
+        } else if (dim == "time") {
+            std::vector<double> days;
+            for (const Month m : layout_.times) days.push_back(static_cast<double>(days_since_epoch(m)));
+            ds = variable(dim, "days since 1970-01-01", "first day of the recorded month", {dim},
+                          H5T_IEEE_F64LE, {});
+            h5::write_attribute(ds.get(), "calendar", "proleptic_gregorian");
+            h5::write_attribute(ds.get(), "standard_name", "time");
+            h5::write_attribute(ds.get(), "axis", "T");
+            write_all(ds.get(), H5T_NATIVE_DOUBLE, days.data(), days.size());
+        } else {
+            ds = text_variable(dim, label_long_name(dim), {dim}, labels(dim));
+        }
+        h5::check(H5DSset_scale(ds.get(), dim.c_str()), "make dimension scale", ds.get());
+        scales_.emplace_back(dim, std::move(ds));
+        return scales_.back().second.get();
+    }
+
+    // THE helper: a dataset with units, long_name and its dims attached to
+    // this group's scales (the scales themselves pass through here too).
+    h5::Dataset variable(const std::string& name, std::string_view units, std::string_view long_name,
+                         const Dims& dims, hid_t file_type, const Storage& storage) {
+        std::vector<hsize_t> shape;
+        for (const std::string& d : dims) shape.push_back(size(d));
+        const h5::Dataspace space = h5::make_space(static_cast<int>(shape.size()), shape.data());
+        const h5::PropList dcpl = h5::make_plist(H5P_DATASET_CREATE, "create dataset properties");
+        const h5::PropList dapl = h5::make_plist(H5P_DATASET_ACCESS, "create dataset properties");
+        if (!storage.chunk.empty()) {
+            h5::check(H5Pset_chunk(dcpl.get(), static_cast<int>(storage.chunk.size()), storage.chunk.data()),
+                      "set chunks of", id(), name);
+            h5::check(H5Pset_shuffle(dcpl.get()), "set shuffle filter of", id(), name);
+            if (options_.gzip_level > 0)
+                h5::check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options_.gzip_level)),
+                          "set gzip filter of", id(), name);
+            if (storage.write_whole_chunks)
+                h5::check(H5Pset_chunk_cache(dapl.get(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0,
+                                             H5D_CHUNK_CACHE_W0_DEFAULT),
+                          "set chunk cache of", id(), name);
+        }
+        if (storage.fill_nan) {
+            // Replications not (yet) written read as NaN, not as 0.
+            const double nan = std::numeric_limits<double>::quiet_NaN();
+            h5::check(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan), "set fill value of", id(),
+                      name);
+        }
+        h5::Dataset ds = h5::own<h5::Dataset>(
+            H5Dcreate2(id(), name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
+            "create dataset", id(), name);
+        h5::write_attribute(ds.get(), "units", units);
+        h5::write_attribute(ds.get(), "long_name", long_name);
+        const bool is_own_scale = dims.size() == 1 && dims[0] == name;
+        if (!is_own_scale)
+            for (std::size_t axis = 0; axis < dims.size(); ++axis)
+                h5::check(H5DSattach_scale(ds.get(), scale(dims[axis]), static_cast<unsigned>(axis)),
+                          "attach dimension scale to", ds.get());
+        return ds;
+    }
+
+    h5::Dataset text_variable(const std::string& name, std::string_view long_name, const Dims& dims,
+                              const std::vector<std::string>& values) {
+        const h5::Datatype type = h5::string_type();
+        h5::Dataset ds = variable(name, "", long_name, dims, type.get(), {});
+        std::vector<const char*> pointers;
+        for (const std::string& v : values) pointers.push_back(v.c_str());
+        write_all(ds.get(), type.get(), pointers.data(), pointers.size());
+        return ds;
+    }
+
+private:
+    static void write_all(hid_t ds, hid_t memory_type, const void* data, std::size_t n) {
+        if (n > 0) h5::check(H5Dwrite(ds, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write", ds);
+    }
+    const std::vector<std::string>& labels(const std::string& dim) const {
+        if (dim == "point") return layout_.point_labels;
+        if (dim == "chip") return layout_.chip_names;
+        if (dim == "region") return layout_.region_names;
+        return layout_.firm_names;
+    }
+    static const char* label_long_name(const std::string& dim) {
+        if (dim == "point") return "point of the run: baseline (run), A and B (compare), sweep point index";
+        if (dim == "chip") return "accelerator family";
+        if (dim == "region") return "datacenter region";
+        if (dim == "supplier") return "firm supplying capacity";
+        if (dim == "customer") return "firm buying capacity";
+        if (dim == "holder") return "firm holding equity";
+        if (dim == "target") return "firm whose equity is held";
+        return "firm";
+    }
+
+    const RunLayout& layout_;
+    const WriterOptions& options_;
+    h5::Group group_;
+    std::vector<std::pair<std::string, h5::Dataset>> scales_;
+};
+
+void validate(const RunLayout& layout, const WriterOptions& options) {
+    auto bad = [](const std::string& what) { throw OutputError("cannot write results: " + what); };
+    if (layout.point_labels.empty()) bad("the run layout has no points");
+    if (layout.replications < 1)
+        bad("the run layout has " + std::to_string(layout.replications) + " replications");
+    if (!layout.firm_roles.empty() && layout.firm_roles.size() != layout.firm_names.size())
+        bad("the run layout has " + std::to_string(layout.firm_roles.size()) + " firm roles for " +
+            std::to_string(layout.firm_names.size()) + " firms");
+    if (options.gzip_level < 0 || options.gzip_level > 9)
+        bad("gzip level " + std::to_string(options.gzip_level) + " is not in 0..9");
+}
+
+}  // namespace
+
+ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, WriterOptions opts)
+    : final_path(std::move(final)), partial_path(partial_path_for(final_path)), options(opts) {
+    h5::init();
+    validate(layout, options);
+    points = layout.point_labels.size();
+    replications = static_cast<hsize_t>(layout.replications);
+    times = layout.times.size();
+    firms = layout.firm_names.size();
+    chips = layout.chip_names.size();
+    network = layout.network && !options.skip_network;
+
+    const h5::PropList fcpl = h5::make_plist(H5P_FILE_CREATE, "create file properties");
+    h5::check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+              "set creation order", -1);
+    const h5::PropList fapl = h5::make_plist(H5P_FILE_ACCESS, "create file properties");
+    // Closing the file closes it for real, so the rename sees a finished file.
+    h5::check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "set close degree", -1);
+    const hid_t id = H5Fcreate(partial_path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
+    if (id < 0) h5::fail_file("cannot create results file", partial_path.string());
+    file = h5::File(id);
+    const hid_t root = file.get();
+
+    h5::write_attribute(root, "schema_version", results_schema_version);
+    h5::write_attribute(root, "entangle_version", ENTANGLE_VERSION);
+    unsigned major = 0, minor = 0, release = 0;
+    H5get_libversion(&major, &minor, &release);
+    h5::write_attribute(root, "hdf5_version",
+                        std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release));
+    h5::write_attribute(root, "command", layout.command);
+    h5::write_attribute(root, "seed", layout.seed);
+    h5::write_attribute(root, "created", utc_now());
+    h5::write_attribute(root, "scenario_yaml", layout.scenario_yaml);
+    if (!layout.sweep_yaml.empty()) h5::write_attribute(root, "sweep_yaml", layout.sweep_yaml);
+    h5::write_attribute_bool(root, "complete", false);
+
+    {
+        GroupBuilder coords(root, "coords", {"time", "firm", "chip", "region", "point", "replication"},
+                            layout, options);
+        std::vector<std::string> roles = layout.firm_roles;
+        roles.resize(layout.firm_names.size());
+        coords.text_variable("firm_roles", "roles the firm plays (lab, cloud, chipmaker)", {"firm"}, roles);
+    }
+
+    auto slab_storage = [](const std::vector<hsize_t>& dims, hsize_t bytes) {
+        return Storage{slab_chunks(dims, bytes), true, true};
+    };
+    {
+        GroupBuilder g(root, "firm", {"point", "replication", "time", "firm"}, layout, options);
+        const std::vector<hsize_t> dims{points, replications, times, firms};
+        for (const std::string& name : layout.firm_series) {
+            const std::size_t i = series_index(firm_series_info, name, "firm");
+            const SeriesInfo& info = firm_series_info[i];
+            firm.push_back(
+                {i, g.variable(name, info.units, info.long_name, {"point", "replication", "time", "firm"},
+                               H5T_IEEE_F64LE, slab_storage(dims, 8))});
+        }
+        firm_slab = Slab(dims);
+    }
+    {
+        GroupBuilder g(root, "market", {"point", "replication", "time"}, layout, options);
+        const std::vector<hsize_t> dims{points, replications, times};
+        for (const std::string& name : layout.market_series) {
+            const std::size_t i = series_index(market_series_info, name, "market");
+            const SeriesInfo& info = market_series_info[i];
+            market.push_back(
+                {i, g.variable(name, info.units, info.long_name, {"point", "replication", "time"},
+                               H5T_IEEE_F64LE, slab_storage(dims, 8))});
+        }
+        market_slab = Slab(dims);
+    }
+    {
+        GroupBuilder g(root, "chip", {"point", "replication", "time", "chip"}, layout, options);
+        const std::vector<hsize_t> dims{points, replications, times, chips};
+        for (const std::string& name : layout.chip_series) {
+            const std::size_t i = series_index(chip_series_info, name, "chip");
+            const SeriesInfo& info = chip_series_info[i];
+            chip.push_back(
+                {i, g.variable(name, info.units, info.long_name, {"point", "replication", "time", "chip"},
+                               H5T_IEEE_F64LE, slab_storage(dims, 8))});
+        }
+        chip_slab = Slab(dims);
+    }
+    {
+        const Dims network_dims{"point", "replication", "time", "supplier", "customer", "holder", "target"};
+        GroupBuilder g(root, "network", network ? network_dims : Dims{}, layout, options);
+        if (network) {
+            const std::vector<hsize_t> dims{points, replications, times, firms, firms};
+            const SeriesInfo& f = capacity_flow_info;
+            const SeriesInfo& e = equity_info;
+            capacity_flow = g.variable(std::string(f.name), f.units, f.long_name,
+                                       {"point", "replication", "time", "supplier", "customer"},
+                                       H5T_IEEE_F32LE, slab_storage(dims, 4));
+            equity = g.variable(std::string(e.name), e.units, e.long_name,
+                                {"point", "replication", "time", "holder", "target"}, H5T_IEEE_F32LE,
+                                slab_storage(dims, 4));
+            network_slab = Slab(dims);
+        } else {
+            h5::write_attribute(g.id(), "note",
+                                layout.network ? "network matrices skipped by the writer's options"
+                                               : "network matrices not recorded (outputs.network: false)");
+        }
+    }
+    {
+        GroupBuilder g(root, "params", {"point", "replication"}, layout, options);
+        const hsize_t rep_chunk = std::min<hsize_t>(replications, 4096);
+        const hsize_t point_chunk = std::clamp<hsize_t>(4096 / rep_chunk, 1, points);
+        std::vector<std::string> names;
+        for (const std::string& key : layout.drawn_param_names) {
+            const std::string name = param_dataset_name(key);
+            if (std::find(names.begin(), names.end(), name) != names.end())
+                throw OutputError("cannot write results: drawn parameters '" + key +
+                                  "' and another one share the dataset name '" + name + "'");
+            names.push_back(name);
+            h5::Dataset ds = g.variable(name, "", "value drawn for the uncertain parameter " + key,
+                                        {"point", "replication"}, H5T_IEEE_F64LE,
+                                        Storage{{point_chunk, rep_chunk}, true, false});
+            h5::write_attribute(ds.get(), "key_path", key);
+            params.push_back(std::move(ds));
+        }
+        param_slab = Slab({points, replications});
+    }
+    {
+        const h5::PropList gcpl = h5::make_plist(H5P_GROUP_CREATE, "create group properties");
+        h5::check(H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+                  "set creation order", root, "tables");
+        const h5::Group tables = h5::own<h5::Group>(
+            H5Gcreate2(root, "tables", H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), "create group", root, "tables");
+        auto table = [&](const char* name, const h5::Datatype& type, hsize_t chunk_rows, const char* units,
+                         const char* long_name) {
+            const hsize_t zero = 0, unlimited = H5S_UNLIMITED;
+            const h5::Dataspace space = h5::make_space(1, &zero, &unlimited);
+            const h5::PropList dcpl = h5::make_plist(H5P_DATASET_CREATE, "create dataset properties");
+            h5::check(H5Pset_chunk(dcpl.get(), 1, &chunk_rows), "set chunks of", tables.get(), name);
+            h5::check(H5Pset_shuffle(dcpl.get()), "set shuffle filter of", tables.get(), name);
+            if (options.gzip_level > 0)
+                h5::check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options.gzip_level)),
+                          "set gzip filter of", tables.get(), name);
+            h5::Dataset ds = h5::own<h5::Dataset>(
+                H5Dcreate2(tables.get(), name, type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                "create table", tables.get(), name);
+            h5::write_attribute(ds.get(), "units", units);
+            h5::write_attribute(ds.get(), "long_name", long_name);
+            return ds;
+        };
+        contracts =
+            table("contracts", h5::contract_type(true), contract_chunk_rows,
+                  "quantity_h100e: H100e; price_usd_per_h100e_hour: USD per H100e-hour; value_usd: USD; "
+                  "signed, start, end: YYYY-MM",
+                  "one row per contract of every replication");
+        events = table("events", h5::event_type(true), event_chunk_rows, "time: YYYY-MM",
+                       "one row per event that happened in every replication");
+        contract_memory_type = h5::contract_type(false);
+        event_memory_type = h5::event_type(false);
+    }
+
+    written.assign(points * replications, false);
+    h5::check(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush", root);
+    last_flush = std::chrono::steady_clock::now();
+}
+
+void ResultsWriter::Impl::write(const ReplicationRecord& r) {
+    auto bad = [&](const std::string& what) {
+        throw OutputError("cannot write the record of point " + std::to_string(r.point) + ", replication " +
+                          std::to_string(r.replication) + " to '" + partial_path.string() + "': " + what);
+    };
+    if (finished) bad("the writer is already finished");
+    if (r.point >= points) bad("the layout has " + std::to_string(points) + " points");
+    if (r.replication >= replications)
+        bad("the layout has " + std::to_string(replications) + " replications");
+    const std::size_t slot = r.point * replications + r.replication;
+    if (written[slot]) bad("it was already written");
+    auto same = [&](const char* what, std::size_t got, std::size_t want) {
+        if (got != want)
+            bad(std::string(what) + " is " + std::to_string(got) + " but the layout needs " +
+                std::to_string(want));
+    };
+    same("shape.times", static_cast<std::size_t>(r.shape.times), times);
+    same("shape.firms", static_cast<std::size_t>(r.shape.firms), firms);
+    same("shape.chips", static_cast<std::size_t>(r.shape.chips), chips);
+    same("firm array size", r.firm.size(), static_cast<std::size_t>(FirmSeries::count) * times * firms);
+    same("market array size", r.market.size(), static_cast<std::size_t>(MarketSeries::count) * times);
+    same("chip array size", r.chip.size(), static_cast<std::size_t>(ChipSeries::count) * times * chips);
+    same("number of drawn values", r.drawn.size(), params.size());
+    if (network) {
+        same("capacity_flow array size", r.capacity_flow.size(), times * firms * firms);
+        same("equity array size", r.equity.size(), times * firms * firms);
+    }
+
+    for (const Series& s : firm)
+        firm_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.firm.data() + s.index * times * firms, r.point,
+                        r.replication);
+    for (const Series& s : market)
+        market_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.market.data() + s.index * times, r.point,
+                          r.replication);
+    for (const Series& s : chip)
+        chip_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.chip.data() + s.index * times * chips, r.point,
+                        r.replication);
+    if (network) {
+        network_slab.write(capacity_flow.get(), H5T_NATIVE_FLOAT, r.capacity_flow.data(), r.point,
+                           r.replication);
+        network_slab.write(equity.get(), H5T_NATIVE_FLOAT, r.equity.data(), r.point, r.replication);
+    }
+    for (std::size_t i = 0; i < params.size(); ++i)
+        param_slab.write(params[i].get(), H5T_NATIVE_DOUBLE, &r.drawn[i], r.point, r.replication);
+
+    auto append = [](const h5::Dataset& ds, hsize_t& rows, hid_t memory_type, const void* data, hsize_t n) {
+        if (n == 0) return;
+        const hsize_t total = rows + n;
+        h5::check(H5Dset_extent(ds.get(), &total), "extend table", ds.get());
+        const h5::Dataspace space = h5::own<h5::Dataspace>(H5Dget_space(ds.get()), "get space of", ds.get());
+        h5::check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &rows, nullptr, &n, nullptr),
+                  "select rows of", ds.get());
+        const h5::Dataspace memory = h5::make_space(1, &n);
+        h5::check(H5Dwrite(ds.get(), memory_type, memory.get(), space.get(), H5P_DEFAULT, data), "append to",
+                  ds.get());
+        rows = total;
+    };
+    contract_buffer.clear();
+    for (const ContractRow& c : r.contracts)
+        contract_buffer.push_back({r.point, r.replication, c.id.c_str(), c.kind.c_str(), c.seller.c_str(),
+                                   c.buyer.c_str(), c.signed_month.c_str(), c.start.c_str(), c.end.c_str(),
+                                   c.quantity_h100e, c.price_usd_per_h100e_hour, c.value_usd,
+                                   static_cast<std::int8_t>(c.exclusive), static_cast<std::int8_t>(c.rofr),
+                                   static_cast<std::int8_t>(c.until_agi), c.status.c_str(),
+                                   c.end_reason.c_str()});
+    append(contracts, contract_rows, contract_memory_type.get(), contract_buffer.data(),
+           contract_buffer.size());
+    event_buffer.clear();
+    for (const EventRow& e : r.events)
+        event_buffer.push_back(
+            {r.point, r.replication, e.time.c_str(), e.kind.c_str(), e.firms.c_str(), e.text.c_str()});
+    append(events, event_rows, event_memory_type.get(), event_buffer.data(), event_buffer.size());
+
+    written[slot] = true;
+    ++written_count;
+    // A run killed outright still leaves a readable .partial up to the last flush.
+    if (std::chrono::steady_clock::now() - last_flush > flush_interval) {
+        h5::check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush", file.get());
+        last_flush = std::chrono::steady_clock::now();
+    }
+}
+
+void ResultsWriter::Impl::close_all() {
+    for (auto* family : {&firm, &market, &chip}) family->clear();
+    capacity_flow.reset();
+    equity.reset();
+    params.clear();
+    contracts.reset();
+    events.reset();
+    for (Slab* slab : {&firm_slab, &market_slab, &chip_slab, &network_slab, &param_slab}) *slab = Slab();
+}
+
+void ResultsWriter::Impl::finish(bool complete) {
+    if (finished) return;
+    finished = true;
+    const std::size_t expected = written.size();
+    const bool is_complete = complete && written_count == expected;
+    h5::write_attribute_bool(file.get(), "complete", is_complete);
+    close_all();
+    file.close("close results file", partial_path.string());
+    if (complete && !is_complete)
+        throw OutputError("results are incomplete: " + std::to_string(written_count) + " of " +
+                          std::to_string(expected) + " replications were written; they stay in '" +
+                          partial_path.string() + "' with complete=false");
+    if (!is_complete) return;
+    // Make the data durable before the rename makes the file visible.
+    if (const int fd = ::open(partial_path.c_str(), O_RDONLY); fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial_path, final_path, ec);
+    if (ec)
+        throw OutputError("cannot rename '" + partial_path.string() + "' to '" + final_path.string() +
+                          "': " + ec.message());
+}
+
+ResultsWriter::ResultsWriter(std::filesystem::path final_path, const RunLayout& layout, WriterOptions options)
+    : impl_(std::make_unique<Impl>(std::move(final_path), layout, options)) {}
+
+ResultsWriter::~ResultsWriter() {
+    if (!impl_ || impl_->finished) return;
+    try {
+        impl_->finish(false);
+    } catch (...) {
+        // A destructor cannot report; the .partial keeps complete=false.
+    }
+}
+
+void ResultsWriter::write(const ReplicationRecord& record) {
+    impl_->write(record);
+}
+void ResultsWriter::finish(bool complete) {
+    impl_->finish(complete);
+}
+const std::filesystem::path& ResultsWriter::final_path() const {
+    return impl_->final_path;
+}
+const std::filesystem::path& ResultsWriter::partial_path() const {
+    return impl_->partial_path;
+}
+
+}  // namespace entangle

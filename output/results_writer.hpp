@@ -1,0 +1,54 @@
+#pragma once
+// The HDF5 results writer (FORMATS.md "Results file (HDF5)"; docs/results.md).
+// It lays out the whole file before the first record, writes each replication's
+// slabs at [point, replication] as it arrives (any order, one record at a time),
+// and appends its table rows. The file is written as FINAL.partial and renamed
+// to FINAL only by finish(true), so FINAL is never a half-written file.
+#include <filesystem>
+#include <memory>
+
+#include "engine/sink.hpp"
+#include "output/output_error.hpp"
+
+namespace entangle {
+
+inline constexpr const char* results_schema_version = "1.0";
+
+struct WriterOptions {
+    int gzip_level = 4;         // deflate level 0..9 (0: shuffle only, no deflate)
+    bool skip_network = false;  // keep /network empty (its matrices dominate the file size)
+};
+
+// FINAL + ".partial": where a writer for FINAL writes until finish(true).
+std::filesystem::path partial_path_for(const std::filesystem::path& final_path);
+
+class ResultsWriter final : public RecordSink {
+public:
+    // Creates final_path.partial (replacing an older one) and lays out every
+    // group and dataset. Throws OutputError for an inconsistent layout or a
+    // file that cannot be created. final_path itself is not touched.
+    ResultsWriter(std::filesystem::path final_path, const RunLayout& layout, WriterOptions options = {});
+    // Without finish(): like finish(false), errors swallowed.
+    ~ResultsWriter() override;
+    ResultsWriter(const ResultsWriter&) = delete;
+    ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+    // Writes one replication at [record.point, record.replication]. Throws
+    // OutputError for a record whose shape does not match the layout, an index
+    // out of range, or a replication written twice.
+    void write(const ReplicationRecord& record) override;
+    // complete=true: sets the root attribute complete=true, closes the file and
+    // renames it over final_path. Throws (leaving the .partial, complete=false)
+    // if some replication of the layout was never written. complete=false:
+    // closes the .partial with complete=false. A second call does nothing.
+    void finish(bool complete) override;
+
+    const std::filesystem::path& final_path() const;
+    const std::filesystem::path& partial_path() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace entangle
