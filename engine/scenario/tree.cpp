@@ -1,0 +1,191 @@
+#include "engine/scenario/tree.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "engine/time.hpp"
+
+namespace entangle::loader {
+
+const Tree* Tree::find(std::string_view key) const {
+    const TreeEntry* e = find_entry(key);
+    return e ? &e->value : nullptr;
+}
+
+Tree* Tree::find(std::string_view key) {
+    return const_cast<Tree*>(std::as_const(*this).find(key));
+}
+
+const TreeEntry* Tree::find_entry(std::string_view key) const {
+    const auto it =
+        std::find_if(entries.begin(), entries.end(), [&](const TreeEntry& e) { return e.key == key; });
+    return it == entries.end() ? nullptr : &*it;
+}
+
+void Tree::erase(std::string_view key) {
+    std::erase_if(entries, [&](const TreeEntry& e) { return e.key == key; });
+}
+
+std::vector<std::string> Tree::keys() const {
+    std::vector<std::string> out;
+    for (const TreeEntry& e : entries) out.push_back(e.key);
+    return out;
+}
+
+std::string Tree::describe() const {
+    switch (kind) {
+        case Kind::null:
+            return "nothing";
+        case Kind::scalar:
+            return in_quotes(text);
+        case Kind::map:
+            return entries.empty() ? "an empty map" : "a map";
+        case Kind::list:
+            return "a list";
+    }
+    return "nothing";
+}
+
+namespace {
+
+class Converter {
+public:
+    Converter(const Mark& origin, Problems& problems) : origin_(origin), problems_(problems) {}
+
+    Tree convert(const YAML::Node& node, const Mark& fallback) const {
+        Tree t;
+        t.mark = locate(node.Mark(), fallback);
+        switch (node.Type()) {
+            case YAML::NodeType::Scalar:
+                t.kind = Tree::Kind::scalar;
+                t.text = node.Scalar();
+                t.quoted = node.Tag() == "!";  // yaml-cpp tags quoted scalars "!" and plain ones "?"
+                break;
+            case YAML::NodeType::Sequence:
+                t.kind = Tree::Kind::list;
+                for (const YAML::Node& item : node) t.items.push_back(convert(item, t.mark));
+                break;
+            case YAML::NodeType::Map:
+                t.kind = Tree::Kind::map;
+                for (const auto& kv : node) add_entry(t, kv.first, kv.second);
+                break;
+            default:
+                t.kind = Tree::Kind::null;
+                break;
+        }
+        return t;
+    }
+
+private:
+    Mark locate(const YAML::Mark& m, const Mark& fallback) const {
+        if (m.line < 0) return fallback;
+        // Columns of the first line are offset by where the text starts.
+        const int column = m.column + 1 + (m.line == 0 ? origin_.column - 1 : 0);
+        return Mark{origin_.file, origin_.line + m.line, column};
+    }
+
+    void add_entry(Tree& map, const YAML::Node& key, const YAML::Node& value) const {
+        const Mark key_mark = locate(key.Mark(), map.mark);
+        if (!key.IsScalar()) {
+            problems_.add(key_mark, "a key must be a plain word, not a map or a list");
+            return;
+        }
+        if (const TreeEntry* first = map.find_entry(key.Scalar())) {
+            problems_.add(key_mark, "duplicate key " + in_quotes(key.Scalar()) + " (first given at line " +
+                                        std::to_string(first->key_mark.line) + ")");
+            return;
+        }
+        Tree v = convert(value, key_mark);
+        // An empty value (`key:`) is located by yaml-cpp at the next token; point at its key instead.
+        if (v.is_null() && v.mark.line != key_mark.line) v.mark = key_mark;
+        map.entries.push_back(TreeEntry{key.Scalar(), key_mark, std::move(v)});
+    }
+
+    Mark origin_;
+    Problems& problems_;
+};
+
+bool all_scalars(const Tree& t) {
+    return std::all_of(t.entries.begin(), t.entries.end(),
+                       [](const TreeEntry& e) { return !e.value.is_map() && !e.value.is_list(); });
+}
+
+void emit(YAML::Emitter& out, const Tree& t) {
+    switch (t.kind) {
+        case Tree::Kind::null:
+            out << YAML::Null;
+            break;
+        case Tree::Kind::scalar:
+            if (t.quoted)
+                out << YAML::DoubleQuoted << t.text;
+            else
+                out << t.text;
+            break;
+        case Tree::Kind::list:
+            if (!t.items.empty() &&
+                std::all_of(t.items.begin(), t.items.end(), [](const Tree& i) { return i.is_scalar(); }))
+                out << YAML::Flow;
+            out << YAML::BeginSeq;
+            for (const Tree& item : t.items) emit(out, item);
+            out << YAML::EndSeq;
+            break;
+        case Tree::Kind::map:
+            // Short maps of plain values (time paths, distributions) read best on one line.
+            if (!t.entries.empty() && all_scalars(t) && t.entries.size() <= 6) out << YAML::Flow;
+            out << YAML::BeginMap;
+            for (const TreeEntry& e : t.entries) {
+                out << YAML::Key << e.key << YAML::Value;
+                emit(out, e.value);
+            }
+            out << YAML::EndMap;
+            break;
+    }
+}
+
+}  // namespace
+
+std::optional<Tree> parse_yaml(std::string_view text, const Mark& origin, Problems& problems) {
+    const Converter converter(origin, problems);
+    try {
+        const YAML::Node root = YAML::Load(std::string(text));
+        return converter.convert(root, origin);
+    } catch (const YAML::Exception& e) {  // a ParserException, or nesting too deep: both carry a mark
+        const int line = std::max(e.mark.line, 0), column = std::max(e.mark.column, 0) + 1;
+        problems.add(Mark{origin.file, origin.line + line, column + (line == 0 ? origin.column - 1 : 0)},
+                     "YAML syntax error: " + e.msg);
+        return std::nullopt;
+    }
+}
+
+namespace {
+// A time path or a distribution: one value, which an overlay replaces whole
+// (merging knots, or a uniform's keys into a normal's, would make a value nobody wrote).
+bool is_value_map(const Tree& t) {
+    if (!t.is_map() || t.entries.empty()) return false;
+    if (t.find("dist")) return true;
+    return std::all_of(t.entries.begin(), t.entries.end(),
+                       [](const TreeEntry& e) { return parse_month(e.key).has_value(); });
+}
+}  // namespace
+
+void merge_into(Tree& base, const Tree& overlay) {
+    if (!base.is_map() || !overlay.is_map() || is_value_map(base) || is_value_map(overlay)) {
+        base = overlay;
+        return;
+    }
+    for (const TreeEntry& e : overlay.entries) {
+        if (Tree* existing = base.find(e.key))
+            merge_into(*existing, e.value);
+        else
+            base.entries.push_back(e);
+    }
+}
+
+std::string emit_yaml(const Tree& tree) {
+    YAML::Emitter out;
+    emit(out, tree);
+    return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace entangle::loader
