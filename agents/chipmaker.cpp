@@ -52,16 +52,14 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
         // Gather this family's open orders (oldest first) into reused scratch.
         maker.requested.clear();
         maker.priority.clear();
-        for (const ChipOrder& order : maker.orders) {
-            if (order.chip != c) continue;
+        std::vector<ChipOrder>& orders = w.chips[c].orders;
+        for (const ChipOrder& order : orders) {
             maker.requested.push_back(order.units_left);
             maker.priority.push_back(1.0 + w.param(role.strategic_weight) * stake_between(w, order.buyer, maker.firm));
         }
         maker.shipped.resize(maker.requested.size());
         allocate_output(role.allocation, output, maker.requested, maker.priority, maker.shipped);
-        std::size_t k = 0;
-        for (ChipOrder& order : maker.orders)
-            if (order.chip == c) order.shipping = maker.shipped[k++];
+        for (std::size_t k = 0; k < orders.size(); ++k) orders[k].shipping = maker.shipped[k];
     }
 }
 

@@ -40,12 +40,14 @@ double forecast_demand(const World& w, const CloudState& cloud, int months) {
 double pipeline_capacity(const World& w, const CloudState& cloud, int horizon_steps) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     double total = 0;
+    const int last = std::min(w.step + horizon_steps, w.steps);
     for (ChipId c = 0; c < cloud.installed.size(); ++c) {
+        const double coming = cloud.stranded[c] + cloud.on_order[c];
+        if (cloud.installed[c] <= 0 && coming <= 0) continue;
         double retiring = 0;
-        for (int s = w.step + 1; s <= std::min(w.step + horizon_steps, w.steps); ++s)
-            retiring += cloud.retire_schedule[c * stride + static_cast<std::size_t>(s)];
-        const double units = std::max(cloud.installed[c] - retiring, 0.0) + cloud.stranded[c] + cloud.on_order[c];
-        total += units * effective_h100e(w, c);
+        const double* schedule = cloud.retire_schedule.data() + c * stride;
+        for (int s = w.step + 1; s <= last; ++s) retiring += schedule[s];
+        total += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * effective_h100e(w, c);
     }
     return total;
 }
@@ -90,9 +92,7 @@ std::uint16_t choose_site(const World& w, const CloudState& cloud, double mw) {
     for (std::uint16_t i = 0; i < cloud.sites.size(); ++i) {
         const RegionId r = cloud.sites[i].region;
         const RegionState& region = w.regions[r];
-        double queued = 0;
-        for (std::size_t q = region.queue_head; q < region.queue.size(); ++q) queued += region.queue[q].mw_left;
-        const double room = w.param(w.sc().regions[r].max_mw) - region.allocated_mw - queued;
+        const double room = w.param(w.sc().regions[r].max_mw) - region.allocated_mw - region.queued_mw;
         if (room >= mw) return i;
         if (room > best_room) best_room = room, best = i;
     }

@@ -64,6 +64,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     cloud.stranded_value.assign(n_chips, 0);
     cloud.on_order.assign(n_chips, 0);
     cloud.levelised.assign(n_chips, LevelisedCost{INFINITY, INFINITY});
+    cloud.chip_recovery.assign(n_chips, 0);
     cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
     cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
     for (RegionId r : role.regions) cloud.sites.push_back(Site{r, 0, 0, 0, std::vector<double>(n_chips, 0)});
@@ -167,6 +168,7 @@ void commission_construction(World& w) {
             site.online_mw += grant;
             site.building_mw -= grant;
             region.allocated_mw += grant;
+            region.queued_mw = std::max(region.queued_mw - grant, 0.0);
             project.mw_left -= grant;
             if (project.mw_left > tolerance) break;
             ++region.queue_head;
@@ -215,9 +217,8 @@ void phase_world(World& w) {
     retire_and_depreciate(w);
 }
 
-void ship_orders(World& w, ChipmakerState& maker) {
-    const FirmId vendor = maker.firm;
-    for (ChipOrder& order : maker.orders) {
+void ship_orders(World& w, ChipState& family, FirmId vendor) {
+    for (ChipOrder& order : family.orders) {
         if (order.shipping <= 0) continue;
         const double units = std::min(order.shipping, order.units_left);
         const ChipSpec& chip = w.sc().chips[order.chip];
@@ -235,7 +236,7 @@ void ship_orders(World& w, ChipmakerState& maker) {
         order.units_left -= units;
         order.shipping = 0;
     }
-    std::erase_if(maker.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
+    std::erase_if(family.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
 }
 
 // Delivered units go into free powered space, the cloud's preferred sites first.
@@ -279,7 +280,12 @@ void price_families(World& w, CloudState& cloud) {
     in.om_rate = w.param(role.om_rate);
     in.target_utilisation = w.param(role.target_utilisation);
     const double r = monthly_rate(in.wacc);
-    const double dc_recovery = capital_recovery_factor(r, in.dc_life_months);
+    if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
+        cloud.recovery_rate = r;
+        cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
+        for (ChipId c = 0; c < sc.chips.size(); ++c)
+            cloud.chip_recovery[c] = capital_recovery_factor(r, sc.chips[c].lifetime_months);
+    }
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
         if (cloud.installed[c] <= 0 && !may_buy(sc, cloud.firm, c)) continue;
         const ChipSpec& chip = sc.chips[c];
@@ -288,7 +294,7 @@ void price_families(World& w, CloudState& cloud) {
         in.power_kw = w.param(chip.power_kw);
         in.h100e = w.param(chip.h100e);
         in.software_factor = w.param(chip.software_factor);
-        cloud.levelised[c] = levelised_cost(in, capital_recovery_factor(r, in.lifetime_months), dc_recovery);
+        cloud.levelised[c] = levelised_cost(in, cloud.chip_recovery[c], cloud.dc_recovery);
     }
 }
 
@@ -323,7 +329,7 @@ void phase_supply(World& w, const AgentModel& agents) {
             if (w.sc().chips[chip].release <= month_now(w))
                 w.chips[chip].production_cap = w.param(capacity) * w.sc().months_per_step;
         agents.chipmaker_supply(w, m);
-        ship_orders(w, w.chipmakers[m]);
+        for (const auto& [chip, capacity] : role.capacity_per_month) ship_orders(w, w.chips[chip], w.chipmakers[m].firm);
     }
     for (CloudState& cloud : w.clouds) {
         install_delivered(w, cloud);
@@ -399,15 +405,22 @@ void phase_procurement(World& w, const AgentModel& agents) {
 // pairing immaterial to anyone's payoff) and settles payments.
 void settle_spot(World& w, double price, double volume, bool inference_only) {
     if (volume <= 0) return;
+    // Totals per seller and per buyer first: tranches of one firm trade as one.
+    std::vector<double>& sold = w.sold_scratch;
+    std::vector<double>& bought = w.bought_scratch;
+    sold.assign(w.clouds.size(), 0.0);
+    bought.assign(w.labs.size(), 0.0);
+    for (const Order& ask : w.asks) sold[ask.owner] += ask.filled;
+    for (const Order& bid : w.bids) bought[bid.owner] += bid.filled;
     const double hours = w.hours_per_step();
-    for (const Order& ask : w.asks) {
-        if (ask.filled <= 0) continue;
-        CloudState& cloud = w.clouds[ask.owner];
-        cloud.spot_sold += ask.filled;
-        for (const Order& bid : w.bids) {
-            if (bid.filled <= 0) continue;
-            LabState& lab = w.labs[bid.owner];
-            const double q = ask.filled * bid.filled / volume;
+    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
+        if (sold[c] <= 0) continue;
+        CloudState& cloud = w.clouds[c];
+        cloud.spot_sold += sold[c];
+        for (RoleIndex l = 0; l < w.labs.size(); ++l) {
+            if (bought[l] <= 0) continue;
+            LabState& lab = w.labs[l];
+            const double q = sold[c] * bought[l] / volume;
             const double payment = q * price * hours;
             w.flow_at(cloud.firm, lab.firm) += q;
             transfer(w, lab.firm, cloud.firm, payment);
@@ -415,9 +428,9 @@ void settle_spot(World& w, double price, double volume, bool inference_only) {
             lab.compute_spend += payment;
         }
     }
-    for (const Order& bid : w.bids) {
-        w.labs[bid.owner].held += bid.filled;
-        if (inference_only) w.labs[bid.owner].held_inference_only += bid.filled;
+    for (RoleIndex l = 0; l < w.labs.size(); ++l) {
+        w.labs[l].held += bought[l];
+        if (inference_only) w.labs[l].held_inference_only += bought[l];
     }
 }
 
@@ -788,9 +801,7 @@ double borrowing_headroom(const World& w, FirmId firm) {
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units) {
     if (units <= 0) return;
     const FirmId buyer = w.clouds[cloud].firm;
-    const FirmId vendor = w.sc().chips[chip].vendor;
-    ChipmakerState& maker = w.chipmakers[w.firms[vendor].chipmaker];
-    maker.orders.push_back(ChipOrder{buyer, cloud, chip, units, chip_price_for(w, buyer, chip), w.step, 0});
+    w.chips[chip].orders.push_back(ChipOrder{buyer, cloud, chip, units, chip_price_for(w, buyer, chip), w.step, 0});
     w.clouds[cloud].on_order[chip] += units;
     w.chips[chip].backlog += units;
 }
@@ -812,6 +823,7 @@ void start_construction(World& w, RoleIndex cloud, std::uint16_t site, double mw
     w.firms[state.firm].capex += cost;
     s.building_mw += mw;
     region_state.queue.push_back(ConstructionProject{cloud, site, mw, w.step + months_to_steps(w, months)});
+    region_state.queued_mw += mw;
 }
 
 std::vector<double> draw_uncertain(const Scenario& sc, const StreamKey& key) {
@@ -871,7 +883,6 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
             w.firms[f].chipmaker = static_cast<RoleIndex>(w.chipmakers.size());
             ChipmakerState& maker = w.chipmakers.emplace_back();
             maker.firm = f;
-            maker.orders.reserve(64);
             maker.requested.reserve(64);
             maker.priority.reserve(64);
             maker.shipped.reserve(64);
@@ -885,7 +896,10 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
         w.regions[r].queue.reserve(64);
     }
     w.chips.assign(sc.chips.size(), ChipState{});
-    for (ChipId c = 0; c < sc.chips.size(); ++c) w.chips[c].price = w.param(sc.chips[c].list_price);
+    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        w.chips[c].price = w.param(sc.chips[c].list_price);
+        w.chips[c].orders.reserve(64);
+    }
     for (FirmId f = 0; f < n; ++f) {
         const FirmSpec& spec = sc.firms[f];
         if (spec.lab) init_lab(w, w.firms[f].lab, f, *spec.lab);
@@ -922,7 +936,9 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.spot_volume = w.unmet_demand = 0;
     w.asks.reserve(w.clouds.size() * supply_tranches);
     w.bids.reserve((demand_grid + 2) * w.labs.size());
-    w.auction_scratch.reserve(w.clouds.size() + w.labs.size());
+    w.auction_scratch.reserve(w.asks.capacity() + w.bids.capacity());
+    w.sold_scratch.reserve(w.clouds.size());
+    w.bought_scratch.reserve(w.labs.size());
     w.end_market_scratch.reserve(5 * w.labs.size());
     init_end_market(w);
 }

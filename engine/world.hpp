@@ -69,6 +69,9 @@ struct CloudState {
     std::vector<double> stranded_value;   // USD paid for them
     std::vector<double> on_order;         // units per chip in vendors' backlogs
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
+    std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
+    double recovery_rate = -1;            // monthly rate chip_recovery was computed at
+    double dc_recovery = 0;               // CRF(dc_life) at recovery_rate
     std::vector<double> retire_schedule;  // [chip * steps + step]: units reaching end of life
     std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
     double monthly_depreciation = 0;      // USD per month, straight line
@@ -99,13 +102,13 @@ struct ChipOrder {
 
 struct ChipmakerState {
     FirmId firm = 0;
-    std::vector<ChipOrder> orders;   // open orders, oldest first
     double cournot_output = 0;       // units per month, cournot pricing only
     // Scratch for allocating one family's output, reused every step.
     std::vector<double> requested, priority, shipped;
 };
 
 struct ChipState {
+    std::vector<ChipOrder> orders;  // open orders for this family, oldest first
     double price = 0;       // vendor's current price per unit
     double production_cap = 0;  // units this step
     double backlog = 0;     // units ordered and not shipped
@@ -123,6 +126,7 @@ struct ConstructionProject {
 struct RegionState {
     double available_mw = 0;   // grid power the region can give datacenters
     double allocated_mw = 0;   // commissioned
+    double queued_mw = 0;      // waiting in the queue (built or not)
     std::vector<ConstructionProject> queue;  // first come first served
     std::size_t queue_head = 0;
     RandomEngine delay_stream;
@@ -184,6 +188,7 @@ struct World {
     std::vector<Order> asks, bids;
     std::vector<std::uint32_t> auction_scratch;
     std::vector<double> end_market_scratch;
+    std::vector<double> sold_scratch, bought_scratch;
     std::vector<double> cournot_scratch;
 
     const Scenario& sc() const { return *scenario; }
