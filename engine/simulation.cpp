@@ -859,7 +859,12 @@ void check_runnable(const Scenario& sc) {
                                "remove it)");
     if (!problems.empty()) {
         std::string text;
-        for (const std::string& p : problems) text += (text.empty() ? "" : "\n") + sc.source_path + ": " + p;
+        for (const std::string& p : problems) {
+            if (!text.empty()) text += '\n';
+            text += sc.source_path;
+            text += ": ";
+            text += p;
+        }
         throw ModelInputError(text);
     }
 }

@@ -94,7 +94,10 @@ std::string InputProblem::format() const {
 namespace {
 std::string summary(const std::vector<InputProblem>& problems) {
     std::string text;
-    for (const InputProblem& p : problems) text += (text.empty() ? "" : "\n") + p.format();
+    for (const InputProblem& p : problems) {
+        if (!text.empty()) text += '\n';
+        text += p.format();
+    }
     return text;
 }
 }  // namespace
