@@ -55,7 +55,9 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
         std::vector<ChipOrder>& orders = w.chips[c].orders;
         for (const ChipOrder& order : orders) {
             maker.requested.push_back(order.units_left);
-            maker.priority.push_back(1.0 + w.param(role.strategic_weight) * stake_between(w, order.buyer, maker.firm));
+            maker.priority.push_back(role.allocation == Allocation::strategic
+                                         ? 1.0 + w.param(role.strategic_weight) * stake_between(w, order.buyer, maker.firm)
+                                         : 1.0);
         }
         maker.shipped.resize(maker.requested.size());
         allocate_output(role.allocation, output, maker.requested, maker.priority, maker.shipped);

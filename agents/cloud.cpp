@@ -64,7 +64,7 @@ Choice cheapest_family(const World& w, const CloudState& cloud, int horizon_mont
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
         const ChipSpec& chip = sc.chips[c];
         const ChipState& state = w.chips[c];
-        if (!may_buy(sc, cloud.firm, c) || state.production_cap <= 0) continue;
+        if (!may_buy(w, cloud.firm, c) || state.production_cap <= 0) continue;
         // Inference-only parts are bought by their own vendor's cloud only.
         if (chip.workload == Workload::inference && chip.vendor != cloud.firm) continue;
         const double months_of_backlog = state.backlog / (state.production_cap / sc.months_per_step);

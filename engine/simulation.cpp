@@ -287,7 +287,7 @@ void price_families(World& w, CloudState& cloud) {
             cloud.chip_recovery[c] = capital_recovery_factor(r, sc.chips[c].lifetime_months);
     }
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
-        if (cloud.installed[c] <= 0 && !may_buy(sc, cloud.firm, c)) continue;
+        if (cloud.installed[c] <= 0 && !may_buy(w, cloud.firm, c)) continue;
         const ChipSpec& chip = sc.chips[c];
         in.chip_price = chip_price_for(w, cloud.firm, c);
         in.lifetime_months = chip.lifetime_months;
@@ -480,6 +480,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
             w.asks.push_back(Order{c, residual / supply_tranches, agents.cloud_ask(w, c, midpoint / capacity), 0});
         }
     }
+    if (w.asks.empty() && inference_only) return NAN;  // no inference-only capacity on offer
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         const LabState& lab = w.labs[l];
         if (under_exclusive_contract(w, lab.firm)) continue;
@@ -508,6 +509,8 @@ void phase_spot(World& w, const AgentModel& agents) {
     w.spot_volume = 0;
     clear_spot_market(w, agents, true);
     w.spot_price = clear_spot_market(w, agents, false);
+    double total_capacity = 0;
+    for (const CloudState& c : w.clouds) total_capacity += c.capacity_general;
     for (CloudState& cloud : w.clouds) {
         const CloudRole& role = *w.sc().firms[cloud.firm].cloud;
         const double capacity = cloud.capacity_general + cloud.capacity_inference;
@@ -515,11 +518,6 @@ void phase_spot(World& w, const AgentModel& agents) {
         cloud.utilisation = capacity > 0 ? used / capacity : 0.0;
         const double weight = w.param(role.spot_ewma_weight);
         // Demand the cloud saw: its sales plus its share of demand left unserved.
-        const double total_capacity = [&] {
-            double t = 0;
-            for (const CloudState& c : w.clouds) t += c.capacity_general;
-            return t;
-        }();
         const double signal = cloud.spot_sold + (total_capacity > 0 && role.sells_capacity
                                                      ? w.unmet_demand * cloud.capacity_general / total_capacity
                                                      : 0.0);
@@ -776,6 +774,8 @@ void transfer(World& w, FirmId from, FirmId to, double usd) {
     w.firms[to].cash += usd;
 }
 
+bool may_buy(const World& w, FirmId buyer, ChipId chip) { return w.buyable[buyer * w.chips.size() + chip]; }
+
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
     const ChipSpec& spec = sc.chips[chip];
     if (spec.vendor == buyer || spec.sold_to_any) return true;
@@ -922,6 +922,9 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
                                       "': its fleet in region '" + sc.regions[site.region].name + "' draws " +
                                       std::to_string(site.used_mw) + " MW but only " +
                                       std::to_string(site.online_mw) + " MW is online (power_online)");
+    w.buyable.assign(n * sc.chips.size(), 0);
+    for (FirmId f = 0; f < n; ++f)
+        for (ChipId c = 0; c < sc.chips.size(); ++c) w.buyable[f * sc.chips.size() + c] = may_buy(sc, f, c);
     w.flow.assign(n * n, 0);
     w.equity.assign(n * n, 0);
     for (const EquityStake& s : sc.equity) w.equity[s.holder * n + s.target] = s.share;

@@ -36,5 +36,6 @@ double borrowing_headroom(const World& w, FirmId firm);
 // Price a buyer pays per unit: the vendor's price, or unit cost inside one firm.
 double chip_price_for(const World& w, FirmId buyer, ChipId chip);
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip);
+bool may_buy(const World& w, FirmId buyer, ChipId chip);  // the same, from a table built at set-up
 
 }  // namespace entangle

@@ -178,6 +178,8 @@ struct World {
     double unmet_demand = 0;       // H100e wanted at the clearing price and not served
     RandomEngine market_stream;
 
+    std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family
+
     // Networks: capacity flow this step and equity, [i * n + j].
     std::vector<double> flow;
     std::vector<double> equity;
