@@ -60,8 +60,17 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
                                          : 1.0);
         }
         maker.shipped.resize(maker.requested.size());
+        // Contracted (priority) orders are served first, oldest first; the rest
+        // of the output is shared among open orders by the vendor's rule.
+        for (std::size_t k = 0; k < orders.size(); ++k) {
+            orders[k].shipping = 0;
+            if (!orders[k].priority) continue;
+            orders[k].shipping = std::min(orders[k].units_left, output);
+            output -= orders[k].shipping;
+            maker.requested[k] = 0;
+        }
         allocate_output(role.allocation, output, maker.requested, maker.priority, maker.shipped);
-        for (std::size_t k = 0; k < orders.size(); ++k) orders[k].shipping = maker.shipped[k];
+        for (std::size_t k = 0; k < orders.size(); ++k) orders[k].shipping += maker.shipped[k];
     }
 }
 

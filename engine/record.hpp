@@ -99,6 +99,9 @@ struct ReplicationRecord {
     std::vector<ContractRow> contracts;
     std::vector<EventRow> events;
     std::vector<double> drawn;    // one value per Scenario::uncertain entry
+    // Opaque to the engine: what RecordSink::encode prepared for write() (the
+    // HDF5 writer's compressed chunks). Empty unless encode filled it.
+    std::vector<std::vector<unsigned char>> encoded;
 
     void resize(const RecordShape& s);
     double& firm_at(FirmSeries v, int t, int f) {
@@ -110,6 +113,9 @@ struct ReplicationRecord {
     double& market_at(MarketSeries v, int t) { return market[static_cast<std::size_t>(v) * shape.times + t]; }
     double market_at(MarketSeries v, int t) const { return market[static_cast<std::size_t>(v) * shape.times + t]; }
     double& chip_at(ChipSeries v, int t, int c) {
+        return chip[(static_cast<std::size_t>(v) * shape.times + t) * shape.chips + c];
+    }
+    double chip_at(ChipSeries v, int t, int c) const {
         return chip[(static_cast<std::size_t>(v) * shape.times + t) * shape.chips + c];
     }
     float& flow_at(int t, int s, int c) {

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <sstream>
 
+#include "engine/contracts.hpp"
 #include "engine/errors.hpp"
+#include "engine/events.hpp"
 #include "engine/market/economics.hpp"
 #include "engine/market/end_market.hpp"
 
@@ -211,6 +213,7 @@ void update_end_market(World& w) {
 // 1. World: demand shock, region power, construction, retirements.
 void phase_world(World& w) {
     reset_step_flows(w);
+    apply_events(w);
     update_end_market(w);
     grow_region_power(w);
     commission_construction(w);
@@ -337,45 +340,8 @@ void phase_supply(World& w, const AgentModel& agents) {
     }
 }
 
-// 3. Contracts: activate, deliver and settle capacity contracts, expire.
-void phase_contracts(World& w) {
-    const Month now = month_now(w);
-    const Scenario& sc = w.sc();
-    for (ContractState& state : w.contracts) {
-        const ContractSpec& spec = sc.contracts[state.spec];
-        if (state.status == ContractStatus::pending && spec.start <= now) state.status = ContractStatus::active;
-        if (state.status == ContractStatus::active && spec.end < now) state.status = ContractStatus::expired;
-        if (state.status != ContractStatus::active) continue;
-        CloudState& seller = w.clouds[w.firms[spec.seller].cloud];
-        LabState& buyer = w.labs[w.firms[spec.buyer].lab];
-        const double ramp =
-            spec.ramp_months > 0 ? std::min(1.0, static_cast<double>(now - spec.start + 1) / spec.ramp_months) : 1.0;
-        const double due = spec.quantity_h100e * ramp;
-        const double spare = std::max(seller.capacity_general - seller.obligations, 0.0);
-        const double delivered = std::min(due, spare);  // contracts are kept in service order
-        const double hours = w.hours_per_step();
-        seller.obligations += delivered;
-        buyer.held += delivered;
-        w.flow_at(spec.seller, spec.buyer) += delivered;
-        const double payment = delivered * spec.price_usd_per_h100e_hour * hours;
-        const double credit = (due - delivered) * spec.price_usd_per_h100e_hour * hours * spec.sla_credit;
-        transfer(w, spec.buyer, spec.seller, payment);
-        transfer(w, spec.seller, spec.buyer, credit);
-        w.firms[spec.seller].revenue += payment - credit;
-        buyer.compute_spend += payment - credit;
-        state.delivered_this_step = delivered;
-        state.delivered_total += delivered;
-        state.paid_total += payment - credit;
-    }
-}
-
-bool under_exclusive_contract(const World& w, FirmId lab_firm) {
-    for (const ContractState& state : w.contracts) {
-        const ContractSpec& spec = w.sc().contracts[state.spec];
-        if (state.status == ContractStatus::active && spec.exclusive && spec.buyer == lab_firm) return true;
-    }
-    return false;
-}
+// 3. Contracts: the book activates, delivers, pays and expires (engine/contracts.cpp).
+void phase_contracts(World& w) { run_contracts(w); }
 
 // 4. Procurement: labs plan; a firm's own cloud serves its lab first (internal
 // trade at cost: no contract, no payment, but recorded in the flow matrix).
@@ -423,7 +389,7 @@ void settle_spot(World& w, double price, double volume, bool inference_only) {
             const double q = sold[c] * bought[l] / volume;
             const double payment = q * price * hours;
             w.flow_at(cloud.firm, lab.firm) += q;
-            transfer(w, lab.firm, cloud.firm, payment);
+            pay_for_compute(w, lab.firm, cloud.firm, payment);
             if (lab.firm != cloud.firm) w.firms[cloud.firm].revenue += payment;
             lab.compute_spend += payment;
         }
@@ -552,7 +518,9 @@ void serve_end_market_phase(World& w) {
     for (std::size_t i = 0; i < n; ++i) {
         const LabState& lab = w.labs[i];
         const LabRole& role = *sc.firms[lab.firm].lab;
-        utility[i] = alpha * lab.capability + w.param(role.brand) + w.param(role.distribution);
+        // A licence lets the licensee sell the licensor's model through its own distribution.
+        const double capability = std::max(lab.capability, lab.licensed_capability);
+        utility[i] = alpha * capability + w.param(role.brand) + w.param(role.distribution);
     }
     logit_shares(utility, shares);
     for (std::size_t i = 0; i < n; ++i) {
@@ -625,7 +593,9 @@ void settle_debt(World& w) {
 // 8. Finance: operating costs, funding rounds, debt.
 void phase_finance(World& w, const AgentModel& agents) {
     pay_operating_costs(w);
+    settle_contracts(w);
     for (RoleIndex l = 0; l < w.labs.size(); ++l) agents.lab_finance(w, l);
+    run_agi_panel(w);
     settle_debt(w);
 }
 
@@ -671,9 +641,9 @@ void phase_record(World& w, ReplicationRecord& r) {
     }
     double contract_quantity = 0, contract_value = 0;
     for (const ContractState& c : w.contracts) {
-        if (c.status != ContractStatus::active) continue;
+        if (c.status != ContractStatus::active || c.spec->kind != ContractKind::capacity) continue;
         contract_quantity += c.delivered_this_step;
-        contract_value += c.delivered_this_step * w.sc().contracts[c.spec].price_usd_per_h100e_hour;
+        contract_value += c.delivered_this_step * c.spec->price_usd_per_h100e_hour;
     }
     double total_compute = 0, power_used = 0, power_available = 0;
     for (const CloudState& cloud : w.clouds) {
@@ -799,9 +769,13 @@ double borrowing_headroom(const World& w, FirmId firm) {
 }
 
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units) {
+    place_chip_order(w, cloud, chip, units, chip_price_for(w, w.clouds[cloud].firm, chip), false);
+}
+
+void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, double unit_price, bool priority) {
     if (units <= 0) return;
     const FirmId buyer = w.clouds[cloud].firm;
-    w.chips[chip].orders.push_back(ChipOrder{buyer, cloud, chip, units, chip_price_for(w, buyer, chip), w.step, 0});
+    w.chips[chip].orders.push_back(ChipOrder{buyer, cloud, chip, units, unit_price, w.step, 0, priority});
     w.clouds[cloud].on_order[chip] += units;
     w.chips[chip].backlog += units;
 }
@@ -838,25 +812,54 @@ std::vector<double> draw_uncertain(const Scenario& sc, const StreamKey& key) {
     return drawn;
 }
 
+namespace {
+
+// The roles each kind of contract needs of its parties.
+void check_contract_roles(const Scenario& sc, const ContractSpec& c, std::vector<std::string>& problems) {
+    const auto need = [&](FirmId firm, bool has, const char* side, const char* role) {
+        if (!has)
+            problems.push_back("contract '" + c.id + "': " + side + " '" + sc.firms[firm].name + "' needs a " + role +
+                               " role for a " + contract_kind_name(c.kind) + " contract");
+    };
+    switch (c.kind) {
+        case ContractKind::capacity:
+            need(c.seller, sc.firms[c.seller].cloud.has_value(), "seller", "cloud");
+            need(c.buyer, sc.firms[c.buyer].lab.has_value(), "buyer", "lab");
+            break;
+        case ContractKind::chip_supply:
+            need(c.buyer, sc.firms[c.buyer].cloud.has_value(), "buyer", "cloud");
+            if (sc.chips[c.chip].vendor != c.seller)
+                problems.push_back("contract '" + c.id + "': chip '" + sc.chips[c.chip].name + "' is made by '" +
+                                   sc.firms[sc.chips[c.chip].vendor].name + "', not by the seller '" +
+                                   sc.firms[c.seller].name + "'");
+            break;
+        case ContractKind::licence:
+            need(c.seller, sc.firms[c.seller].lab.has_value(), "licensor (seller)", "lab");
+            need(c.buyer, sc.firms[c.buyer].lab.has_value(), "licensee (buyer)", "lab");
+            break;
+        case ContractKind::equity:
+            if (c.share <= 0 && !sc.firms[c.seller].lab)
+                problems.push_back("contract '" + c.id + "': an investment in '" + sc.firms[c.seller].name +
+                                   "', which has no lab valuation, must state the stake as share");
+            if (c.in_kind) need(c.buyer, sc.firms[c.buyer].cloud.has_value(), "investor (buyer)", "cloud");
+            break;
+        case ContractKind::commitment:
+        case ContractKind::revenue_share: break;
+    }
+}
+
+}  // namespace
+
 void check_runnable(const Scenario& sc) {
     std::vector<std::string> problems;
-    for (const ContractSpec& c : sc.contracts) {
-        if (c.kind != ContractKind::capacity) {
-            problems.push_back("contract '" + c.id +
-                               "': only capacity contracts are simulated in this version; other kinds come with "
-                               "the deals release");
-            continue;
-        }
-        if (!sc.firms[c.seller].cloud)
-            problems.push_back("contract '" + c.id + "': seller '" + sc.firms[c.seller].name + "' has no cloud role");
-        if (!sc.firms[c.buyer].lab)
-            problems.push_back("contract '" + c.id + "': buyer '" + sc.firms[c.buyer].name + "' has no lab role");
+    for (const ContractSpec& c : sc.contracts) check_contract_roles(sc, c, problems);
+    for (const EventSpec& e : sc.events) {
+        if (!e.enabled) continue;
+        if (e.contract) check_contract_roles(sc, *e.contract, problems);
+        if (!event_simulated(e.kind))
+            problems.push_back("event '" + e.id + "': this version simulates sign, invest, terminate and "
+                               "declare_agi events; set enabled: false or remove it");
     }
-    for (const EventSpec& e : sc.events)
-        if (e.enabled)
-            problems.push_back("event '" + e.id +
-                               "': events are validated but not simulated in this version (set enabled: false or "
-                               "remove it)");
     if (!problems.empty()) {
         std::string text;
         for (const std::string& p : problems) {
@@ -928,15 +931,10 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.flow.assign(n * n, 0);
     w.equity.assign(n * n, 0);
     for (const EquityStake& s : sc.equity) w.equity[s.holder * n + s.target] = s.share;
-    w.contracts.clear();
-    for (std::uint32_t i = 0; i < sc.contracts.size(); ++i) w.contracts.push_back(ContractState{i});
-    // Service order: exclusive contracts first, then by start date.
-    std::stable_sort(w.contracts.begin(), w.contracts.end(), [&](const ContractState& a, const ContractState& b) {
-        const ContractSpec& x = sc.contracts[a.spec];
-        const ContractSpec& y = sc.contracts[b.spec];
-        if (x.exclusive != y.exclusive) return x.exclusive;
-        return x.start < y.start;
-    });
+    w.credits.assign(n * n, 0);
+    w.event_log.clear();
+    for (LabState& lab : w.labs) lab.agi_stream = make_stream(key, sc.firms[lab.firm].name, "agi_panel");
+    init_contracts(w);
     w.market_stream = make_stream(key, "market", "end_demand");
     w.growth_index = 1;
     w.demand_walk = 0;
@@ -988,17 +986,8 @@ void run_replication(const Scenario& sc, const AgentModel& agents, const StreamK
     }
     for (w.step = 0; w.step < w.steps; ++w.step) step(w, agents, record);
     if (record) {
-        for (const ContractState& c : w.contracts) {
-            const ContractSpec& spec = sc.contracts[c.spec];
-            const bool ended = c.status == ContractStatus::expired || spec.end < sc.end;
-            record->contracts.push_back(ContractRow{spec.id, "capacity", sc.firms[spec.seller].name,
-                                                    sc.firms[spec.buyer].name, format_month(spec.signed_at),
-                                                    format_month(spec.start), format_month(spec.end),
-                                                    spec.quantity_h100e, spec.price_usd_per_h100e_hour,
-                                                    c.paid_total, spec.exclusive, spec.rofr, spec.until_agi,
-                                                    ended ? "expired" : (c.status == ContractStatus::pending ? "pending" : "active"),
-                                                    ended ? "term" : ""});
-        }
+        record->contracts = contract_rows(w);
+        record->events = std::move(w.event_log);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/market/economics.hpp"
+#include "engine/record.hpp"
 #include "engine/market/spot_auction.hpp"
 #include "engine/rng.hpp"
 #include "engine/scenario.hpp"
@@ -37,6 +38,9 @@ struct LabState {
     double held = 0;                // compute obtained this step (own fleet, contracts, spot)
     double held_inference_only = 0; // part of held on inference-only families
     double unmet_share = 0;         // last step's unmet need / need
+    double licensed_capability = 0; // best capability licensed in from other labs (0: none)
+    bool agi_verified = false;
+    RandomEngine agi_stream;        // the AGI panel's monthly draws for this lab
     double compute_spend = 0;       // USD paid for compute this step
     double training_index = 1;      // cumulative training_growth since start
     double compute_training = 0;
@@ -98,6 +102,7 @@ struct ChipOrder {
     double unit_price = 0;   // agreed at order
     int ordered_step = 0;
     double shipping = 0;     // scratch: units allotted this step
+    bool priority = false;   // under a chip_supply contract: served before open orders
 };
 
 struct ChipmakerState {
@@ -135,11 +140,15 @@ struct RegionState {
 enum class ContractStatus : std::uint8_t { pending, active, expired, terminated, amended };
 
 struct ContractState {
-    std::uint32_t spec = 0;    // index into Scenario::contracts
+    const ContractSpec* spec = nullptr;  // in the scenario's contracts or a sign/invest event
+    Month signed_at;                     // when it became known (the event's month for signed ones)
     ContractStatus status = ContractStatus::pending;
+    const char* end_reason = "";         // "term", "agi", "terminated", "settled"
+    std::string ended_by;                // the event id that ended it, if one did
     double delivered_this_step = 0;
     double delivered_total = 0;
-    double paid_total = 0;
+    double paid_total = 0;               // USD paid under it (fees, capacity, chips, investment)
+    double spent = 0;                    // commitment: buyer's spend with the seller so far
 };
 
 // Money leaving or entering the system of firms in one step (MODEL.md 10).
@@ -179,12 +188,16 @@ struct World {
     RandomEngine market_stream;
 
     std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family
+    std::vector<double> credits;        // [holder * n + issuer]: in-kind capacity credit, USD
 
     // Networks: capacity flow this step and equity, [i * n + j].
     std::vector<double> flow;
     std::vector<double> equity;
 
     ExternalFlows external;
+
+    // What happened, for the events table (strings only when something happens).
+    std::vector<EventRow> event_log;
 
     // Scratch for the spot auction, reused every step.
     std::vector<Order> asks, bids;

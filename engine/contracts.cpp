@@ -1,0 +1,271 @@
+#include "engine/contracts.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/simulation.hpp"
+
+namespace entangle {
+namespace {
+
+Month month_now(const World& w) { return w.sc().month_of_step(w.step); }
+
+const char* status_name(ContractStatus s) {
+    switch (s) {
+        case ContractStatus::pending: return "pending";
+        case ContractStatus::active: return "active";
+        case ContractStatus::expired: return "expired";
+        case ContractStatus::terminated: return "terminated";
+        case ContractStatus::amended: return "amended";
+    }
+    return "";
+}
+
+void log_event(World& w, const char* kind, const std::string& firms, const std::string& text) {
+    w.event_log.push_back(EventRow{format_month(month_now(w)), kind, firms, text});
+}
+
+void deliver_capacity(World& w, ContractState& c) {
+    const ContractSpec& spec = *c.spec;
+    const Month now = month_now(w);
+    CloudState& seller = w.clouds[w.firms[spec.seller].cloud];
+    LabState& buyer = w.labs[w.firms[spec.buyer].lab];
+    const double ramp =
+        spec.ramp_months > 0 ? std::min(1.0, static_cast<double>(now - spec.start + 1) / spec.ramp_months) : 1.0;
+    const double due = spec.quantity_h100e * ramp;
+    const double spare = std::max(seller.capacity_general - seller.obligations, 0.0);
+    const double delivered = std::min(due, spare);  // the book is in service order
+    const double hours = w.hours_per_step();
+    seller.obligations += delivered;
+    buyer.held += delivered;
+    w.flow_at(spec.seller, spec.buyer) += delivered;
+    const double payment = delivered * spec.price_usd_per_h100e_hour * hours;
+    const double credit = (due - delivered) * spec.price_usd_per_h100e_hour * hours * spec.sla_credit;
+    pay_for_compute(w, spec.buyer, spec.seller, payment);
+    transfer(w, spec.seller, spec.buyer, credit);
+    w.firms[spec.seller].revenue += payment - credit;
+    buyer.compute_spend += payment - credit;
+    c.delivered_this_step = delivered;
+    c.delivered_total += delivered;
+    c.paid_total += payment - credit;
+}
+
+void pay_licence_fee(World& w, ContractState& c) {
+    const ContractSpec& spec = *c.spec;
+    const double fee = spec.fee_usd_per_year * w.years_per_step();
+    transfer(w, spec.buyer, spec.seller, fee);
+    w.firms[spec.seller].revenue += fee;
+    c.paid_total += fee;
+}
+
+// Units due this month join the vendor's orders as priority orders.
+void order_contracted_chips(World& w, ContractState& c) {
+    const ContractSpec& spec = *c.spec;
+    const double units = spec.units_per_month * w.sc().months_per_step;
+    place_chip_order(w, w.firms[spec.buyer].cloud, spec.chip, units, spec.unit_price, true);
+    c.delivered_total += units;  // ordered; shipment follows the vendor's output
+    c.paid_total += units * spec.unit_price;
+}
+
+// The investor pays and takes a stake: the stated share, or value / post-money.
+// Other holders are diluted in proportion.
+void invest(World& w, ContractState& c) {
+    const ContractSpec& spec = *c.spec;
+    const FirmId investee = spec.seller, investor = spec.buyer;
+    double stake = spec.share;
+    if (stake <= 0) {
+        const RoleIndex lab = w.firms[investee].lab;
+        const double pre_money = lab != no_role ? std::max(w.labs[lab].valuation,
+                                                           w.param(w.sc().firms[investee].lab->valuation_floor))
+                                                : 0.0;
+        stake = pre_money + spec.value_usd > 0 ? spec.value_usd / (pre_money + spec.value_usd) : 0.0;
+    }
+    const std::size_t n = w.n_firms();
+    for (std::size_t holder = 0; holder < n; ++holder) w.equity[holder * n + investee] *= 1.0 - stake;
+    w.equity[investor * n + investee] += stake;
+    if (spec.in_kind) {
+        // Paid as capacity credits with the investor's cloud: no cash moves now;
+        // the investee's later purchases from the investor draw on them.
+        w.credits[investee * n + investor] += spec.value_usd;
+    } else {
+        transfer(w, investor, investee, spec.value_usd);
+    }
+    c.paid_total += spec.value_usd;
+    log_event(w, "invest", w.sc().firms[investor].name + "," + w.sc().firms[investee].name,
+              spec.id + ": " + std::to_string(spec.value_usd / 1e9) + " B USD for " + std::to_string(stake * 100) +
+                  "%" + (spec.in_kind ? " (in kind)" : ""));
+}
+
+void activate(World& w, ContractState& c) {
+    c.status = ContractStatus::active;
+    if (c.spec->kind == ContractKind::equity) {
+        invest(w, c);
+        c.status = ContractStatus::expired;
+        c.end_reason = "settled";
+    }
+}
+
+}  // namespace
+
+const char* contract_kind_name(ContractKind kind) {
+    switch (kind) {
+        case ContractKind::capacity: return "capacity";
+        case ContractKind::chip_supply: return "chip_supply";
+        case ContractKind::commitment: return "commitment";
+        case ContractKind::licence: return "licence";
+        case ContractKind::revenue_share: return "revenue_share";
+        case ContractKind::equity: return "equity";
+    }
+    return "";
+}
+
+void init_contracts(World& w) {
+    const Scenario& sc = w.sc();
+    w.contracts.clear();
+    const auto add = [&](const ContractSpec& spec, Month known_from) {
+        ContractState& c = w.contracts.emplace_back();
+        c.spec = &spec;
+        c.signed_at = known_from;
+    };
+    for (const ContractSpec& spec : sc.contracts) add(spec, spec.signed_at);
+    for (const EventSpec& e : sc.events)
+        if (e.enabled && e.contract && (e.kind == EventKind::sign || e.kind == EventKind::invest)) add(*e.contract, e.at);
+    std::stable_sort(w.contracts.begin(), w.contracts.end(), [](const ContractState& a, const ContractState& b) {
+        if (a.spec->exclusive != b.spec->exclusive) return a.spec->exclusive;
+        return a.spec->start < b.spec->start;
+    });
+}
+
+void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
+    if (buyer == seller || usd <= 0) return;
+    double& credit = w.credits[buyer * w.n_firms() + seller];
+    const double from_credit = std::min(credit, usd);
+    credit -= from_credit;
+    transfer(w, buyer, seller, usd - from_credit);
+    for (ContractState& c : w.contracts)
+        if (c.status == ContractStatus::active && c.spec->kind == ContractKind::commitment && c.spec->buyer == buyer &&
+            c.spec->seller == seller)
+            c.spent += usd;
+}
+
+void end_contract(World& w, ContractState& c, ContractStatus status, const char* reason, const std::string& by) {
+    (void)w;
+    c.status = status;
+    c.end_reason = reason;
+    c.ended_by = by;
+}
+
+void run_contracts(World& w) {
+    const Month now = month_now(w);
+    for (ContractState& c : w.contracts) {
+        const ContractSpec& spec = *c.spec;
+        if (c.status == ContractStatus::pending && spec.start <= now && c.signed_at <= now) activate(w, c);
+        if (c.status == ContractStatus::active && spec.end < now) end_contract(w, c, ContractStatus::expired, "term");
+        c.delivered_this_step = 0;
+        if (c.status != ContractStatus::active) continue;
+        switch (spec.kind) {
+            case ContractKind::capacity: deliver_capacity(w, c); break;
+            case ContractKind::licence: pay_licence_fee(w, c); break;
+            case ContractKind::chip_supply: order_contracted_chips(w, c); break;
+            case ContractKind::commitment:
+            case ContractKind::revenue_share:
+            case ContractKind::equity: break;  // settled in the finance phase, or once at activation
+        }
+    }
+    update_licensed_capability(w);
+}
+
+void settle_contracts(World& w) {
+    const Month now = month_now(w);
+    for (ContractState& c : w.contracts) {
+        if (c.status != ContractStatus::active) continue;
+        const ContractSpec& spec = *c.spec;
+        if (spec.kind == ContractKind::revenue_share) {
+            const RoleIndex lab = w.firms[spec.buyer].lab;
+            const double revenue = lab != no_role ? w.labs[lab].revenue_served : w.firms[spec.buyer].revenue;
+            const double payment = spec.share * std::max(revenue, 0.0);
+            transfer(w, spec.buyer, spec.seller, payment);
+            w.firms[spec.seller].revenue += payment;
+            c.paid_total += payment;
+        }
+        if (spec.kind == ContractKind::commitment && spec.end <= now) {
+            // Take-or-pay: the buyer pays the agreed share of what it did not spend.
+            const double shortfall = std::max(spec.value_usd - c.spent, 0.0);
+            const double penalty = spec.take_or_pay * shortfall;
+            transfer(w, spec.buyer, spec.seller, penalty);
+            w.firms[spec.seller].revenue += penalty;
+            c.paid_total += penalty;
+            end_contract(w, c, ContractStatus::expired, "term");
+            if (penalty > 0)
+                log_event(w, "take_or_pay", w.sc().firms[spec.buyer].name + "," + w.sc().firms[spec.seller].name,
+                          spec.id + ": shortfall " + std::to_string(shortfall / 1e9) + " B USD, paid " +
+                              std::to_string(penalty / 1e9) + " B USD");
+        }
+    }
+}
+
+void end_until_agi_contracts(World& w, FirmId lab) {
+    for (ContractState& c : w.contracts) {
+        const ContractSpec& spec = *c.spec;
+        if (!spec.until_agi || (c.status != ContractStatus::active && c.status != ContractStatus::pending)) continue;
+        const bool party = spec.kind == ContractKind::licence         ? spec.seller == lab
+                           : spec.kind == ContractKind::revenue_share ? spec.buyer == lab
+                                                                      : spec.seller == lab || spec.buyer == lab;
+        if (!party) continue;
+        end_contract(w, c, ContractStatus::terminated, "agi");
+        log_event(w, "contract_end", w.sc().firms[spec.seller].name + "," + w.sc().firms[spec.buyer].name,
+                  spec.id + " ends: the AGI panel verified " + w.sc().firms[lab].name);
+    }
+}
+
+bool under_exclusive_contract(const World& w, FirmId lab_firm) {
+    for (const ContractState& c : w.contracts)
+        if (c.status == ContractStatus::active && c.spec->exclusive && c.spec->kind == ContractKind::capacity &&
+            c.spec->buyer == lab_firm)
+            return true;
+    return false;
+}
+
+void update_licensed_capability(World& w) {
+    for (LabState& lab : w.labs) lab.licensed_capability = 0;
+    for (const ContractState& c : w.contracts) {
+        if (c.status != ContractStatus::active || c.spec->kind != ContractKind::licence) continue;
+        const RoleIndex licensee = w.firms[c.spec->buyer].lab, licensor = w.firms[c.spec->seller].lab;
+        if (licensee == no_role || licensor == no_role) continue;
+        w.labs[licensee].licensed_capability =
+            std::max(w.labs[licensee].licensed_capability, w.labs[licensor].capability);
+    }
+}
+
+// Nominal value of a contract over its term (revenue shares: what was paid).
+double nominal_value(const ContractState& c) {
+    const ContractSpec& s = *c.spec;
+    const double months = static_cast<double>(s.end - s.start + 1);
+    switch (s.kind) {
+        case ContractKind::capacity: return s.quantity_h100e * s.price_usd_per_h100e_hour * hours_per_month * months;
+        case ContractKind::chip_supply: return s.units_per_month * s.unit_price * months;
+        case ContractKind::licence: return s.fee_usd_per_year * months / 12.0;
+        case ContractKind::commitment:
+        case ContractKind::equity: return s.value_usd;
+        case ContractKind::revenue_share: return c.paid_total;
+    }
+    return 0;
+}
+
+std::vector<ContractRow> contract_rows(const World& w) {
+    const Scenario& sc = w.sc();
+    std::vector<ContractRow> rows;
+    rows.reserve(w.contracts.size());
+    for (const ContractState& c : w.contracts) {
+        const ContractSpec& s = *c.spec;
+        std::string reason = c.end_reason;
+        if (!c.ended_by.empty()) reason += ":" + c.ended_by;
+        rows.push_back(ContractRow{s.id, contract_kind_name(s.kind), sc.firms[s.seller].name, sc.firms[s.buyer].name,
+                                   format_month(c.signed_at), format_month(s.start), format_month(s.end),
+                                   s.quantity_h100e, s.price_usd_per_h100e_hour, nominal_value(c), s.exclusive, s.rofr,
+                                   s.until_agi, status_name(c.status), reason});
+    }
+    return rows;
+}
+
+}  // namespace entangle

@@ -1,0 +1,46 @@
+#pragma once
+// The contract book (MODEL.md 6): every contract of a replication, from the
+// scenario and from sign/invest events, with what flows under it each month.
+// Every payment goes from one firm to another and every H100e is recorded in
+// the flow matrix, so the invariants of section 10 keep holding.
+#include <string>
+#include <vector>
+
+#include "engine/record.hpp"
+#include "engine/world.hpp"
+
+namespace entangle {
+
+// The book at the start: pending contracts, in service order (exclusive
+// capacity first, then by start date).
+void init_contracts(World& w);
+
+// Phase 3: activate what starts, expire what ended, deliver capacity, pay
+// licence fees, order contracted chips, make equity investments.
+void run_contracts(World& w);
+
+// Phase 8: revenue shares on this month's revenue; commitments ending this
+// month settle their take-or-pay shortfall.
+void settle_contracts(World& w);
+
+// A payment for compute from buyer to seller: in-kind credits the buyer holds
+// with the seller are used first; all of it counts toward their commitments.
+void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd);
+
+// Ends a contract now with a status and reason (and the event that ended it).
+void end_contract(World& w, ContractState& contract, ContractStatus status, const char* reason,
+                  const std::string& by = {});
+
+// The AGI panel verified `lab`: its until_agi contracts as licensor or payer end.
+void end_until_agi_contracts(World& w, FirmId lab);
+
+bool under_exclusive_contract(const World& w, FirmId lab_firm);
+
+// Each lab's best licensed-in capability from active licences.
+void update_licensed_capability(World& w);
+
+std::vector<ContractRow> contract_rows(const World& w);
+
+const char* contract_kind_name(ContractKind kind);
+
+}  // namespace entangle

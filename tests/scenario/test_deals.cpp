@@ -1,0 +1,213 @@
+// Deals on small scenarios written for the test: exclusivity, termination,
+// the AGI clause, take-or-pay, equity and contracted chip supply, each read
+// from what a user sees (the flow and equity matrices, the tables).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "agents/standard_model.hpp"
+#include "engine/errors.hpp"
+#include "engine/scenario/loader.hpp"
+#include "engine/simulation.hpp"
+
+using namespace entangle;
+
+namespace {
+
+// Two clouds, two labs, one chipmaker; 24 months from 2024-01.
+const std::string world = R"(
+scenario: {name: deals, start: 2024-01, end: 2025-12, seed: 9, replications: 4}
+market: {end_market_usd: 4.0e9, end_market_volatility: 0.1}
+chips:
+  h100: {vendor: chipco, release: 2023-01}
+regions:
+  us: {power_mw: 400, interconnect_mw_per_month: 10}
+firms:
+  chipco: {chipmaker: {capacity_per_month: {h100: 2000}}}
+  cloud_a: {cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 60000, age_months: 6}], power_online: {us: 100}, cash: 5.0e9}}
+  cloud_b: {cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 60000, age_months: 6}], power_online: {us: 100}, cash: 5.0e9}}
+  lab_x: {lab: {cash: 3.0e9, train0_h100e: 30000, capability0: 25.5, strategic_value: 6}}
+  lab_y: {lab: {cash: 3.0e9, train0_h100e: 20000, capability0: 25.0}}
+)";
+
+Scenario load(const std::string& extra) { return load_scenario_text(world + extra, "deals.yaml"); }
+
+ReplicationRecord run(const Scenario& sc, std::uint64_t replication = 0) {
+    check_runnable(sc);
+    const agents::StandardModel model;
+    ReplicationRecord r;
+    run_replication(sc, model, StreamKey{sc.seed, 0, replication}, &r);
+    return r;
+}
+
+int firm(const Scenario& sc, const char* name) { return *sc.find_firm(name); }
+int month(const Scenario& sc, const char* m) { return *parse_month(m) - sc.start; }
+
+const ContractRow& row(const ReplicationRecord& r, const std::string& id) {
+    const auto it = std::find_if(r.contracts.begin(), r.contracts.end(), [&](const ContractRow& c) { return c.id == id; });
+    REQUIRE(it != r.contracts.end());
+    return *it;
+}
+
+}  // namespace
+
+TEST_CASE("deals: an exclusive contract keeps other suppliers out, and its end lets them in the next month") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 20000, price_usd_per_h100e_hour: 2.5, exclusive: true}
+events:
+  - {id: end_excl, at: 2025-01, do: terminate, target: excl, text: exclusivity ends}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
+    const int ends = month(sc, "2025-01");
+    for (int t = 0; t < ends; ++t) {
+        CHECK(r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + b) * r.shape.firms + x] == 0.0f);
+        CHECK(r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + a) * r.shape.firms + x] > 0.0f);
+    }
+    // Once it is terminated the lab is free: cloud_b supplies it from that month on.
+    double from_b = 0;
+    for (int t = ends; t < r.shape.times; ++t)
+        from_b += r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + b) * r.shape.firms + x];
+    CHECK(from_b > 0);
+    CHECK(row(r, "excl").status == "terminated");
+    CHECK(row(r, "excl").end_reason == "terminated:end_excl");
+    const bool logged = std::any_of(r.events.begin(), r.events.end(),
+                                    [](const EventRow& e) { return e.kind == "terminate" && e.time == "2025-01"; });
+    CHECK(logged);
+}
+
+TEST_CASE("deals: an until_agi licence ends when AGI is declared for the licensor, not before") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: lic, kind: licence, seller: lab_x, buyer: lab_y, start: 2024-01, end: 2025-12,
+     fee_usd_per_year: 1.2e9, until_agi: true}
+events:
+  - {id: agi_x, at: 2025-03, do: declare_agi, firms: [lab_x]}
+)");
+    const ReplicationRecord r = run(sc);
+    const ContractRow& lic = row(r, "lic");
+    CHECK(lic.status == "terminated");
+    CHECK(lic.end_reason == "agi");
+    // 14 monthly fees of 100M USD (2024-01 .. 2025-02), none from the month of verification on.
+    CHECK(lic.value_usd == doctest::Approx(1.2e9 * 24 / 12));
+    const auto ended = std::find_if(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "contract_end"; });
+    REQUIRE(ended != r.events.end());
+    CHECK(ended->time == "2025-03");
+}
+
+TEST_CASE("deals: the AGI panel verifies a lab past the threshold with the monthly hazard") {
+    // Every lab starts above the threshold and the hazard is one: verified in the first month.
+    const Scenario sc = load(R"(
+agi: {threshold: 20, monthly_hazard: 1.0}
+contracts:
+  - {id: share, kind: revenue_share, seller: lab_y, buyer: lab_x, start: 2024-01, end: 2025-12, share: 0.2, until_agi: true}
+)");
+    const ReplicationRecord r = run(sc);
+    CHECK(row(r, "share").status == "terminated");
+    CHECK(row(r, "share").end_reason == "agi");
+    const auto verified = std::count_if(r.events.begin(), r.events.end(), [](const EventRow& e) {
+        return e.kind == "agi_verified" && e.time == "2024-01";
+    });
+    CHECK(verified == 2);
+    // A threshold never reached: the contract runs its term.
+    const Scenario never = load(R"(
+agi: {threshold: 60, monthly_hazard: 1.0}
+contracts:
+  - {id: share, kind: revenue_share, seller: lab_y, buyer: lab_x, start: 2024-01, end: 2025-12, share: 0.2, until_agi: true}
+)");
+    const ReplicationRecord r2 = run(never);
+    CHECK(row(r2, "share").status == "active");  // its term runs to the last simulated month
+    CHECK(row(r2, "share").end_reason.empty());
+    CHECK(row(r2, "share").value_usd > 0);
+}
+
+TEST_CASE("deals: take-or-pay settles the shortfall of a commitment at its end") {
+    // lab_y commits to spend 5B USD with cloud_b in 2024 but is kept exclusive to cloud_a:
+    // it spends nothing with cloud_b and pays 0.8 of the 5B at the end.
+    const Scenario sc = load(R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_a, buyer: lab_y, start: 2024-01, end: 2025-12,
+     quantity_h100e: 10000, price_usd_per_h100e_hour: 2.0, exclusive: true}
+  - {id: commit, kind: commitment, seller: cloud_b, buyer: lab_y, start: 2024-01, end: 2024-12,
+     value_usd: 5.0e9, take_or_pay: 0.8}
+)");
+    const ReplicationRecord r = run(sc);
+    CHECK(row(r, "commit").status == "expired");
+    const auto paid = std::find_if(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "take_or_pay"; });
+    REQUIRE(paid != r.events.end());
+    CHECK(paid->time == "2024-12");
+    CHECK(paid->text.find("paid 4.0") != std::string::npos);
+}
+
+TEST_CASE("deals: an investment moves cash and sets the stake, diluting other holders") {
+    const Scenario sc = load(R"(
+equity: {cloud_b: {lab_x: 0.20}}
+contracts:
+  - {id: stake, kind: equity, seller: lab_x, buyer: cloud_a, start: 2024-06, end: 2024-06, value_usd: 2.0e9, share: 0.25}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
+    const auto equity = [&](int t, int holder, int target) {
+        return r.equity[(static_cast<std::size_t>(t) * r.shape.firms + holder) * r.shape.firms + target];
+    };
+    const int before = month(sc, "2024-05"), after = month(sc, "2024-06");
+    CHECK(equity(before, a, x) == 0.0f);
+    CHECK(equity(before, b, x) == doctest::Approx(0.20));
+    CHECK(equity(after, a, x) == doctest::Approx(0.25));
+    CHECK(equity(after, b, x) == doctest::Approx(0.20 * 0.75));  // diluted by the new shares
+    CHECK(row(r, "stake").value_usd == doctest::Approx(2.0e9));
+}
+
+TEST_CASE("deals: contracted chip supply is shipped before open orders") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: supply, kind: chip_supply, seller: chipco, buyer: cloud_b, chip: h100, start: 2024-01, end: 2025-12,
+     units_per_month: 1500, unit_price: 20000, priority: true}
+)");
+    const ReplicationRecord r = run(sc);
+    // Output is 2000 a month; the contract takes 1500 of it every month.
+    const int chip = *sc.find_chip("h100");
+    for (int t = 1; t < r.shape.times; ++t) CHECK(r.chip_at(ChipSeries::shipped, t, chip) >= 1500.0 - 1e-6);
+    CHECK(row(r, "supply").kind == "chip_supply");
+}
+
+TEST_CASE("deals: contract parties must have the roles the kind needs") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: bad, kind: capacity, seller: lab_x, buyer: cloud_a, start: 2024-01, end: 2024-12,
+     quantity_h100e: 100, price_usd_per_h100e_hour: 2}
+)");
+    CHECK_THROWS_WITH_AS(check_runnable(sc), doctest::Contains("seller 'lab_x' needs a cloud role"), ModelInputError);
+}
+
+TEST_CASE("deals: a long randomized run with every kind of contract keeps the invariants") {
+    const Scenario sc = load(R"(
+agi: {threshold: {dist: uniform, min: 25.5, max: 27.5}, monthly_hazard: 0.2}
+equity: {cloud_a: {lab_x: 0.3}}
+contracts:
+  - {id: cap, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-03, term_months: 12,
+     quantity_h100e: 15000, price_usd_per_h100e_hour: 2.2, ramp_months: 4, sla_credit: 0.5}
+  - {id: excl, kind: capacity, seller: cloud_b, buyer: lab_y, start: 2024-01, end: 2024-09,
+     quantity_h100e: 9000, price_usd_per_h100e_hour: 2.6, exclusive: true}
+  - {id: commit, kind: commitment, seller: cloud_a, buyer: lab_y, start: 2024-01, end: 2025-06, value_usd: 3.0e9, take_or_pay: 0.5}
+  - {id: lic, kind: licence, seller: lab_x, buyer: lab_y, start: 2024-06, end: 2025-12, fee_usd_per_year: 6.0e8, until_agi: true}
+  - {id: share, kind: revenue_share, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12, share: 0.1, until_agi: true}
+  - {id: supply, kind: chip_supply, seller: chipco, buyer: cloud_a, chip: h100, start: 2024-01, end: 2025-12, units_per_month: 800, unit_price: 22000}
+events:
+  - {id: credits, at: 2024-04, do: invest, contract: {id: credits_deal, kind: equity, seller: lab_y, buyer: cloud_b,
+      start: 2024-04, end: 2024-04, value_usd: 1.0e9, in_kind: true}}
+  - {id: late_cap, at: 2024-08, do: sign, contract: {id: late, kind: capacity, seller: cloud_b, buyer: lab_x,
+      start: 2024-10, term_months: 9, quantity_h100e: 5000, price_usd_per_h100e_hour: 2.4}}
+  - {id: stop, at: 2025-02, do: terminate, target: cap}
+)");
+    check_runnable(sc);
+    const agents::StandardModel model;
+    for (std::uint64_t rep = 0; rep < 60; ++rep) {
+        ReplicationRecord r;
+        CHECK_NOTHROW(run_replication(sc, model, StreamKey{sc.seed, 0, rep}, &r));  // invariants checked every month
+        CHECK(r.contracts.size() == 8);
+    }
+}
