@@ -197,6 +197,7 @@ struct MarketSpec {
     Bargaining bargaining = Bargaining::nash; // nash | rubinstein | posted (used from the deals issue on)
     Param lab_power = C(0.5);                 // beta; [0, 1]
     Param interest_rate = C(0.08);            // annual rate on firms' debt; [0, 1]
+    Param firm_revenue_multiple = C(5);       // value / annual revenue of business other than a lab; >= 0
 };
 
 struct AgiSpec {

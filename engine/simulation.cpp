@@ -572,6 +572,23 @@ void pay_operating_costs(World& w) {
     }
 }
 
+// A firm's own value (its lab's valuation, its other business at a revenue
+// multiple, net cash) and its entangled value V = (I - E)^-1 own, which adds
+// the value of its stakes in others (MODEL.md 11).
+void value_firms(World& w) {
+    const std::size_t n = w.n_firms();
+    const double multiple = w.param(w.sc().market.firm_revenue_multiple);
+    for (std::size_t f = 0; f < n; ++f) {
+        const FirmState& firm = w.firms[f];
+        const LabState* lab = firm.lab != no_role ? &w.labs[firm.lab] : nullptr;
+        const double lab_revenue = lab ? lab->revenue_served : 0.0;
+        const double other_revenue = std::max(firm.revenue - lab_revenue, 0.0) / w.years_per_step();
+        w.own_value[static_cast<Eigen::Index>(f)] =
+            std::max((lab ? lab->valuation : 0.0) + multiple * other_revenue + firm.cash - firm.debt, 0.0);
+    }
+    entangled_value(w.equity, w.own_value, w.firm_value, w.valuation_system, w.valuation_solver);
+}
+
 // Negative cash is covered by borrowing; spare cash repays debt.
 void settle_debt(World& w) {
     const double rate = monthly_rate(w.param(w.sc().market.interest_rate));
@@ -597,6 +614,7 @@ void phase_finance(World& w, const AgentModel& agents) {
     for (RoleIndex l = 0; l < w.labs.size(); ++l) agents.lab_finance(w, l);
     run_agi_panel(w);
     settle_debt(w);
+    value_firms(w);
 }
 
 double herfindahl(const World& w, FirmId firm, bool as_customer) {
@@ -627,7 +645,7 @@ void phase_record(World& w, ReplicationRecord& r) {
         r.firm_at(FirmSeries::compute_inference, t, f) = lab ? lab->compute_inference : NAN;
         r.firm_at(FirmSeries::capability, t, f) = lab ? lab->capability : NAN;
         r.firm_at(FirmSeries::market_share, t, f) = lab ? lab->share : NAN;
-        r.firm_at(FirmSeries::valuation, t, f) = lab ? lab->valuation : NAN;
+        r.firm_at(FirmSeries::valuation, t, f) = w.firm_value[f];
         r.firm_at(FirmSeries::supplier_hhi, t, f) = lab ? herfindahl(w, f, true) : NAN;
         r.firm_at(FirmSeries::customer_hhi, t, f) = cloud ? herfindahl(w, f, false) : NAN;
         r.firm_at(FirmSeries::utilisation, t, f) = cloud ? cloud->utilisation : NAN;
@@ -755,6 +773,17 @@ bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
 double chip_price_for(const World& w, FirmId buyer, ChipId chip) {
     const ChipSpec& spec = w.sc().chips[chip];
     return spec.vendor == buyer ? w.param(spec.unit_cost) : w.chips[chip].price;
+}
+
+void entangled_value(std::span<const double> equity, const Eigen::VectorXd& own, Eigen::VectorXd& value,
+                     Eigen::MatrixXd& system, Eigen::PartialPivLU<Eigen::MatrixXd>& solver) {
+    const Eigen::Index n = own.size();
+    system.setIdentity(n, n);
+    for (Eigen::Index i = 0; i < n; ++i)
+        for (Eigen::Index j = 0; j < n; ++j) system(i, j) -= equity[static_cast<std::size_t>(i * n + j)];
+    solver.compute(system);
+    value.noalias() = solver.solve(own);
+    if (!value.allFinite()) value = own;  // ownership entirely circular: no defined entanglement
 }
 
 void raise_outside_funding(World& w, FirmId firm, double usd) {
@@ -932,6 +961,10 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.equity.assign(n * n, 0);
     for (const EquityStake& s : sc.equity) w.equity[s.holder * n + s.target] = s.share;
     w.credits.assign(n * n, 0);
+    w.valuation_system.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+    w.valuation_solver = Eigen::PartialPivLU<Eigen::MatrixXd>(static_cast<Eigen::Index>(n));
+    w.own_value.resize(static_cast<Eigen::Index>(n));
+    w.firm_value.resize(static_cast<Eigen::Index>(n));
     w.event_log.clear();
     for (LabState& lab : w.labs) lab.agi_stream = make_stream(key, sc.firms[lab.firm].name, "agi_panel");
     init_contracts(w);

@@ -2,6 +2,7 @@
 // The state of one replication: everything it owns, in contiguous arrays
 // indexed by small integer ids, sized once when the replication starts so the
 // monthly step does not allocate. The scenario it reads is shared and const.
+#include <Eigen/Dense>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -189,6 +190,11 @@ struct World {
 
     std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family
     std::vector<double> credits;        // [holder * n + issuer]: in-kind capacity credit, USD
+
+    // Valuation: own value of each firm and the entangled value V = (I - E)^-1 own.
+    Eigen::MatrixXd valuation_system;
+    Eigen::PartialPivLU<Eigen::MatrixXd> valuation_solver;
+    Eigen::VectorXd own_value, firm_value;
 
     // Networks: capacity flow this step and equity, [i * n + j].
     std::vector<double> flow;

@@ -79,6 +79,8 @@ const Schema<MarketSpec>& market_schema() {
                                     "bargaining protocol for new contracts (used from the deals release on)"),
         param_field<M>("lab_power", &M::lab_power, unit_interval, "", "beta: the lab's bargaining power"),
         param_field<M>("interest_rate", &M::interest_rate, unit_interval, "per year", "rate on firms' debt"),
+        param_field<M>("firm_revenue_multiple", &M::firm_revenue_multiple, non_negative, "",
+                       "value per USD of annual revenue of a firm's business other than its lab (for valuations)"),
     };
     return schema;
 }

@@ -141,3 +141,26 @@ TEST_CASE("a broken invariant stops the run with the step and the amounts") {
     CHECK_THROWS_WITH_AS(run_replication(sc, model, StreamKey{1, 0, 0}, nullptr),
                          doctest::Contains("draws"), ModelInputError);
 }
+
+TEST_CASE("entangled value V = (I - E)^-1 own against hand computations") {
+    Eigen::MatrixXd system;
+    Eigen::PartialPivLU<Eigen::MatrixXd> solver;
+    Eigen::VectorXd value;
+    // A chain: a holds 0.5 of b, b holds 0.4 of c; own values 10, 20, 30.
+    // V_c = 30; V_b = 20 + 0.4*30 = 32; V_a = 10 + 0.5*32 = 26.
+    std::vector<double> chain{0, 0.5, 0, 0, 0, 0.4, 0, 0, 0};
+    Eigen::VectorXd own(3);
+    own << 10, 20, 30;
+    entangled_value(chain, own, value, system, solver);
+    CHECK(value[0] == doctest::Approx(26));
+    CHECK(value[1] == doctest::Approx(32));
+    CHECK(value[2] == doctest::Approx(30));
+    // Cross-holding: a holds 0.2 of b, b holds 0.1 of a; own 10, 20.
+    // V_a = 10 + 0.2 V_b, V_b = 20 + 0.1 V_a  =>  V_a = 14 / 0.98, V_b = 20 + 1.4 / 0.98.
+    std::vector<double> cross{0, 0.2, 0.1, 0};
+    Eigen::VectorXd own2(2);
+    own2 << 10, 20;
+    entangled_value(cross, own2, value, system, solver);
+    CHECK(value[0] == doctest::Approx(14.0 / 0.98));
+    CHECK(value[1] == doctest::Approx(20.0 + 1.4 / 0.98));
+}
