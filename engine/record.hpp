@@ -29,7 +29,7 @@ inline constexpr std::array<SeriesInfo, static_cast<std::size_t>(FirmSeries::cou
     {"compute_inference", "H100e", "compute used for inference"},
     {"capability", "log10 FLOP", "capability: log10 of effective training FLOP over the window"},
     {"market_share", "1", "share of the AI end market (logit)"},
-    {"valuation", "USD", "valuation of the firm's lab"},
+    {"valuation", "USD", "entangled value: own value plus the value of stakes held, V = (I - E)^-1 own"},
     {"supplier_hhi", "1", "Herfindahl index of the lab's compute suppliers (1 = a single supplier)"},
     {"customer_hhi", "1", "Herfindahl index of the cloud's capacity customers"},
     {"utilisation", "1", "share of the cloud's capacity sold or used"},
