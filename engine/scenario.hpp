@@ -129,6 +129,10 @@ struct LabRole {
     Param raise_fraction = C(0.15);       // share of valuation raised in a round; [0, 1]
     int funding_cooldown_months = 6;      // months between rounds; >= 0
     Param funding_capacity = C(0);        // USD it could raise at once, counted in affordability; >= 0
+    Param contract_share = C(0);          // share of forecast need it covers with term contracts; [0, 1] (0: spot only)
+    int contract_term_months = 12;        // term of the capacity contracts it signs; >= 1
+    int procurement_interval_months = 6;  // months between procurement rounds; >= 1
+    Param max_supplier_share = C(1.0);    // most of a round's quantity it buys from one seller; (0, 1]
 };
 
 struct FirmSpec {
@@ -196,6 +200,9 @@ struct MarketSpec {
     int capability_window_months = 12;        // W, months; >= 1
     Bargaining bargaining = Bargaining::nash; // nash | rubinstein | posted (used from the deals issue on)
     Param lab_power = C(0.5);                 // beta; [0, 1]
+    Param lab_discount = C(0.95);             // rubinstein: the lab's monthly discount factor; [0, 1]
+    Param seller_discount = C(0.95);          // rubinstein: the seller's monthly discount factor; [0, 1]
+    Param posted_markup = C(0.2);             // posted: price = levelised cost * (1 + markup); >= 0
     Param interest_rate = C(0.08);            // annual rate on firms' debt; [0, 1]
     Param firm_revenue_multiple = C(5);       // value / annual revenue of business other than a lab; >= 0
 };

@@ -9,6 +9,7 @@
 #include "engine/contracts.hpp"
 #include "engine/errors.hpp"
 #include "engine/events.hpp"
+#include "engine/procurement.hpp"
 #include "engine/market/economics.hpp"
 #include "engine/market/end_market.hpp"
 
@@ -348,6 +349,7 @@ void phase_contracts(World& w) { run_contracts(w); }
 void phase_procurement(World& w, const AgentModel& agents) {
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         agents.lab_plan(w, l);
+        procure_capacity(w, l);
         LabState& lab = w.labs[l];
         const RoleIndex own = w.firms[lab.firm].cloud;
         if (own == no_role) continue;
@@ -961,6 +963,7 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.equity.assign(n * n, 0);
     for (const EquityStake& s : sc.equity) w.equity[s.holder * n + s.target] = s.share;
     w.credits.assign(n * n, 0);
+    w.signed_specs.clear();
     w.valuation_system.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
     w.valuation_solver = Eigen::PartialPivLU<Eigen::MatrixXd>(static_cast<Eigen::Index>(n));
     w.own_value.resize(static_cast<Eigen::Index>(n));

@@ -4,6 +4,7 @@
 // monthly step does not allocate. The scenario it reads is shared and const.
 #include <Eigen/Dense>
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <string>
 #include <vector>
@@ -152,6 +153,16 @@ struct ContractState {
     double spent = 0;                    // commitment: buyer's spend with the seller so far
 };
 
+// A cloud's quote to a lab in a procurement round (engine/procurement.cpp).
+struct CapacityQuote {
+    RoleIndex cloud = 0;
+    double cost = 0;         // c_S, levelised
+    double reservation = 0;  // c_S + d_S
+    double deliverable = 0;  // H100e it can still promise at the start
+    double price = 0;        // agreed price
+    double effective = 0;    // price net of spend the lab owes the seller anyway
+};
+
 // Money leaving or entering the system of firms in one step (MODEL.md 10).
 struct ExternalFlows {
     double end_market = 0, outside_funding = 0, borrowing = 0;
@@ -176,6 +187,7 @@ struct World {
     std::vector<ChipState> chips;
     std::vector<RegionState> regions;
     std::vector<ContractState> contracts;
+    std::deque<ContractSpec> signed_specs;  // contracts signed during the run (stable addresses)
 
     // Market
     double end_market_usd = 0;     // annual pool this step
@@ -211,6 +223,7 @@ struct World {
     std::vector<double> end_market_scratch;
     std::vector<double> sold_scratch, bought_scratch;
     std::vector<double> cournot_scratch;
+    std::vector<CapacityQuote> quote_scratch;
 
     const Scenario& sc() const { return *scenario; }
     double param(const Param& p) const { return p.at(step, drawn); }

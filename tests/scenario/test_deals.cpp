@@ -31,7 +31,11 @@ firms:
   lab_y: {lab: {cash: 3.0e9, train0_h100e: 20000, capability0: 25.0}}
 )";
 
-Scenario load(const std::string& extra) { return load_scenario_text(world + extra, "deals.yaml"); }
+Scenario load(const std::string& extra, std::vector<std::string> settings = {}) {
+    std::vector<Override> overrides;
+    for (const std::string& setting : settings) overrides.push_back(parse_override(setting));
+    return load_scenario_text(world + extra, "deals.yaml", overrides);
+}
 
 ReplicationRecord run(const Scenario& sc, std::uint64_t replication = 0) {
     check_runnable(sc);
@@ -210,4 +214,73 @@ events:
         CHECK_NOTHROW(run_replication(sc, model, StreamKey{sc.seed, 0, rep}, &r));  // invariants checked every month
         CHECK(r.contracts.size() == 8);
     }
+}
+
+namespace {
+
+std::vector<ContractRow> signed_rows(const ReplicationRecord& r) {
+    std::vector<ContractRow> rows;
+    for (const ContractRow& c : r.contracts)
+        if (c.id.rfind("auto_", 0) == 0) rows.push_back(c);
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("procurement: labs sign term contracts by bargaining, within the diversification limit") {
+    const Scenario sc = load("", {"market.bargaining=nash", "firms.lab_x.lab.contract_share=0.8",
+                                  "firms.lab_x.lab.contract_term_months=6", "firms.lab_x.lab.max_supplier_share=0.5"});
+    const ReplicationRecord r = run(sc);
+    const auto rows = signed_rows(r);
+    REQUIRE(rows.size() >= 2);
+    for (const ContractRow& c : rows) {
+        CHECK(c.kind == "capacity");
+        CHECK(c.buyer == "lab_x");
+        CHECK(c.price_usd_per_h100e_hour > 0);
+        CHECK(c.quantity_h100e > 0);
+    }
+    // The first round splits evenly between the two clouds: no seller gets more than half.
+    CHECK(rows[0].signed_month == rows[1].signed_month);
+    CHECK(rows[0].seller != rows[1].seller);
+    CHECK(rows[0].quantity_h100e == doctest::Approx(rows[1].quantity_h100e));
+    // Contracted capacity is delivered: contract_price_mean is set once they start.
+    CHECK_FALSE(std::isnan(r.market_at(MarketSeries::contract_price_mean, month(sc, "2024-03"))));
+}
+
+TEST_CASE("procurement: a right of first refusal lets its holder take each deal first") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: base, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 1000, price_usd_per_h100e_hour: 2.5, rofr: true}
+)",
+                             {"firms.lab_x.lab.contract_share=0.9", "firms.lab_x.lab.max_supplier_share=0.5"});
+    const ReplicationRecord r = run(sc);
+    const auto rows = signed_rows(r);
+    REQUIRE_FALSE(rows.empty());
+    // The holder takes each deal it can deliver; another seller gets one only in a
+    // round where the holder has already taken what it can.
+    for (const ContractRow& c : rows) {
+        if (c.seller == "cloud_a") continue;
+        const bool holder_took_one = std::any_of(rows.begin(), rows.end(), [&](const ContractRow& o) {
+            return o.seller == "cloud_a" && o.signed_month == c.signed_month;
+        });
+        CHECK(holder_took_one);
+    }
+    const bool matched = std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) {
+        return e.kind == "sign" && e.text.find("right of first refusal") != std::string::npos;
+    });
+    CHECK(matched);
+}
+
+TEST_CASE("procurement: under an exclusive contract a lab asks only the holder") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_b, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 5000, price_usd_per_h100e_hour: 2.5, exclusive: true}
+)",
+                             {"firms.lab_x.lab.contract_share=0.9"});
+    const ReplicationRecord r = run(sc);
+    const auto rows = signed_rows(r);
+    REQUIRE_FALSE(rows.empty());
+    for (const ContractRow& c : rows) CHECK(c.seller == "cloud_b");
 }

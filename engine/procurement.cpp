@@ -1,0 +1,169 @@
+#include "engine/procurement.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cmath>
+#include <limits>
+
+#include "engine/market/bargaining.hpp"
+
+namespace entangle {
+namespace {
+
+using Quote = CapacityQuote;
+
+bool live(const ContractState& c) {
+    return c.status == ContractStatus::active || c.status == ContractStatus::pending;
+}
+
+// Capacity the cloud has promised under contracts running in month `at`.
+double promised(const World& w, FirmId seller, Month at) {
+    double total = 0;
+    for (const ContractState& c : w.contracts)
+        if (live(c) && c.spec->kind == ContractKind::capacity && c.spec->seller == seller && c.spec->start <= at &&
+            at <= c.spec->end)
+            total += c.spec->quantity_h100e;
+    return total;
+}
+
+double contracted_by(const World& w, FirmId buyer, Month at) {
+    double total = 0;
+    for (const ContractState& c : w.contracts)
+        if (live(c) && c.spec->kind == ContractKind::capacity && c.spec->buyer == buyer && c.spec->start <= at &&
+            at <= c.spec->end)
+            total += c.spec->quantity_h100e;
+    return total;
+}
+
+// Installed, delivered and ordered capacity, at the cloud's target utilisation.
+double deliverable_capacity(const World& w, const CloudState& cloud, Month at) {
+    double pipeline = cloud.capacity_general;
+    for (ChipId c = 0; c < cloud.stranded.size(); ++c) {
+        if (w.sc().chips[c].workload == Workload::inference) continue;
+        const ChipSpec& chip = w.sc().chips[c];
+        pipeline += (cloud.stranded[c] + cloud.on_order[c]) * w.param(chip.h100e) * w.param(chip.software_factor);
+    }
+    const double target = w.param(w.sc().firms[cloud.firm].cloud->target_utilisation);
+    return std::max(pipeline * target - promised(w, cloud.firm, at), 0.0);
+}
+
+// Spend the lab must make with the seller anyway (take-or-pay) makes its
+// purchases there cheaper: only (1 - take_or_pay) of the price is new money.
+double steer(const World& w, FirmId buyer, FirmId seller, double price) {
+    for (const ContractState& c : w.contracts)
+        if (c.status == ContractStatus::active && c.spec->kind == ContractKind::commitment && c.spec->buyer == buyer &&
+            c.spec->seller == seller && c.spent < c.spec->value_usd)
+            return price * (1.0 - c.spec->take_or_pay);
+    return price;
+}
+
+FirmId exclusive_holder(const World& w, FirmId lab) {
+    for (const ContractState& c : w.contracts)
+        if (c.status == ContractStatus::active && c.spec->exclusive && c.spec->kind == ContractKind::capacity &&
+            c.spec->buyer == lab)
+            return c.spec->seller;
+    return no_firm;
+}
+
+void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Month start, Month end,
+          const char* how) {
+    const Scenario& sc = w.sc();
+    const Month now = sc.month_of_step(w.step);
+    ContractSpec& spec = w.signed_specs.emplace_back();
+    spec.id = "auto_" + sc.firms[lab].name + "_" + sc.firms[seller].name + "_" + format_month(now);
+    spec.kind = ContractKind::capacity;
+    spec.seller = seller;
+    spec.buyer = lab;
+    spec.signed_at = now;
+    spec.start = start;
+    spec.end = end;
+    spec.quantity_h100e = quantity;
+    spec.price_usd_per_h100e_hour = price;
+    ContractState& state = w.contracts.emplace_back();
+    state.spec = &spec;
+    state.signed_at = now;
+    char text[160];
+    std::snprintf(text, sizeof text, "%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", spec.id.c_str(), quantity,
+                  price, format_month(start).c_str(), format_month(end).c_str(), how);
+    w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[seller].name + "," + sc.firms[lab].name, text});
+}
+
+}  // namespace
+
+void procure_capacity(World& w, RoleIndex l) {
+    const Scenario& sc = w.sc();
+    LabState& lab = w.labs[l];
+    const LabRole& role = *sc.firms[lab.firm].lab;
+    const double share = w.param(role.contract_share);
+    const int interval = std::max(1, role.procurement_interval_months / sc.months_per_step);
+    if (share <= 0 || w.step % interval != 0 || w.step + 1 >= w.steps) return;
+
+    const Month start = sc.month_of_step(w.step + 1);
+    const Month end = start + (role.contract_term_months - 1);
+    const RoleIndex own = w.firms[lab.firm].cloud;
+    const double own_capacity = own != no_role ? w.clouds[own].capacity_general : 0.0;
+    const double wanted = share * (lab.need_training + lab.need_inference) - own_capacity -
+                          contracted_by(w, lab.firm, start);
+    if (wanted <= 1.0) return;
+
+    // Quotes from every selling cloud (only the holder while an exclusive contract runs).
+    const FirmId holder = exclusive_holder(w, lab.firm);
+    const double spot = w.spot_price;  // last month's clearing price: the expected spot price
+    std::vector<Quote>& quotes = w.quote_scratch;
+    quotes.clear();
+    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
+        const CloudState& cloud = w.clouds[c];
+        if (cloud.firm == lab.firm || !sc.firms[cloud.firm].cloud->sells_capacity) continue;
+        if (holder != no_firm && cloud.firm != holder) continue;
+        if (cloud.levelised_full <= 0) continue;
+        const double deliverable = deliverable_capacity(w, cloud, start);
+        if (deliverable <= 1.0) continue;
+        const double outside = std::isfinite(spot) ? std::max(spot - cloud.levelised_full, 0.0) : 0.0;
+        quotes.push_back(Quote{c, cloud.levelised_full, cloud.levelised_full + outside, deliverable});
+    }
+    BargainingInputs in;
+    in.lab_value = lab.bid_training;
+    in.lab_power = w.param(sc.market.lab_power);
+    in.lab_discount = w.param(sc.market.lab_discount);
+    in.seller_discount = w.param(sc.market.seller_discount);
+    in.markup = w.param(sc.market.posted_markup);
+    for (Quote& q : quotes) {
+        // The lab's alternative: the best other reservation or the spot market.
+        double alternative = std::isfinite(spot) ? spot : std::numeric_limits<double>::infinity();
+        for (const Quote& other : quotes)
+            if (&other != &q) alternative = std::min(alternative, other.reservation);
+        in.lab_outside = std::isfinite(alternative) ? std::max(in.lab_value - alternative, 0.0) : 0.0;
+        in.seller_cost = q.cost;
+        in.seller_outside = q.reservation - q.cost;
+        const std::optional<double> price = bargain(sc.market.bargaining, in);
+        q.price = price ? *price : -1.0;
+        q.effective = price ? steer(w, lab.firm, w.clouds[q.cloud].firm, *price) : 0.0;
+    }
+    std::erase_if(quotes, [](const Quote& q) { return q.price < 0; });
+    std::sort(quotes.begin(), quotes.end(), [](const Quote& a, const Quote& b) { return a.effective < b.effective; });
+
+    // Cheapest first, at most max_supplier_share of the round from one seller;
+    // a ROFR holder may take each deal on the same terms first.
+    const double per_seller = w.param(role.max_supplier_share) * wanted;
+    double remaining = wanted;
+    for (Quote& q : quotes) {
+        if (remaining <= 1.0) break;
+        const double quantity = std::min({remaining, q.deliverable, per_seller});
+        if (quantity <= 1.0) continue;
+        FirmId seller = w.clouds[q.cloud].firm;
+        const char* how = "";
+        for (const ContractState& c : w.contracts) {
+            if (!live(c) || !c.spec->rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
+            const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
+            if (rofr_matches(q.price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity)) {
+                seller = c.spec->seller;
+                how = " (matched under a right of first refusal)";
+                break;
+            }
+        }
+        sign(w, lab.firm, seller, quantity, q.price, start, end, how);
+        remaining -= quantity;
+    }
+}
+
+}  // namespace entangle
