@@ -126,12 +126,14 @@ void init_contracts(World& w) {
         ContractState& c = w.contracts.emplace_back();
         c.spec = &spec;
         c.signed_at = known_from;
+        c.exclusive = spec.exclusive;
+        c.rofr = spec.rofr;
     };
     for (const ContractSpec& spec : sc.contracts) add(spec, spec.signed_at);
     for (const EventSpec& e : sc.events)
         if (e.enabled && e.contract && (e.kind == EventKind::sign || e.kind == EventKind::invest)) add(*e.contract, e.at);
     std::stable_sort(w.contracts.begin(), w.contracts.end(), [](const ContractState& a, const ContractState& b) {
-        if (a.spec->exclusive != b.spec->exclusive) return a.spec->exclusive;
+        if (a.exclusive != b.exclusive) return a.exclusive;
         return a.spec->start < b.spec->start;
     });
 }
@@ -220,7 +222,7 @@ void end_until_agi_contracts(World& w, FirmId lab) {
 
 bool under_exclusive_contract(const World& w, FirmId lab_firm) {
     for (const ContractState& c : w.contracts)
-        if (c.status == ContractStatus::active && c.spec->exclusive && c.spec->kind == ContractKind::capacity &&
+        if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&
             c.spec->buyer == lab_firm)
             return true;
     return false;
@@ -262,7 +264,7 @@ std::vector<ContractRow> contract_rows(const World& w) {
         if (!c.ended_by.empty()) reason += ":" + c.ended_by;
         rows.push_back(ContractRow{s.id, contract_kind_name(s.kind), sc.firms[s.seller].name, sc.firms[s.buyer].name,
                                    format_month(c.signed_at), format_month(s.start), format_month(s.end),
-                                   s.quantity_h100e, s.price_usd_per_h100e_hour, nominal_value(c), s.exclusive, s.rofr,
+                                   s.quantity_h100e, s.price_usd_per_h100e_hour, nominal_value(c), c.exclusive, c.rofr,
                                    s.until_agi, status_name(c.status), reason});
     }
     return rows;

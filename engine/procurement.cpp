@@ -59,7 +59,7 @@ double steer(const World& w, FirmId buyer, FirmId seller, double price) {
 
 FirmId exclusive_holder(const World& w, FirmId lab) {
     for (const ContractState& c : w.contracts)
-        if (c.status == ContractStatus::active && c.spec->exclusive && c.spec->kind == ContractKind::capacity &&
+        if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&
             c.spec->buyer == lab)
             return c.spec->seller;
     return no_firm;
@@ -88,12 +88,68 @@ void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Mo
     w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[seller].name + "," + sc.firms[lab].name, text});
 }
 
+// MODEL.md 8: a lab held back by an exclusive clause (need unmet, holder unable
+// to deliver more) offers the holder a spend commitment for waiving it.
+void renegotiate_exclusivity(World& w, LabState& lab) {
+    const Scenario& sc = w.sc();
+    const double need = lab.need_training + lab.need_inference;
+    const double unmet = lab.unmet_share * need;
+    if (unmet <= 1.0) return;
+    for (ContractState& c : w.contracts) {
+        if (c.status != ContractStatus::active || !c.exclusive || c.spec->buyer != lab.firm) continue;
+        const CloudState& holder = w.clouds[w.firms[c.spec->seller].cloud];
+        const Month now = sc.month_of_step(w.step);
+        if (deliverable_capacity(w, holder, now) > 1.0) return;  // the holder can still serve it
+        // Without the clause the holder would lose the part of the lab's volume
+        // it would spread to other sellers (an even split among those selling).
+        int sellers = 0;
+        for (const CloudState& cloud : w.clouds) sellers += sc.firms[cloud.firm].cloud->sells_capacity ? 1 : 0;
+        WaiverInputs in;
+        in.price = c.spec->price_usd_per_h100e_hour;
+        in.holder_cost = holder.levelised_full;
+        in.lost_volume = c.spec->quantity_h100e * (1.0 - 1.0 / std::max(sellers, 1));
+        in.unmet_need = unmet;
+        in.lab_value = lab.bid_training;
+        in.remaining_months = static_cast<double>(c.spec->end - now + 1);
+        in.lab_power = w.param(sc.market.lab_power);
+        const std::optional<Waiver> waiver = price_waiver(in);
+        if (!waiver) return;
+        c.exclusive = false;
+        // w.contracts grows below: keep the held contract by its spec, not by reference.
+        const ContractSpec& held = *c.spec;
+        ContractSpec& commitment = w.signed_specs.emplace_back();
+        commitment.id = "waiver_" + held.id;
+        commitment.kind = ContractKind::commitment;
+        commitment.seller = held.seller;
+        commitment.buyer = lab.firm;
+        commitment.signed_at = now;
+        commitment.start = now;
+        commitment.end = held.end;
+        commitment.value_usd = waiver->commitment_usd;
+        commitment.take_or_pay = 1.0;
+        ContractState& state = w.contracts.emplace_back();
+        state.spec = &commitment;
+        state.signed_at = now;
+        state.status = ContractStatus::active;
+        char text[200];
+        std::snprintf(text, sizeof text,
+                      "%s: exclusivity waived for a %.2f B USD spend commitment (holder's value %.2f B, lab's %.2f B, "
+                      "waiver %.2f B)",
+                      held.id.c_str(), waiver->commitment_usd / 1e9, waiver->holder_value / 1e9,
+                      waiver->lab_value / 1e9, waiver->price / 1e9);
+        w.event_log.push_back(EventRow{format_month(now), "waiver",
+                                       sc.firms[held.seller].name + "," + sc.firms[lab.firm].name, text});
+        return;
+    }
+}
+
 }  // namespace
 
 void procure_capacity(World& w, RoleIndex l) {
     const Scenario& sc = w.sc();
     LabState& lab = w.labs[l];
     const LabRole& role = *sc.firms[lab.firm].lab;
+    if (w.step > 0) renegotiate_exclusivity(w, lab);
     const double share = w.param(role.contract_share);
     const int interval = std::max(1, role.procurement_interval_months / sc.months_per_step);
     if (share <= 0 || w.step % interval != 0 || w.step + 1 >= w.steps) return;
@@ -153,7 +209,7 @@ void procure_capacity(World& w, RoleIndex l) {
         FirmId seller = w.clouds[q.cloud].firm;
         const char* how = "";
         for (const ContractState& c : w.contracts) {
-            if (!live(c) || !c.spec->rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
+            if (!live(c) || !c.rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
             const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
             if (rofr_matches(q.price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity)) {
                 seller = c.spec->seller;

@@ -151,6 +151,7 @@ struct ContractState {
     double delivered_total = 0;
     double paid_total = 0;               // USD paid under it (fees, capacity, chips, investment)
     double spent = 0;                    // commitment: buyer's spend with the seller so far
+    bool exclusive = false, rofr = false;  // clauses in force (a waiver can drop them)
 };
 
 // A cloud's quote to a lab in a procurement round (engine/procurement.cpp).

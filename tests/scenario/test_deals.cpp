@@ -272,15 +272,36 @@ contracts:
     CHECK(matched);
 }
 
-TEST_CASE("procurement: under an exclusive contract a lab asks only the holder") {
+TEST_CASE("renegotiation: a lab held back by exclusivity buys a waiver; other suppliers come in after it") {
+    // lab_x is exclusive to cloud_b for 5000 H100e but needs far more; cloud_b has
+    // promised what it can deliver, so the lab buys out the clause (MODEL.md 8).
     const Scenario sc = load(R"(
 contracts:
   - {id: excl, kind: capacity, seller: cloud_b, buyer: lab_x, start: 2024-01, end: 2025-12,
      quantity_h100e: 5000, price_usd_per_h100e_hour: 2.5, exclusive: true}
+  - {id: rest_of_b, kind: capacity, seller: cloud_b, buyer: lab_y, start: 2024-01, end: 2025-12,
+     quantity_h100e: 60000, price_usd_per_h100e_hour: 2.0}
 )",
                              {"firms.lab_x.lab.contract_share=0.9"});
     const ReplicationRecord r = run(sc);
-    const auto rows = signed_rows(r);
-    REQUIRE_FALSE(rows.empty());
-    for (const ContractRow& c : rows) CHECK(c.seller == "cloud_b");
+    const auto waiver = std::find_if(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "waiver"; });
+    REQUIRE(waiver != r.events.end());
+    CHECK(waiver->firms == "cloud_b,lab_x");
+    const ContractRow& commitment = row(r, "waiver_excl");
+    CHECK(commitment.kind == "commitment");
+    CHECK(commitment.seller == "cloud_b");
+    CHECK(commitment.value_usd > 0);
+    CHECK_FALSE(row(r, "excl").exclusive);  // the clause is gone; the contract runs on
+    CHECK(row(r, "excl").status == "active");
+    // From the flow matrix: nobody but cloud_b supplies lab_x before the waiver; others do after.
+    const int a = firm(sc, "cloud_a"), x = firm(sc, "lab_x");
+    const int waived = *parse_month(waiver->time) - sc.start;
+    for (int t = 0; t < waived; ++t)
+        CHECK(r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + a) * r.shape.firms + x] == 0.0f);
+    double from_a = 0;
+    for (int t = waived; t < std::min(waived + 2, r.shape.times); ++t)
+        from_a += r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + a) * r.shape.firms + x];
+    CHECK(from_a > 0);
+    for (const ContractRow& c : signed_rows(r))
+        if (c.seller != "cloud_b") CHECK(c.signed_month >= waiver->time);
 }
