@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "agents/standard_model.hpp"
+#include "engine/contracts.hpp"
 #include "engine/market/economics.hpp"
 #include "engine/simulation.hpp"
 
@@ -23,15 +24,7 @@ double forecast_demand(const World& w, const CloudState& cloud, int months) {
     double demand = 0;
     if (role.sells_capacity) demand += cloud.spot_ewma * std::pow(1.0 + w.param(role.demand_growth), years);
     const Month ahead = sc.month_of_step(w.step) + months;
-    // Contracts it knows of (signed by now, not ended) that will be running then.
-    const Month now = sc.month_of_step(w.step);
-    for (const ContractState& state : w.contracts) {
-        const ContractSpec& c = *state.spec;
-        const bool live = state.status == ContractStatus::active || state.status == ContractStatus::pending;
-        if (live && state.signed_at <= now && c.kind == ContractKind::capacity && c.seller == cloud.firm &&
-            c.start <= ahead && ahead <= c.end)
-            demand += c.quantity_h100e;
-    }
+    demand += capacity_under_contract(w, cloud.firm, ahead, ContractSide::sold);
     const RoleIndex own_lab = w.firms[cloud.firm].lab;
     if (own_lab != no_role) {
         const LabState& lab = w.labs[own_lab];

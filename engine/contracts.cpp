@@ -220,6 +220,20 @@ void end_until_agi_contracts(World& w, FirmId lab) {
     }
 }
 
+double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side) {
+    const Month now = month_now(w);
+    double total = 0;
+    for (const ContractState& c : w.contracts) {
+        const ContractSpec& s = *c.spec;
+        const bool live = c.status == ContractStatus::active || c.status == ContractStatus::pending;
+        const FirmId party = side == ContractSide::sold ? s.seller : s.buyer;
+        if (live && c.signed_at <= now && s.kind == ContractKind::capacity && party == firm && s.start <= at &&
+            at <= s.end)
+            total += s.quantity_h100e;
+    }
+    return total;
+}
+
 bool under_exclusive_contract(const World& w, FirmId lab_firm) {
     for (const ContractState& c : w.contracts)
         if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&

@@ -36,6 +36,11 @@ void end_until_agi_contracts(World& w, FirmId lab);
 
 bool under_exclusive_contract(const World& w, FirmId lab_firm);
 
+// H100e under capacity contracts known by now (signed, not ended) that run in
+// month `at`, with `firm` as seller (sold) or as buyer (bought).
+enum class ContractSide : std::uint8_t { sold, bought };
+double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side);
+
 // Each lab's best licensed-in capability from active licences.
 void update_licensed_capability(World& w);
 

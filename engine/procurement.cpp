@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/contracts.hpp"
 #include "engine/market/bargaining.hpp"
 
 namespace entangle {
@@ -16,25 +17,6 @@ bool live(const ContractState& c) {
     return c.status == ContractStatus::active || c.status == ContractStatus::pending;
 }
 
-// Capacity the cloud has promised under contracts running in month `at`.
-double promised(const World& w, FirmId seller, Month at) {
-    double total = 0;
-    for (const ContractState& c : w.contracts)
-        if (live(c) && c.spec->kind == ContractKind::capacity && c.spec->seller == seller && c.spec->start <= at &&
-            at <= c.spec->end)
-            total += c.spec->quantity_h100e;
-    return total;
-}
-
-double contracted_by(const World& w, FirmId buyer, Month at) {
-    double total = 0;
-    for (const ContractState& c : w.contracts)
-        if (live(c) && c.spec->kind == ContractKind::capacity && c.spec->buyer == buyer && c.spec->start <= at &&
-            at <= c.spec->end)
-            total += c.spec->quantity_h100e;
-    return total;
-}
-
 // Installed, delivered and ordered capacity, at the cloud's target utilisation.
 double deliverable_capacity(const World& w, const CloudState& cloud, Month at) {
     double pipeline = cloud.capacity_general;
@@ -44,7 +26,7 @@ double deliverable_capacity(const World& w, const CloudState& cloud, Month at) {
         pipeline += (cloud.stranded[c] + cloud.on_order[c]) * w.param(chip.h100e) * w.param(chip.software_factor);
     }
     const double target = w.param(w.sc().firms[cloud.firm].cloud->target_utilisation);
-    return std::max(pipeline * target - promised(w, cloud.firm, at), 0.0);
+    return std::max(pipeline * target - capacity_under_contract(w, cloud.firm, at, ContractSide::sold), 0.0);
 }
 
 // Spend the lab must make with the seller anyway (take-or-pay) makes its
@@ -159,7 +141,7 @@ void procure_capacity(World& w, RoleIndex l) {
     const RoleIndex own = w.firms[lab.firm].cloud;
     const double own_capacity = own != no_role ? w.clouds[own].capacity_general : 0.0;
     const double wanted = share * (lab.need_training + lab.need_inference) - own_capacity -
-                          contracted_by(w, lab.firm, start);
+                          capacity_under_contract(w, lab.firm, start, ContractSide::bought);
     if (wanted <= 1.0) return;
 
     // Quotes from every selling cloud (only the holder while an exclusive contract runs).

@@ -12,6 +12,7 @@
 #include "engine/runner.hpp"
 #include "engine/scenario/loader.hpp"
 #include "engine/simulation.hpp"
+#include "tests/support.hpp"
 
 using namespace entangle;
 
@@ -19,15 +20,7 @@ namespace {
 
 const std::string source_dir = ENTANGLE_SOURCE_DIR;
 
-struct Collect final : RecordSink {
-    std::mutex mutex;
-    std::map<std::uint32_t, ReplicationRecord> records;
-    void write(const ReplicationRecord& r) override {
-        std::lock_guard lock(mutex);
-        records[r.replication] = r;
-    }
-    void finish(bool) override {}
-};
+using testing::CollectingSink;
 
 struct Count final : RecordSink {
     std::size_t records = 0;
@@ -37,7 +30,7 @@ struct Count final : RecordSink {
 
 std::map<std::uint32_t, ReplicationRecord> run(const Scenario& sc, int replications, int threads) {
     const agents::StandardModel model;
-    Collect sink;
+    CollectingSink sink;
     RunOptions options;
     options.threads = threads;
     options.seed = sc.seed;

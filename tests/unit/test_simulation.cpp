@@ -11,6 +11,7 @@
 #include "engine/errors.hpp"
 #include "engine/runner.hpp"
 #include "engine/simulation.hpp"
+#include "tests/support.hpp"
 
 using namespace entangle;
 
@@ -63,15 +64,7 @@ Scenario small_world(bool with_extra_lab = false) {
     return sc;
 }
 
-struct CollectingSink final : RecordSink {
-    std::mutex mutex;
-    std::map<std::uint32_t, ReplicationRecord> records;
-    void write(const ReplicationRecord& r) override {
-        std::lock_guard lock(mutex);
-        records[r.replication] = r;
-    }
-    void finish(bool) override {}
-};
+using testing::CollectingSink;
 
 std::map<std::uint32_t, ReplicationRecord> run_all(const Scenario& sc, int threads) {
     const agents::StandardModel model;
