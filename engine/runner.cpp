@@ -50,6 +50,7 @@ RunOutcome run_tasks(std::span<const RunTask> tasks, const AgentModel& agents, c
                         run_replication(*task.scenario, agents, key, options.record ? record.get() : nullptr);
                         record->point = task.point;
                         record->replication = task.replication;
+                        if (sink && options.record) sink->encode(*record);  // e.g. compression, in parallel
                         return record;
                     }) &
                 tbb::make_filter<std::shared_ptr<ReplicationRecord>, void>(

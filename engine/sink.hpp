@@ -33,6 +33,11 @@ struct RunLayout {
 class RecordSink {
 public:
     virtual ~RecordSink() = default;
+    // Called concurrently from worker threads, once per record and before
+    // write(record); may do expensive, thread-safe work that needs no shared
+    // mutable state (the HDF5 writer compresses the record's chunks here and
+    // keeps them in record.encoded). A sink that wraps another forwards it.
+    virtual void encode(ReplicationRecord& /*record*/) const {}
     // Called from one thread at a time, in any replication order.
     virtual void write(const ReplicationRecord& record) = 0;
     // complete: every replication was written; the sink makes the file final.

@@ -12,6 +12,9 @@ namespace entangle {
 class RunSummary final : public RecordSink {
 public:
     RunSummary(const RunLayout& layout, RecordSink* next);
+    void encode(ReplicationRecord& record) const override {
+        if (next_) next_->encode(record);
+    }
     void write(const ReplicationRecord& record) override;
     void finish(bool complete) override;
     std::string table() const;  // a per-firm table and market line

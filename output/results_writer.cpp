@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <string>
@@ -86,6 +89,84 @@ std::vector<hsize_t> slab_chunks(const std::vector<hsize_t>& dims, hsize_t eleme
     return chunk;
 }
 
+// A dataset whose record slab is stored as whole chunks, each (1, 1,
+// chunk[2], rest of the dims): the slab, split on time, is ceil(times /
+// chunk[2]) chunks, contiguous in the record's array one after the other.
+struct ChunkPlan {
+    enum class Source : std::uint8_t { firm, market, chip, capacity_flow, equity };
+    Source source;
+    std::size_t offset = 0;           // first element of the slab in the record's array
+    hid_t dataset = H5I_INVALID_HID;  // not owned: one of the writer's handles
+    std::vector<hsize_t> chunk;       // the dataset's chunk dims
+    std::size_t element_bytes = 0;    // 8 (float64) or 4 (float32)
+
+    std::size_t chunk_elements() const {
+        std::size_t n = 1;
+        for (const hsize_t c : chunk) n *= c;
+        return n;
+    }
+    std::size_t chunk_count(hsize_t times) const { return (times + chunk[2] - 1) / chunk[2]; }
+};
+
+const unsigned char* source_bytes(const ReplicationRecord& r, ChunkPlan::Source source) {
+    switch (source) {
+        case ChunkPlan::Source::firm:
+            return reinterpret_cast<const unsigned char*>(r.firm.data());
+        case ChunkPlan::Source::market:
+            return reinterpret_cast<const unsigned char*>(r.market.data());
+        case ChunkPlan::Source::chip:
+            return reinterpret_cast<const unsigned char*>(r.chip.data());
+        case ChunkPlan::Source::capacity_flow:
+            return reinterpret_cast<const unsigned char*>(r.capacity_flow.data());
+        case ChunkPlan::Source::equity:
+            return reinterpret_cast<const unsigned char*>(r.equity.data());
+    }
+    return nullptr;
+}
+
+// HDF5's shuffle filter (H5Z_filter_shuffle) on a whole chunk of n elements:
+// byte b of element j goes to b * n + j. The first `elements` come from
+// `data`; the rest (the part of an edge chunk past the dataset's extent, which
+// is never read) are the fill value NaN.
+template <typename T>
+void shuffle_chunk(const unsigned char* data, std::size_t elements, std::size_t n, unsigned char* out) {
+    constexpr std::size_t bytes = sizeof(T);
+    const T nan = std::numeric_limits<T>::quiet_NaN();
+    unsigned char fill[bytes];
+    std::memcpy(fill, &nan, bytes);
+    for (std::size_t b = 0; b < bytes; ++b) {
+        unsigned char* row = out + b * n;
+        const unsigned char* in = data + b;
+        for (std::size_t j = 0; j < elements; ++j) row[j] = in[j * bytes];
+        std::fill(row + elements, row + n, fill[b]);
+    }
+}
+
+// The bytes HDF5 stores for one chunk under shuffle, then deflate at `level`
+// (none at 0): H5Z_filter_deflate compresses with zlib's compress2, so the
+// result is byte for byte what H5Dwrite would have stored.
+std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t elements,
+                                        const ChunkPlan& plan, int level,
+                                        std::vector<unsigned char>& shuffled,
+                                        std::vector<unsigned char>& compressed) {
+    const std::size_t n = plan.chunk_elements();
+    const std::size_t raw_bytes = n * plan.element_bytes;
+    shuffled.resize(raw_bytes);
+    if (plan.element_bytes == 8)
+        shuffle_chunk<double>(data, elements, n, shuffled.data());
+    else
+        shuffle_chunk<float>(data, elements, n, shuffled.data());
+    if (level == 0) return shuffled;
+    uLongf size = compressBound(static_cast<uLong>(raw_bytes));
+    compressed.resize(size);
+    const int status =
+        compress2(compressed.data(), &size, shuffled.data(), static_cast<uLong>(raw_bytes), level);
+    if (status != Z_OK)
+        throw OutputError("cannot compress a chunk of " + std::to_string(raw_bytes) + " bytes: zlib error " +
+                          std::to_string(status));
+    return {compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(size)};
+}
+
 struct Storage {
     std::vector<hsize_t> chunk;  // empty: contiguous, uncompressed
     bool fill_nan = false;
@@ -147,13 +228,21 @@ struct ResultsWriter::Impl {
     std::vector<h5::ContractRowC> contract_buffer;
     std::vector<h5::EventRowC> event_buffer;
 
+    // Fixed once the constructor returns, so encode() may read it on any
+    // thread while write() runs: the chunks of a record, in record.encoded's order.
+    std::vector<ChunkPlan> chunk_plan;
+    std::size_t encoded_chunks = 0;  // chunks per record: sum of chunk_count(times)
+
     std::vector<bool> written;  // [point * replications + replication]
     std::size_t written_count = 0;
     bool finished = false;
     std::chrono::steady_clock::time_point last_flush;
 
     Impl(std::filesystem::path final, const RunLayout& layout, WriterOptions opts);
+    std::string misfit(const ReplicationRecord& r) const;
+    void encode(ReplicationRecord& r) const;
     void write(const ReplicationRecord& r);
+    void write_encoded(const ReplicationRecord& r);
     void finish(bool complete);
     void close_all();
 };
@@ -462,9 +551,102 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
         event_memory_type = h5::event_type(false);
     }
 
+    {
+        // Chunks and filters as the file has them, so the plan cannot drift from the layout above.
+        auto plan = [&](ChunkPlan::Source source, std::size_t offset, const h5::Dataset& ds, int rank,
+                        std::size_t element_bytes) {
+            const h5::PropList dcpl =
+                h5::own<h5::PropList>(H5Dget_create_plist(ds.get()), "get creation properties of", ds.get());
+            if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return;  // a dimension is 0: nothing to write
+            ChunkPlan p{source, offset, ds.get(), std::vector<hsize_t>(static_cast<std::size_t>(rank)),
+                        element_bytes};
+            h5::check(H5Pget_chunk(dcpl.get(), rank, p.chunk.data()), "get chunks of", ds.get());
+            const int filters = H5Pget_nfilters(dcpl.get());
+            auto filter = [&](unsigned i) {
+                unsigned flags = 0;
+                std::size_t n = 0;
+                return H5Pget_filter2(dcpl.get(), i, &flags, &n, nullptr, 0, nullptr, nullptr);
+            };
+            const bool deflate = options.gzip_level > 0;
+            if (p.chunk[0] != 1 || p.chunk[1] != 1 || filters != (deflate ? 2 : 1) ||
+                filter(0) != H5Z_FILTER_SHUFFLE || (deflate && filter(1) != H5Z_FILTER_DEFLATE))
+                throw OutputError("internal error: " + h5::object_name(ds.get()) +
+                                  " is not stored as one shuffled, deflated chunk per record");
+            encoded_chunks += p.chunk_count(times);
+            chunk_plan.push_back(std::move(p));
+        };
+        using S = ChunkPlan::Source;
+        for (const Series& s : firm) plan(S::firm, s.index * times * firms, s.dataset, 4, 8);
+        for (const Series& s : market) plan(S::market, s.index * times, s.dataset, 3, 8);
+        for (const Series& s : chip) plan(S::chip, s.index * times * chips, s.dataset, 4, 8);
+        if (network) {
+            plan(S::capacity_flow, 0, capacity_flow, 5, 4);
+            plan(S::equity, 0, equity, 5, 4);
+        }
+    }
+
     written.assign(points * replications, false);
     h5::check(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush", root);
     last_flush = std::chrono::steady_clock::now();
+}
+
+std::string ResultsWriter::Impl::misfit(const ReplicationRecord& r) const {
+    std::string why;
+    auto same = [&](const char* what, std::size_t got, std::size_t want) {
+        if (why.empty() && got != want)
+            why = std::string(what) + " is " + std::to_string(got) + " but the layout needs " +
+                  std::to_string(want);
+    };
+    same("shape.times", static_cast<std::size_t>(r.shape.times), times);
+    same("shape.firms", static_cast<std::size_t>(r.shape.firms), firms);
+    same("shape.chips", static_cast<std::size_t>(r.shape.chips), chips);
+    same("firm array size", r.firm.size(), static_cast<std::size_t>(FirmSeries::count) * times * firms);
+    same("market array size", r.market.size(), static_cast<std::size_t>(MarketSeries::count) * times);
+    same("chip array size", r.chip.size(), static_cast<std::size_t>(ChipSeries::count) * times * chips);
+    same("number of drawn values", r.drawn.size(), params.size());
+    if (network) {
+        same("capacity_flow array size", r.capacity_flow.size(), times * firms * firms);
+        same("equity array size", r.equity.size(), times * firms * firms);
+    }
+    return why;
+}
+
+// Reads only what the constructor fixed (chunk_plan, dims, options) and the
+// record: no HDF5 call (the serial library is not thread-safe).
+void ResultsWriter::Impl::encode(ReplicationRecord& r) const {
+    r.encoded.clear();
+    // The datasets are little-endian: on another host, write() lets HDF5 convert.
+    if constexpr (std::endian::native != std::endian::little) return;
+    if (!misfit(r).empty()) return;  // write() reports it
+    r.encoded.reserve(encoded_chunks);
+    std::vector<unsigned char> shuffled, compressed;
+    for (const ChunkPlan& p : chunk_plan) {
+        const unsigned char* slab = source_bytes(r, p.source) + p.offset * p.element_bytes;
+        const std::size_t row_bytes = p.chunk_elements() / p.chunk[2] * p.element_bytes;  // one time step
+        for (hsize_t t = 0; t < times; t += p.chunk[2]) {
+            const hsize_t rows = std::min<hsize_t>(p.chunk[2], times - t);
+            r.encoded.push_back(encode_chunk(slab + t * row_bytes, rows * row_bytes / p.element_bytes, p,
+                                             options.gzip_level, shuffled, compressed));
+        }
+    }
+}
+
+// Each chunk as encode() prepared it, with all of the dataset's filters applied
+// (filter mask 0), at its chunk-aligned offset.
+void ResultsWriter::Impl::write_encoded(const ReplicationRecord& r) {
+    std::size_t next = 0;
+    std::vector<hsize_t> offset;
+    for (const ChunkPlan& p : chunk_plan) {
+        offset.assign(p.chunk.size(), 0);
+        offset[0] = r.point;
+        offset[1] = r.replication;
+        for (hsize_t t = 0; t < times; t += p.chunk[2]) {
+            offset[2] = t;
+            const std::vector<unsigned char>& bytes = r.encoded[next++];
+            h5::check(H5Dwrite_chunk(p.dataset, H5P_DEFAULT, 0, offset.data(), bytes.size(), bytes.data()),
+                      "write chunk of", p.dataset);
+        }
+    }
 }
 
 void ResultsWriter::Impl::write(const ReplicationRecord& r) {
@@ -478,36 +660,25 @@ void ResultsWriter::Impl::write(const ReplicationRecord& r) {
         bad("the layout has " + std::to_string(replications) + " replications");
     const std::size_t slot = r.point * replications + r.replication;
     if (written[slot]) bad("it was already written");
-    auto same = [&](const char* what, std::size_t got, std::size_t want) {
-        if (got != want)
-            bad(std::string(what) + " is " + std::to_string(got) + " but the layout needs " +
-                std::to_string(want));
-    };
-    same("shape.times", static_cast<std::size_t>(r.shape.times), times);
-    same("shape.firms", static_cast<std::size_t>(r.shape.firms), firms);
-    same("shape.chips", static_cast<std::size_t>(r.shape.chips), chips);
-    same("firm array size", r.firm.size(), static_cast<std::size_t>(FirmSeries::count) * times * firms);
-    same("market array size", r.market.size(), static_cast<std::size_t>(MarketSeries::count) * times);
-    same("chip array size", r.chip.size(), static_cast<std::size_t>(ChipSeries::count) * times * chips);
-    same("number of drawn values", r.drawn.size(), params.size());
-    if (network) {
-        same("capacity_flow array size", r.capacity_flow.size(), times * firms * firms);
-        same("equity array size", r.equity.size(), times * firms * firms);
-    }
+    if (const std::string why = misfit(r); !why.empty()) bad(why);
 
-    for (const Series& s : firm)
-        firm_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.firm.data() + s.index * times * firms, r.point,
-                        r.replication);
-    for (const Series& s : market)
-        market_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.market.data() + s.index * times, r.point,
-                          r.replication);
-    for (const Series& s : chip)
-        chip_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.chip.data() + s.index * times * chips, r.point,
-                        r.replication);
-    if (network) {
-        network_slab.write(capacity_flow.get(), H5T_NATIVE_FLOAT, r.capacity_flow.data(), r.point,
-                           r.replication);
-        network_slab.write(equity.get(), H5T_NATIVE_FLOAT, r.equity.data(), r.point, r.replication);
+    if (encoded_chunks > 0 && r.encoded.size() == encoded_chunks) {
+        write_encoded(r);
+    } else {
+        for (const Series& s : firm)
+            firm_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.firm.data() + s.index * times * firms,
+                            r.point, r.replication);
+        for (const Series& s : market)
+            market_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.market.data() + s.index * times, r.point,
+                              r.replication);
+        for (const Series& s : chip)
+            chip_slab.write(s.dataset.get(), H5T_NATIVE_DOUBLE, r.chip.data() + s.index * times * chips,
+                            r.point, r.replication);
+        if (network) {
+            network_slab.write(capacity_flow.get(), H5T_NATIVE_FLOAT, r.capacity_flow.data(), r.point,
+                               r.replication);
+            network_slab.write(equity.get(), H5T_NATIVE_FLOAT, r.equity.data(), r.point, r.replication);
+        }
     }
     for (std::size_t i = 0; i < params.size(); ++i)
         param_slab.write(params[i].get(), H5T_NATIVE_DOUBLE, &r.drawn[i], r.point, r.replication);
@@ -596,6 +767,9 @@ ResultsWriter::~ResultsWriter() {
     }
 }
 
+void ResultsWriter::encode(ReplicationRecord& record) const {
+    impl_->encode(record);
+}
 void ResultsWriter::write(const ReplicationRecord& record) {
     impl_->write(record);
 }

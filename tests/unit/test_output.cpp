@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "output/results_reader.hpp"
@@ -336,6 +338,138 @@ TEST_CASE("results writer: records that do not fit the layout are refused") {
                          doctest::Contains("cannot create results file"), OutputError);
 }
 
+namespace {
+
+// Every series dataset the layout has ("/firm/cash", ..., "/params/...").
+std::vector<std::string> series_datasets(const RunLayout& l, bool network) {
+    std::vector<std::string> names;
+    for (const std::string& s : l.firm_series) names.push_back("/firm/" + s);
+    for (const std::string& s : l.market_series) names.push_back("/market/" + s);
+    for (const std::string& s : l.chip_series) names.push_back("/chip/" + s);
+    if (network) names.insert(names.end(), {"/network/capacity_flow", "/network/equity"});
+    names.push_back("/params/firms__openai__lab__training_growth");
+    names.push_back("/params/market__demand_growth");
+    return names;
+}
+
+// Bit for bit (NaN included), every value of every series and table.
+void check_same_values(const fs::path& a, const fs::path& b, const RunLayout& l, bool network) {
+    for (const std::string& name : series_datasets(l, network)) {
+        CAPTURE(name);
+        const std::vector<double> x = read_dataset_double(a, name), y = read_dataset_double(b, name);
+        REQUIRE(x.size() == y.size());
+        CHECK(std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0);
+    }
+    const std::vector<ContractTableRow> ca = read_contracts(a), cb = read_contracts(b);
+    REQUIRE(ca.size() == cb.size());
+    for (std::size_t i = 0; i < ca.size(); ++i) {
+        CHECK(ca[i].replication == cb[i].replication);
+        CHECK(ca[i].row.id == cb[i].row.id);
+        CHECK(ca[i].row.value_usd == cb[i].row.value_usd);
+    }
+    CHECK(read_events(a).size() == read_events(b).size());
+}
+
+// Like write_full, but each record is encoded first, all on their own threads
+// at once (as the runner's parallel stage does).
+fs::path write_full_encoded(const fs::path& path, const RunLayout& l, WriterOptions options = {}) {
+    ResultsWriter writer(path, l, options);
+    std::vector<ReplicationRecord> records;
+    for (const auto& [p, r] : out_of_order) records.push_back(make_record(l, p, r));
+    records[1].market_at(MarketSeries::spot_price, 2) = std::nan("");  // NaNs survive too
+    std::vector<std::thread> threads;
+    for (ReplicationRecord& r : records) threads.emplace_back([&writer, &r] { writer.encode(r); });
+    for (std::thread& t : threads) t.join();
+    for (const ReplicationRecord& r : records) {
+        REQUIRE_FALSE(r.encoded.empty());
+        writer.write(r);
+    }
+    writer.finish(true);
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("results writer: chunks compressed by encode() read back as those H5Dwrite compresses") {
+    TempDir dir;
+    const RunLayout l = make_layout();
+    for (const WriterOptions options : {WriterOptions{}, WriterOptions{0, false}, WriterOptions{1, true}}) {
+        CAPTURE(options.gzip_level);
+        CAPTURE(options.skip_network);
+        const fs::path encoded = write_full_encoded(dir.path / "encoded.h5", l, options);
+        const fs::path plain = dir.path / "plain.h5";
+        {
+            ResultsWriter writer(plain, l, options);
+            for (const auto& [p, r] : out_of_order) {
+                ReplicationRecord record = make_record(l, p, r);
+                if (p == 0 && r == 0) record.market_at(MarketSeries::spot_price, 2) = std::nan("");
+                writer.write(record);
+            }
+            writer.finish(true);
+        }
+        CHECK(std::isnan(read_dataset_double(encoded, "/market/spot_price")[2]));  // point 0, rep 0, t 2
+        check_same_values(encoded, plain, l, !options.skip_network);
+    }
+
+    SUBCASE("write() stores the chunks as encode() made them, not the arrays") {
+        const fs::path file = dir.path / "stale.h5";
+        ResultsWriter writer(file, l);
+        ReplicationRecord r = make_record(l, 0, 0);
+        writer.encode(r);
+        r.firm_at(FirmSeries::cash, 0, 0) = -1;  // after encode: not written
+        writer.write(r);
+        ReplicationRecord unencoded = make_record(l, 0, 1);
+        unencoded.firm_at(FirmSeries::cash, 0, 0) = -1;
+        writer.write(unencoded);
+        writer.finish(false);
+        const std::vector<double> cash = read_dataset_double(partial_path_for(file), "/firm/cash");
+        CHECK(cash[0] == value(0, 0, 0, 0, 0));
+        CHECK(cash[6 * 3] == -1);
+        CHECK(std::isnan(cash[2 * 6 * 3]));  // replication 2: never written, the fill value
+    }
+    SUBCASE("a record that does not fit the layout is not encoded, and write() says why") {
+        ResultsWriter writer(dir.path / "bad.h5", l);
+        ReplicationRecord wrong = make_record(l, 0, 1);
+        wrong.resize(RecordShape{5, 3, 2, true});
+        wrong.drawn = {1, 2};
+        writer.encode(wrong);
+        CHECK(wrong.encoded.empty());
+        CHECK_THROWS_WITH_AS(writer.write(wrong), doctest::Contains("shape.times is 5"), OutputError);
+    }
+}
+
+TEST_CASE("results writer: encode() splits slabs over 4 MiB into chunks on time like the plain path") {
+    TempDir dir;
+    // 110 firms x 91 months: a network slab is 4.4 MB, stored as chunks of 46
+    // and 45 (an edge chunk padded past the extent) months.
+    RunLayout l = make_layout();
+    l.point_labels = {"baseline"};
+    l.replications = 3;
+    l.times.clear();
+    for (int i = 0; i < 91; ++i) l.times.push_back(Month::from_year_month(2024, 11) + i);
+    l.firm_names.clear();
+    for (int i = 0; i < 110; ++i) l.firm_names.push_back("firm" + std::to_string(i));
+    l.firm_roles.assign(110, "lab");
+    const fs::path plain = dir.path / "plain.h5", encoded = dir.path / "encoded.h5";
+    for (const bool encode : {false, true}) {
+        ResultsWriter writer(encode ? encoded : plain, l);
+        for (std::uint32_t rep : {1u, 0u}) {  // replication 2 never written: NaN in both
+            ReplicationRecord r = make_record(l, 0, rep);
+            if (encode) {
+                writer.encode(r);
+                CHECK(r.encoded.size() ==
+                      l.firm_series.size() + l.market_series.size() + l.chip_series.size() + 2 * 2);
+            }
+            writer.write(r);
+        }
+        writer.finish(false);
+    }
+    check_same_values(partial_path_for(encoded), partial_path_for(plain), l, true);
+    const std::vector<double> flow = read_dataset_double(partial_path_for(encoded), "/network/capacity_flow");
+    CHECK(flow[((1 * 91 + 90) * 110 + 1) * 110 + 2] == static_cast<float>(value(0, 1, 0, 90, 3 + 2)));
+    CHECK(std::isnan(flow[((2 * 91 + 50) * 110) * 110]));
+}
+
 TEST_CASE("results reader: clear errors for files that are not results") {
     TempDir dir;
     CHECK_THROWS_WITH_AS(describe_results(dir.path / "missing.h5"), doctest::Contains("does not exist"),
@@ -410,6 +544,8 @@ TEST_CASE("results file reads in xarray (h5netcdf) and pandas: tests/scenario/ch
     const std::string script = std::string(ENTANGLE_SOURCE_DIR) + "/tests/scenario/check_results.py";
     const fs::path full = write_full(dir.path / "full.h5", make_layout());
     CHECK(std::system(("/usr/bin/python3 '" + script + "' '" + full.string() + "'").c_str()) == 0);
+    const fs::path encoded = write_full_encoded(dir.path / "encoded.h5", make_layout());
+    CHECK(std::system(("/usr/bin/python3 '" + script + "' '" + encoded.string() + "'").c_str()) == 0);
 
     RunLayout l = make_layout();
     l.point_labels = {"baseline"};
