@@ -616,7 +616,6 @@ void phase_finance(World& w, const AgentModel& agents) {
     for (RoleIndex l = 0; l < w.labs.size(); ++l) agents.lab_finance(w, l);
     run_agi_panel(w);
     settle_debt(w);
-    value_firms(w);
 }
 
 double herfindahl(const World& w, FirmId firm, bool as_customer) {
@@ -635,6 +634,7 @@ void phase_record(World& w, ReplicationRecord& r) {
     const int every = w.sc().outputs.every;
     if (w.step % every != 0) return;
     const int t = w.step / every;
+    value_firms(w);  // a measure, not a decision: solved only for recorded months
     for (FirmId f = 0; f < w.firms.size(); ++f) {
         const FirmState& firm = w.firms[f];
         r.firm_at(FirmSeries::cash, t, f) = firm.cash;
