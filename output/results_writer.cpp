@@ -442,42 +442,24 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     auto slab_storage = [](const std::vector<hsize_t>& dims, hsize_t bytes) {
         return Storage{slab_chunks(dims, bytes), true, true};
     };
-    {
-        GroupBuilder g(root, "firm", {"point", "replication", "time", "firm"}, layout, options);
-        const std::vector<hsize_t> dims{points, replications, times, firms};
-        for (const std::string& name : layout.firm_series) {
-            const std::size_t i = series_index(firm_series_info, name, "firm");
-            const SeriesInfo& info = firm_series_info[i];
-            firm.push_back(
-                {i, g.variable(name, info.units, info.long_name, {"point", "replication", "time", "firm"},
-                               H5T_IEEE_F64LE, slab_storage(dims, 8))});
+    // The three groups of series (firm, market, chip) share one shape of layout.
+    const auto series_group = [&](const char* group, const Dims& dim_names, const std::vector<hsize_t>& dims,
+                                  const std::vector<std::string>& names, const auto& info, std::vector<Series>& out,
+                                  Slab& slab) {
+        GroupBuilder g(root, group, dim_names, layout, options);
+        for (const std::string& name : names) {
+            const std::size_t i = series_index(info, name, group);
+            out.push_back({i, g.variable(name, info[i].units, info[i].long_name, dim_names, H5T_IEEE_F64LE,
+                                         slab_storage(dims, 8))});
         }
-        firm_slab = Slab(dims);
-    }
-    {
-        GroupBuilder g(root, "market", {"point", "replication", "time"}, layout, options);
-        const std::vector<hsize_t> dims{points, replications, times};
-        for (const std::string& name : layout.market_series) {
-            const std::size_t i = series_index(market_series_info, name, "market");
-            const SeriesInfo& info = market_series_info[i];
-            market.push_back(
-                {i, g.variable(name, info.units, info.long_name, {"point", "replication", "time"},
-                               H5T_IEEE_F64LE, slab_storage(dims, 8))});
-        }
-        market_slab = Slab(dims);
-    }
-    {
-        GroupBuilder g(root, "chip", {"point", "replication", "time", "chip"}, layout, options);
-        const std::vector<hsize_t> dims{points, replications, times, chips};
-        for (const std::string& name : layout.chip_series) {
-            const std::size_t i = series_index(chip_series_info, name, "chip");
-            const SeriesInfo& info = chip_series_info[i];
-            chip.push_back(
-                {i, g.variable(name, info.units, info.long_name, {"point", "replication", "time", "chip"},
-                               H5T_IEEE_F64LE, slab_storage(dims, 8))});
-        }
-        chip_slab = Slab(dims);
-    }
+        slab = Slab(dims);
+    };
+    series_group("firm", {"point", "replication", "time", "firm"}, {points, replications, times, firms},
+                 layout.firm_series, firm_series_info, firm, firm_slab);
+    series_group("market", {"point", "replication", "time"}, {points, replications, times}, layout.market_series,
+                 market_series_info, market, market_slab);
+    series_group("chip", {"point", "replication", "time", "chip"}, {points, replications, times, chips},
+                 layout.chip_series, chip_series_info, chip, chip_slab);
     {
         const Dims network_dims{"point", "replication", "time", "supplier", "customer", "holder", "target"};
         GroupBuilder g(root, "network", network ? network_dims : Dims{}, layout, options);
