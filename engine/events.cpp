@@ -2,6 +2,7 @@
 
 #include "engine/contracts.hpp"
 #include <cmath>
+#include <cstdio>
 
 #include "engine/rng.hpp"
 
@@ -27,7 +28,8 @@ ContractState* find_contract(World& w, const std::string& id) {
 
 bool event_simulated(EventKind kind) {
     return kind == EventKind::sign || kind == EventKind::invest || kind == EventKind::terminate ||
-           kind == EventKind::declare_agi;
+           kind == EventKind::declare_agi || kind == EventKind::set || kind == EventKind::scale ||
+           kind == EventKind::shock;
 }
 
 void apply_events(World& w) {
@@ -59,6 +61,20 @@ void apply_events(World& w) {
                     if (w.firms[f].lab != no_role) verify_agi(w, w.labs[w.firms[f].lab], "declared by event " + e.id);
                 if (e.firms.empty()) w.event_log.push_back(EventRow{format_month(now), "declare_agi", "", text});
                 break;
+            case EventKind::set:
+            case EventKind::scale:
+            case EventKind::shock: {
+                // The change itself was baked into the parameter when the scenario was frozen.
+                char change[160];
+                std::snprintf(change, sizeof change, "%s %s %g", e.target.c_str(),
+                              e.kind == EventKind::set ? "set to" : "multiplied by", e.value);
+                w.event_log.push_back(EventRow{format_month(now),
+                                               e.kind == EventKind::set     ? "set"
+                                               : e.kind == EventKind::scale ? "scale"
+                                                                            : "shock",
+                                               "", e.text.empty() ? e.id + ": " + change : e.id + ": " + e.text + " (" + change + ")"});
+                break;
+            }
             default: break;  // refused before step 0 by check_runnable
         }
     }

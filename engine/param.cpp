@@ -46,6 +46,20 @@ void Param::tabulate(Month start, int steps, int months_per_step) {
         by_step_[static_cast<std::size_t>(i)] = at_month(start + i * months_per_step);
 }
 
+void Param::change_from(int step, int steps, bool scale, double value) {
+    if (kind_ == Kind::uncertain) {
+        changes_.push_back(Change{step, scale, value});
+        return;
+    }
+    if (kind_ == Kind::constant) {
+        kind_ = Kind::path;
+        knots_ = {};
+        by_step_.assign(static_cast<std::size_t>(std::max(steps, 1)), value_);
+    }
+    for (std::size_t s = static_cast<std::size_t>(std::max(step, 0)); s < by_step_.size(); ++s)
+        by_step_[s] = scale ? by_step_[s] * value : value;
+}
+
 double draw(const Distribution& d, double standard_normal, double uniform01) {
     double x = 0;
     switch (d.shape) {

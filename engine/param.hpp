@@ -49,13 +49,21 @@ public:
     double at_month(Month m) const;
     // Tabulate a path over the steps of a run (step i is start + i * months_per_step).
     void tabulate(Month start, int steps, int months_per_step);
+    // From `step` on, the value becomes `value` (scale: is multiplied by it): a
+    // dated set, scale or shock event, baked in when the scenario is frozen.
+    void change_from(int step, int steps, bool scale, double value);
 
     // The value at step t in a replication whose uncertain draws are `drawn`.
     double at(int step, std::span<const double> drawn) const {
         switch (kind_) {
             case Kind::constant: return value_;
             case Kind::path: return by_step_[static_cast<std::size_t>(step)];
-            case Kind::uncertain: return drawn[uncertain_index_];
+            case Kind::uncertain: {
+                double v = drawn[uncertain_index_];
+                for (const Change& c : changes_)
+                    if (step >= c.from_step) v = c.scale ? v * c.value : c.value;
+                return v;
+            }
         }
         return value_;
     }
@@ -68,6 +76,12 @@ private:
     std::uint32_t uncertain_index_ = 0;
     std::vector<PathKnot> knots_;
     std::vector<double> by_step_;
+    struct Change {
+        int from_step = 0;
+        bool scale = false;
+        double value = 0;
+    };
+    std::vector<Change> changes_;  // uncertain values only; paths and constants bake changes into by_step_
 };
 
 // One uncertain parameter of a scenario, drawn once per replication from the

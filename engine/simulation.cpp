@@ -888,8 +888,8 @@ void check_runnable(const Scenario& sc) {
         if (!e.enabled) continue;
         if (e.contract) check_contract_roles(sc, *e.contract, problems);
         if (!event_simulated(e.kind))
-            problems.push_back("event '" + e.id + "': this version simulates sign, invest, terminate and "
-                               "declare_agi events; set enabled: false or remove it");
+            problems.push_back("event '" + e.id + "': this version simulates sign, invest, terminate, declare_agi, "
+                               "set, scale and shock events; set enabled: false or remove it");
     }
     if (!problems.empty()) {
         std::string text;

@@ -138,6 +138,29 @@ const Schema<Scenario>& top_level_schema() {
     return schema;
 }
 
+namespace {
+
+// Dated set, scale and shock events change a parameter from their month on;
+// they are baked into the frozen parameter so the step loop pays nothing.
+void apply_parameter_events(Scenario& sc, Problems& problems) {
+    for (const EventSpec& e : sc.events) {
+        if (!e.enabled || (e.kind != EventKind::set && e.kind != EventKind::scale && e.kind != EventKind::shock))
+            continue;
+        Param* param = find_param(sc, e.target);
+        if (!param) {
+            problems.add(Mark{sc.source_path, 0, 0},
+                         "event " + in_quotes(e.id) + ": cannot change " + in_quotes(e.target) +
+                             " (time-varying changes apply to scenario parameters, not to fleet entries)");
+            continue;
+        }
+        const int months = e.at - sc.start;
+        const int from_step = months <= 0 ? 0 : (months + sc.months_per_step - 1) / sc.months_per_step;
+        param->change_from(from_step, sc.steps(), e.kind != EventKind::set, e.value);
+    }
+}
+
+}  // namespace
+
 Scenario build_scenario(const Tree& root, Problems& problems) {
     Scenario sc;
     if (!root.is_map()) {
@@ -148,8 +171,10 @@ Scenario build_scenario(const Tree& root, Problems& problems) {
     Reader r(problems, collect_names(root, problems));
     read_fields(sc, root, top_level_schema(), Where{}, r);
     sc.uncertain = std::move(r.uncertain());
-    if (problems.empty())
+    if (problems.empty()) {
         for_each_param(sc, [&](Param& p) { p.tabulate(sc.start, sc.steps(), sc.months_per_step); });
+        apply_parameter_events(sc, problems);
+    }
     return sc;
 }
 

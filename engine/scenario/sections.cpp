@@ -461,6 +461,63 @@ void each_field_param(Spec& spec, const Schema<Spec>& schema, const std::functio
 }
 }  // namespace
 
+namespace {
+template <class Spec>
+Param* field_param(Spec& spec, const Schema<Spec>& schema, std::string_view key) {
+    for (const Field<Spec>& field : schema)
+        if (field.param && field.key == key) return &(spec.*field.param);
+    return nullptr;
+}
+
+template <class Spec>
+Spec* by_name(std::vector<Spec>& specs, std::string_view name) {
+    for (Spec& s : specs)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+}  // namespace
+
+Param* find_param(Scenario& sc, std::string_view path) {
+    std::vector<std::string_view> part;
+    for (std::size_t start = 0; start <= path.size();) {
+        const std::size_t dot = std::min(path.find('.', start), path.size());
+        part.push_back(path.substr(start, dot - start));
+        start = dot + 1;
+    }
+    const auto at = [&](std::size_t i) { return i < part.size() ? part[i] : std::string_view{}; };
+    if (part.size() == 2 && at(0) == "market") return field_param(sc.market, market_schema(), at(1));
+    if (part.size() == 2 && at(0) == "agi") return field_param(sc.agi, agi_schema(), at(1));
+    if (part.size() == 3 && at(0) == "chips")
+        if (ChipSpec* c = by_name(sc.chips, at(1))) return field_param(*c, chip_schema(), at(2));
+    if (part.size() == 3 && at(0) == "regions")
+        if (RegionSpec* g = by_name(sc.regions, at(1))) return field_param(*g, region_schema(), at(2));
+    if (part.size() < 4 || at(0) != "firms") return nullptr;
+    FirmSpec* firm = by_name(sc.firms, at(1));
+    if (!firm) return nullptr;
+    if (at(2) == "lab" && firm->lab && part.size() == 4) return field_param(*firm->lab, lab_schema(), at(3));
+    if (at(2) == "chipmaker" && firm->chipmaker) {
+        if (part.size() == 4) return field_param(*firm->chipmaker, chipmaker_schema(), at(3));
+        if (part.size() == 5 && at(3) == "capacity_per_month")
+            for (auto& [chip, capacity] : firm->chipmaker->capacity_per_month)
+                if (sc.chips[chip].name == at(4)) return &capacity;
+    }
+    if (at(2) == "cloud" && firm->cloud) {
+        CloudRole& cloud = *firm->cloud;
+        if (part.size() == 4 && at(3).starts_with("fleet[")) return nullptr;
+        if (part.size() == 4) return field_param(cloud, cloud_schema(), at(3));
+        if (part.size() == 5 && at(3) == "power_online")
+            for (RegionPower& p : cloud.power_online)
+                if (sc.regions[p.region].name == at(4)) return &p.mw;
+        if (part.size() == 5 && at(3).starts_with("fleet[") && at(3).ends_with("]")) {
+            const std::string_view digits = at(3).substr(6, at(3).size() - 7);
+            std::size_t index = 0;
+            for (char ch : digits) index = index * 10 + static_cast<std::size_t>(ch - '0');
+            if (index < cloud.fleet.size()) return field_param(cloud.fleet[index], fleet_schema(), at(4));
+        }
+    }
+    return nullptr;
+}
+
 void for_each_param(Scenario& sc, const std::function<void(Param&)>& f) {
     each_field_param(sc.market, market_schema(), f);
     each_field_param(sc.agi, agi_schema(), f);

@@ -31,5 +31,7 @@ Where item_where(const Where& list, const Tree& item, std::size_t index);
 
 // Applies f to every Param of the scenario, nested ones included.
 void for_each_param(Scenario& sc, const std::function<void(Param&)>& f);
+// The parameter at a dotted key path (as in --set and set/scale/shock events), or null.
+Param* find_param(Scenario& sc, std::string_view path);
 
 }  // namespace entangle::loader

@@ -305,3 +305,41 @@ contracts:
     for (const ContractRow& c : signed_rows(r))
         if (c.seller != "cloud_b") CHECK(c.signed_month >= waiver->time);
 }
+
+TEST_CASE("events: set, scale and shock change a parameter from their month on") {
+    // Production stops in 2025-01 (set), the end market doubles from 2024-07 (shock).
+    const Scenario sc = load(R"(
+events:
+  - {id: halt, at: 2025-01, do: set, target: firms.chipco.chipmaker.capacity_per_month.h100, value: 0}
+  - {id: boom, at: 2024-07, do: shock, target: market.end_market_usd, value: 2.0, text: a cheap model widens the market}
+)");
+    const ReplicationRecord r = run(sc);
+    const int chip = *sc.find_chip("h100");
+    const int halt = month(sc, "2025-01");
+    double before = 0, after = 0;
+    for (int t = 0; t < halt; ++t) before += r.chip_at(ChipSeries::shipped, t, chip);
+    for (int t = halt; t < r.shape.times; ++t) after += r.chip_at(ChipSeries::shipped, t, chip);
+    CHECK(before > 0);
+    CHECK(after == 0);
+    // M0 enters the end market multiplicatively: the pool jumps by the shock in 2024-07.
+    const int boom = month(sc, "2024-07");
+    const double jump = r.market_at(MarketSeries::end_market_usd, boom) / r.market_at(MarketSeries::end_market_usd, boom - 1);
+    CHECK(jump > 1.6);
+    CHECK(jump < 2.5);
+    const auto logged = std::count_if(r.events.begin(), r.events.end(),
+                                      [](const EventRow& e) { return e.kind == "set" || e.kind == "shock"; });
+    CHECK(logged == 2);
+}
+
+TEST_CASE("events: a scale event applies to an uncertain parameter in every replication") {
+    const Scenario sc = load(R"(
+events:
+  - {id: half, at: 2025-01, do: scale, target: market.end_market_usd, value: 0.5}
+)",
+                             {"market.end_market_usd={dist: uniform, min: 3.0e9, max: 5.0e9}"});
+    const Param& m0 = sc.market.end_market_usd;
+    const std::vector<double> drawn{4.0e9};
+    CHECK(m0.at(month(sc, "2024-12"), drawn) == doctest::Approx(4.0e9));
+    CHECK(m0.at(month(sc, "2025-01"), drawn) == doctest::Approx(2.0e9));
+    CHECK_NOTHROW(run(sc));
+}
