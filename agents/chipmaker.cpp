@@ -5,36 +5,25 @@
 
 #include "agents/standard_model.hpp"
 #include "engine/market/allocation.hpp"
+#include "engine/market/economics.hpp"
 
 namespace entangle::agents {
 namespace {
 
 double stake_between(const World& w, FirmId a, FirmId b) { return w.equity_at(a, b) + w.equity_at(b, a); }
 
-// A vendor's older family loses value once a newer one of the same vendor ships.
-bool superseded(const World& w, ChipId c) {
-    const Scenario& sc = w.sc();
-    const Month now = sc.month_of_step(w.step);
-    for (const ChipSpec& other : sc.chips)
-        if (other.vendor == sc.chips[c].vendor && other.release > sc.chips[c].release && other.release <= now)
-            return true;
-    return false;
-}
-
 void reprice_by_backlog(World& w, const ChipmakerRole& role) {
     const Scenario& sc = w.sc();
     for (const auto& [c, capacity] : role.capacity_per_month) {
         ChipState& state = w.chips[c];
         const ChipSpec& chip = sc.chips[c];
-        if (chip.release > sc.month_of_step(w.step)) continue;
-        const double per_month = state.production_cap / sc.months_per_step;
-        if (per_month > 0) {
-            const double excess = state.backlog / per_month - w.param(role.backlog_target_months);
-            state.price *= std::exp(w.param(role.kappa) * sc.months_per_step * excess);
-        }
-        if (superseded(w, c)) state.price *= std::pow(1.0 - w.param(chip.age_decay), w.years_per_step());
-        state.price = std::clamp(state.price, w.param(chip.unit_cost) * (1 + w.param(role.min_margin)),
-                                 w.param(chip.list_price) * w.param(role.max_multiple));
+        if (chip.release > w.month()) continue;
+        const BacklogPricing rule{w.param(role.kappa), w.param(role.backlog_target_months),
+                                  w.param(chip.unit_cost) * (1 + w.param(role.min_margin)),
+                                  w.param(chip.list_price) * w.param(role.max_multiple),
+                                  state.superseded_at <= w.month() ? w.param(chip.age_decay) : 0.0};
+        state.price = backlog_price(state.price, state.backlog, state.production_cap / sc.months_per_step,
+                                    sc.months_per_step, rule);
     }
 }
 

@@ -11,11 +11,6 @@
 namespace entangle::agents {
 namespace {
 
-double effective_h100e(const World& w, ChipId c) {
-    const ChipSpec& chip = w.sc().chips[c];
-    return w.param(chip.h100e) * w.param(chip.software_factor);
-}
-
 // Capacity the cloud must or expects to supply `months` ahead.
 double forecast_demand(const World& w, const CloudState& cloud, int months) {
     const Scenario& sc = w.sc();
@@ -23,7 +18,7 @@ double forecast_demand(const World& w, const CloudState& cloud, int months) {
     const double years = months / 12.0;
     double demand = 0;
     if (role.sells_capacity) demand += cloud.spot_ewma * std::pow(1.0 + w.param(role.demand_growth), years);
-    const Month ahead = sc.month_of_step(w.step) + months;
+    const Month ahead = w.month() + months;
     demand += capacity_under_contract(w, cloud.firm, ahead, ContractSide::sold);
     const RoleIndex own_lab = w.firms[cloud.firm].lab;
     if (own_lab != no_role) {
@@ -46,7 +41,7 @@ double pipeline_capacity(const World& w, const CloudState& cloud, int horizon_st
         double retiring = 0;
         const double* schedule = cloud.retire_schedule.data() + c * stride;
         for (int s = w.step + 1; s <= last; ++s) retiring += schedule[s];
-        total += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * effective_h100e(w, c);
+        total += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * w.effective_h100e(c);
     }
     return total;
 }

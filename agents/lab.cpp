@@ -17,7 +17,6 @@ void StandardModel::lab_plan(World& w, RoleIndex l) const {
     const double rho = w.param(w.sc().market.rho_usd_per_h100e_hour);
     lab.need_inference = lab.revenue_potential / (rho * w.hours_per_step());
 
-    const double need = lab.need_training + lab.need_inference;
     const double value = w.param(role.strategic_value) * (1.0 + w.param(role.urgency) * lab.unmet_share);
     // MODEL.md's affordability (cash + funding capacity + expected revenue over
     // the term) / (Q * hours), with the term its runway: it spreads its means
@@ -31,7 +30,6 @@ void StandardModel::lab_plan(World& w, RoleIndex l) const {
     // demand curve). When that binds on the whole need, the marginal price is
     // exactly MODEL.md's affordability.
     lab.spend_limit = means / term_months * w.sc().months_per_step;
-    (void)need;
     lab.bid_training = std::max(value, 0.0);
     // Inference compute is worth no more than the revenue it serves.
     lab.bid_inference = std::min(lab.bid_training, rho);

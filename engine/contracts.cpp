@@ -8,8 +8,6 @@
 namespace entangle {
 namespace {
 
-Month month_now(const World& w) { return w.sc().month_of_step(w.step); }
-
 const char* status_name(ContractStatus s) {
     switch (s) {
         case ContractStatus::pending: return "pending";
@@ -22,12 +20,12 @@ const char* status_name(ContractStatus s) {
 }
 
 void log_event(World& w, const char* kind, const std::string& firms, const std::string& text) {
-    w.event_log.push_back(EventRow{format_month(month_now(w)), kind, firms, text});
+    w.event_log.push_back(EventRow{format_month(w.month()), kind, firms, text});
 }
 
 void deliver_capacity(World& w, ContractState& c) {
     const ContractSpec& spec = *c.spec;
-    const Month now = month_now(w);
+    const Month now = w.month();
     CloudState& seller = w.clouds[w.firms[spec.seller].cloud];
     LabState& buyer = w.labs[w.firms[spec.buyer].lab];
     const double ramp =
@@ -150,19 +148,18 @@ void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
             c.spent += usd;
 }
 
-void end_contract(World& w, ContractState& c, ContractStatus status, const char* reason, const std::string& by) {
-    (void)w;
+void end_contract(ContractState& c, ContractStatus status, const char* reason, const std::string& by) {
     c.status = status;
     c.end_reason = reason;
     c.ended_by = by;
 }
 
 void run_contracts(World& w) {
-    const Month now = month_now(w);
+    const Month now = w.month();
     for (ContractState& c : w.contracts) {
         const ContractSpec& spec = *c.spec;
         if (c.status == ContractStatus::pending && spec.start <= now && c.signed_at <= now) activate(w, c);
-        if (c.status == ContractStatus::active && spec.end < now) end_contract(w, c, ContractStatus::expired, "term");
+        if (c.status == ContractStatus::active && spec.end < now) end_contract(c, ContractStatus::expired, "term");
         c.delivered_this_step = 0;
         if (c.status != ContractStatus::active) continue;
         switch (spec.kind) {
@@ -178,7 +175,7 @@ void run_contracts(World& w) {
 }
 
 void settle_contracts(World& w) {
-    const Month now = month_now(w);
+    const Month now = w.month();
     for (ContractState& c : w.contracts) {
         if (c.status != ContractStatus::active) continue;
         const ContractSpec& spec = *c.spec;
@@ -197,7 +194,7 @@ void settle_contracts(World& w) {
             transfer(w, spec.buyer, spec.seller, penalty);
             w.firms[spec.seller].revenue += penalty;
             c.paid_total += penalty;
-            end_contract(w, c, ContractStatus::expired, "term");
+            end_contract(c, ContractStatus::expired, "term");
             if (penalty > 0)
                 log_event(w, "take_or_pay", w.sc().firms[spec.buyer].name + "," + w.sc().firms[spec.seller].name,
                           spec.id + ": shortfall " + std::to_string(shortfall / 1e9) + " B USD, paid " +
@@ -209,37 +206,36 @@ void settle_contracts(World& w) {
 void end_until_agi_contracts(World& w, FirmId lab) {
     for (ContractState& c : w.contracts) {
         const ContractSpec& spec = *c.spec;
-        if (!spec.until_agi || (c.status != ContractStatus::active && c.status != ContractStatus::pending)) continue;
+        if (!spec.until_agi || !c.live()) continue;
         const bool party = spec.kind == ContractKind::licence         ? spec.seller == lab
                            : spec.kind == ContractKind::revenue_share ? spec.buyer == lab
                                                                       : spec.seller == lab || spec.buyer == lab;
         if (!party) continue;
-        end_contract(w, c, ContractStatus::terminated, "agi");
+        end_contract(c, ContractStatus::terminated, "agi");
         log_event(w, "contract_end", w.sc().firms[spec.seller].name + "," + w.sc().firms[spec.buyer].name,
                   spec.id + " ends: the AGI panel verified " + w.sc().firms[lab].name);
     }
 }
 
 double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side) {
-    const Month now = month_now(w);
+    const Month now = w.month();
     double total = 0;
     for (const ContractState& c : w.contracts) {
         const ContractSpec& s = *c.spec;
-        const bool live = c.status == ContractStatus::active || c.status == ContractStatus::pending;
         const FirmId party = side == ContractSide::sold ? s.seller : s.buyer;
-        if (live && c.signed_at <= now && s.kind == ContractKind::capacity && party == firm && s.start <= at &&
+        if (c.live() && c.signed_at <= now && s.kind == ContractKind::capacity && party == firm && s.start <= at &&
             at <= s.end)
             total += s.quantity_h100e;
     }
     return total;
 }
 
-bool under_exclusive_contract(const World& w, FirmId lab_firm) {
+FirmId exclusive_holder(const World& w, FirmId lab_firm) {
     for (const ContractState& c : w.contracts)
         if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&
             c.spec->buyer == lab_firm)
-            return true;
-    return false;
+            return c.spec->seller;
+    return no_firm;
 }
 
 void update_licensed_capability(World& w) {

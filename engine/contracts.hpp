@@ -28,13 +28,13 @@ void settle_contracts(World& w);
 void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd);
 
 // Ends a contract now with a status and reason (and the event that ended it).
-void end_contract(World& w, ContractState& contract, ContractStatus status, const char* reason,
-                  const std::string& by = {});
+void end_contract(ContractState& contract, ContractStatus status, const char* reason, const std::string& by = {});
 
 // The AGI panel verified `lab`: its until_agi contracts as licensor or payer end.
 void end_until_agi_contracts(World& w, FirmId lab);
 
-bool under_exclusive_contract(const World& w, FirmId lab_firm);
+// The seller holding an active exclusive capacity contract with the lab, or no_firm.
+FirmId exclusive_holder(const World& w, FirmId lab_firm);
 
 // H100e under capacity contracts known by now (signed, not ended) that run in
 // month `at`, with `firm` as seller (sold) or as buyer (bought).

@@ -9,12 +9,10 @@
 namespace entangle {
 namespace {
 
-Month month_now(const World& w) { return w.sc().month_of_step(w.step); }
-
 void verify_agi(World& w, LabState& lab, const std::string& how) {
     if (lab.agi_verified) return;
     lab.agi_verified = true;
-    w.event_log.push_back(EventRow{format_month(month_now(w)), "agi_verified", w.sc().firms[lab.firm].name, how});
+    w.event_log.push_back(EventRow{format_month(w.month()), "agi_verified", w.sc().firms[lab.firm].name, how});
     end_until_agi_contracts(w, lab.firm);
 }
 
@@ -33,7 +31,7 @@ bool event_simulated(EventKind kind) {
 }
 
 void apply_events(World& w) {
-    const Month now = month_now(w);
+    const Month now = w.month();
     for (const EventSpec& e : w.sc().events) {
         if (!e.enabled || e.at != now) continue;
         const std::string text = e.text.empty() ? e.id : e.id + ": " + e.text;
@@ -48,7 +46,7 @@ void apply_events(World& w) {
             case EventKind::terminate: {
                 ContractState* c = find_contract(w, e.target);
                 if (c && (c->status == ContractStatus::active || c->status == ContractStatus::pending)) {
-                    end_contract(w, *c, ContractStatus::terminated, "terminated", e.id);
+                    end_contract(*c, ContractStatus::terminated, "terminated", e.id);
                     w.event_log.push_back(EventRow{format_month(now), "terminate",
                                                    w.sc().firms[c->spec->seller].name + "," +
                                                        w.sc().firms[c->spec->buyer].name,

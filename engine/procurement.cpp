@@ -13,17 +13,12 @@ namespace {
 
 using Quote = CapacityQuote;
 
-bool live(const ContractState& c) {
-    return c.status == ContractStatus::active || c.status == ContractStatus::pending;
-}
-
 // Installed, delivered and ordered capacity, at the cloud's target utilisation.
 double deliverable_capacity(const World& w, const CloudState& cloud, Month at) {
     double pipeline = cloud.capacity_general;
     for (ChipId c = 0; c < cloud.stranded.size(); ++c) {
         if (w.sc().chips[c].workload == Workload::inference) continue;
-        const ChipSpec& chip = w.sc().chips[c];
-        pipeline += (cloud.stranded[c] + cloud.on_order[c]) * w.param(chip.h100e) * w.param(chip.software_factor);
+        pipeline += (cloud.stranded[c] + cloud.on_order[c]) * w.effective_h100e(c);
     }
     const double target = w.param(w.sc().firms[cloud.firm].cloud->target_utilisation);
     return std::max(pipeline * target - capacity_under_contract(w, cloud.firm, at, ContractSide::sold), 0.0);
@@ -39,18 +34,10 @@ double steer(const World& w, FirmId buyer, FirmId seller, double price) {
     return price;
 }
 
-FirmId exclusive_holder(const World& w, FirmId lab) {
-    for (const ContractState& c : w.contracts)
-        if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&
-            c.spec->buyer == lab)
-            return c.spec->seller;
-    return no_firm;
-}
-
 void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Month start, Month end,
           const char* how) {
     const Scenario& sc = w.sc();
-    const Month now = sc.month_of_step(w.step);
+    const Month now = w.month();
     ContractSpec& spec = w.signed_specs.emplace_back();
     spec.id = "auto_" + sc.firms[lab].name + "_" + sc.firms[seller].name + "_" + format_month(now);
     spec.kind = ContractKind::capacity;
@@ -80,7 +67,7 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
     for (ContractState& c : w.contracts) {
         if (c.status != ContractStatus::active || !c.exclusive || c.spec->buyer != lab.firm) continue;
         const CloudState& holder = w.clouds[w.firms[c.spec->seller].cloud];
-        const Month now = sc.month_of_step(w.step);
+        const Month now = w.month();
         if (deliverable_capacity(w, holder, now) > 1.0) return;  // the holder can still serve it
         // Without the clause the holder would lose the part of the lab's volume
         // it would spread to other sellers (an even split among those selling).
@@ -191,7 +178,7 @@ void procure_capacity(World& w, RoleIndex l) {
         FirmId seller = w.clouds[q.cloud].firm;
         const char* how = "";
         for (const ContractState& c : w.contracts) {
-            if (!live(c) || !c.rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
+            if (!c.live() || !c.rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
             const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
             if (rofr_matches(q.price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity)) {
                 seller = c.spec->seller;

@@ -121,6 +121,9 @@ struct ReplicationRecord {
     float& flow_at(int t, int s, int c) {
         return capacity_flow[(static_cast<std::size_t>(t) * shape.firms + s) * shape.firms + c];
     }
+    float flow_at(int t, int s, int c) const {
+        return capacity_flow[(static_cast<std::size_t>(t) * shape.firms + s) * shape.firms + c];
+    }
     float& equity_at(int t, int h, int g) {
         return equity[(static_cast<std::size_t>(t) * shape.firms + h) * shape.firms + g];
     }

@@ -27,11 +27,6 @@ constexpr std::array<double, demand_grid> demand_grid_steps = [] {
     return steps;
 }();
 
-double effective_h100e(const World& w, ChipId c) {
-    const ChipSpec& chip = w.sc().chips[c];
-    return w.param(chip.h100e) * w.param(chip.software_factor);
-}
-
 double sum_cash(const World& w) {
     double total = 0;
     for (const FirmState& f : w.firms) total += f.cash;
@@ -47,8 +42,6 @@ void pay_external(World& w, FirmId firm, double usd, double ExternalFlows::*acco
     w.firms[firm].cash -= usd;
     w.external.*account += usd;
 }
-
-Month month_now(const World& w) { return w.sc().month_of_step(w.step); }
 
 int months_to_steps(const World& w, int months) {
     const int mps = w.sc().months_per_step;
@@ -145,7 +138,6 @@ void reset_step_flows(World& w) {
     for (CloudState& cloud : w.clouds)
         cloud.obligations = cloud.internal_use = cloud.internal_general = cloud.internal_inference = cloud.spot_sold = 0;
     for (ChipState& chip : w.chips) chip.shipped = 0;
-    for (ContractState& c : w.contracts) c.delivered_this_step = 0;
 }
 
 void grow_region_power(World& w) {
@@ -311,7 +303,7 @@ void measure_capacity(World& w, CloudState& cloud) {
     for (ChipId c = 0; c < cloud.installed.size(); ++c) {
         if (cloud.installed[c] <= 0) continue;
         const ChipSpec& chip = sc.chips[c];
-        const double capacity = cloud.installed[c] * effective_h100e(w, c);
+        const double capacity = cloud.installed[c] * w.effective_h100e(c);
         (chip.workload == Workload::inference ? cloud.capacity_inference : cloud.capacity_general) += capacity;
         const LevelisedCost& cost = cloud.levelised[c];
         weighted_full += capacity * cost.full;
@@ -330,7 +322,7 @@ void phase_supply(World& w, const AgentModel& agents) {
     for (RoleIndex m = 0; m < w.chipmakers.size(); ++m) {
         const ChipmakerRole& role = *w.sc().firms[w.chipmakers[m].firm].chipmaker;
         for (const auto& [chip, capacity] : role.capacity_per_month)
-            if (w.sc().chips[chip].release <= month_now(w))
+            if (w.sc().chips[chip].release <= w.month())
                 w.chips[chip].production_cap = w.param(capacity) * w.sc().months_per_step;
         agents.chipmaker_supply(w, m);
         for (const auto& [chip, capacity] : role.capacity_per_month) ship_orders(w, w.chips[chip], w.chipmakers[m].firm);
@@ -451,7 +443,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     if (w.asks.empty() && inference_only) return NAN;  // no inference-only capacity on offer
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         const LabState& lab = w.labs[l];
-        if (under_exclusive_contract(w, lab.firm)) continue;
+        if (exclusive_holder(w, lab.firm) != no_firm) continue;
         // Compute held serves training first; inference-only capacity serves inference only.
         const double general_held = lab.held - lab.held_inference_only;
         const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
@@ -696,7 +688,7 @@ void phase_record(World& w, ReplicationRecord& r) {
 
 [[noreturn]] void violation(const World& w, const std::string& what) {
     std::ostringstream message;
-    message << "invariant broken at step " << w.step << " (" << format_month(month_now(w)) << "): " << what;
+    message << "invariant broken at step " << w.step << " (" << format_month(w.month()) << "): " << what;
     throw InvariantViolation(message.str());
 }
 
@@ -938,6 +930,11 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
         w.chips[c].price = w.param(sc.chips[c].list_price);
         w.chips[c].orders.reserve(64);
+        // A family loses value once a newer family of its vendor ships.
+        for (const ChipSpec& other : sc.chips)
+            if (other.vendor == sc.chips[c].vendor && other.release > sc.chips[c].release &&
+                other.release < w.chips[c].superseded_at)
+                w.chips[c].superseded_at = other.release;
     }
     for (FirmId f = 0; f < n; ++f) {
         const FirmSpec& spec = sc.firms[f];

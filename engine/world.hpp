@@ -121,6 +121,7 @@ struct ChipState {
     double backlog = 0;     // units ordered and not shipped
     double shipped = 0;     // this step
     double installed = 0;   // all clouds
+    Month superseded_at{1 << 30};  // release of the vendor's next family (never: far future)
 };
 
 struct ConstructionProject {
@@ -152,6 +153,8 @@ struct ContractState {
     double paid_total = 0;               // USD paid under it (fees, capacity, chips, investment)
     double spent = 0;                    // commitment: buyer's spend with the seller so far
     bool exclusive = false, rofr = false;  // clauses in force (a waiver can drop them)
+
+    bool live() const { return status == ContractStatus::active || status == ContractStatus::pending; }
 };
 
 // A cloud's quote to a lab in a procurement round (engine/procurement.cpp).
@@ -228,6 +231,11 @@ struct World {
 
     const Scenario& sc() const { return *scenario; }
     double param(const Param& p) const { return p.at(step, drawn); }
+    Month month() const { return scenario->month_of_step(step); }
+    // H100e a unit of the family delivers to its buyer (nominal x software factor).
+    double effective_h100e(ChipId c) const {
+        return param(scenario->chips[c].h100e) * param(scenario->chips[c].software_factor);
+    }
     std::size_t n_firms() const { return firms.size(); }
     double& flow_at(FirmId supplier, FirmId customer) { return flow[supplier * firms.size() + customer]; }
     double equity_at(FirmId holder, FirmId target) const { return equity[holder * firms.size() + target]; }

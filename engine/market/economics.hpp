@@ -52,6 +52,25 @@ inline LevelisedCost levelised_cost(const LevelisedCostInputs& in) {
                           capital_recovery_factor(r, in.dc_life_months));
 }
 
+// Backlog-driven chip price for the next step (MODEL.md 5.1):
+// p' = clamp(p * exp(kappa * months * (B/q - b_target)) * (1 - age_decay)^years, floor, ceiling),
+// with B/q the backlog in months of output (no backlog term when nothing is produced) and
+// the age decay applied once a newer family of the vendor ships.
+struct BacklogPricing {
+    double kappa = 0.05;
+    double backlog_target_months = 3;
+    double floor = 0;          // unit_cost * (1 + min_margin)
+    double ceiling = INFINITY; // list_price * max_multiple
+    double age_decay = 0;      // per year, 0 until superseded
+};
+inline double backlog_price(double price, double backlog_units, double output_per_month, double months_per_step,
+                            const BacklogPricing& rule) {
+    if (output_per_month > 0)
+        price *= std::exp(rule.kappa * months_per_step * (backlog_units / output_per_month - rule.backlog_target_months));
+    price *= std::pow(1.0 - rule.age_decay, months_per_step / 12.0);
+    return std::fmin(std::fmax(price, rule.floor), rule.ceiling);
+}
+
 // The cloud's scarcity-priced spot ask: idle fleets price toward running cost,
 // full ones above full cost (MODEL.md 5.2).
 inline double spot_ask(const LevelisedCost& cost, double utilisation, double target_utilisation, double eta) {

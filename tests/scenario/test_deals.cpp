@@ -68,13 +68,13 @@ events:
     const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
     const int ends = month(sc, "2025-01");
     for (int t = 0; t < ends; ++t) {
-        CHECK(r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + b) * r.shape.firms + x] == 0.0f);
-        CHECK(r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + a) * r.shape.firms + x] > 0.0f);
+        CHECK(r.flow_at(t, b, x) == 0.0f);
+        CHECK(r.flow_at(t, a, x) > 0.0f);
     }
     // Once it is terminated the lab is free: cloud_b supplies it from that month on.
     double from_b = 0;
     for (int t = ends; t < r.shape.times; ++t)
-        from_b += r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + b) * r.shape.firms + x];
+        from_b += r.flow_at(t, b, x);
     CHECK(from_b > 0);
     CHECK(row(r, "excl").status == "terminated");
     CHECK(row(r, "excl").end_reason == "terminated:end_excl");
@@ -297,10 +297,10 @@ contracts:
     const int a = firm(sc, "cloud_a"), x = firm(sc, "lab_x");
     const int waived = *parse_month(waiver->time) - sc.start;
     for (int t = 0; t < waived; ++t)
-        CHECK(r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + a) * r.shape.firms + x] == 0.0f);
+        CHECK(r.flow_at(t, a, x) == 0.0f);
     double from_a = 0;
     for (int t = waived; t < std::min(waived + 2, r.shape.times); ++t)
-        from_a += r.capacity_flow[(static_cast<std::size_t>(t) * r.shape.firms + a) * r.shape.firms + x];
+        from_a += r.flow_at(t, a, x);
     CHECK(from_a > 0);
     for (const ContractRow& c : signed_rows(r))
         if (c.seller != "cloud_b") CHECK(c.signed_month >= waiver->time);

@@ -260,3 +260,24 @@ TEST_CASE("Cournot: a capacity limit binds and rivals best-respond to it") {
     CHECK(q[0] == doctest::Approx(500000));
     CHECK(q[1] == doctest::Approx((a - c - b * 500000) / (2 * b)));
 }
+
+TEST_CASE("backlog pricing against hand computations (MODEL.md 5.1)") {
+    BacklogPricing rule;
+    rule.kappa = 0.05;
+    rule.backlog_target_months = 3;
+    rule.floor = 3300 * 1.2;     // 3960
+    rule.ceiling = 25000 * 2.0;  // 50000
+    // Backlog of 5 months of output: 25000 * exp(0.05 * (5 - 3)) = 25000 * e^0.1 = 27629.2730.
+    CHECK(backlog_price(25000, 50000, 10000, 1, rule) == doctest::Approx(27629.272951891).epsilon(1e-9));
+    // At the target backlog the price holds; below it, it falls: 25000 * e^-0.15 = 21517.6994.
+    CHECK(backlog_price(25000, 30000, 10000, 1, rule) == doctest::Approx(25000));
+    CHECK(backlog_price(25000, 0, 10000, 1, rule) == doctest::Approx(21517.699410626).epsilon(1e-9));
+    // A quarterly step compounds three months: 25000 * e^0.3 = 33746.4702.
+    CHECK(backlog_price(25000, 150000, 30000, 3, rule) == doctest::Approx(33746.470189400).epsilon(1e-9));
+    // Clamped to the ceiling and to the floor.
+    CHECK(backlog_price(49000, 1e7, 10000, 1, rule) == doctest::Approx(50000));
+    CHECK(backlog_price(4000, 0, 10000, 1, rule) == doctest::Approx(3960));
+    // Nothing produced: no backlog term. Superseded at 30% a year: one month is (0.7)^(1/12).
+    rule.age_decay = 0.3;
+    CHECK(backlog_price(20000, 5000, 0, 1, rule) == doctest::Approx(20000 * std::pow(0.7, 1.0 / 12)));
+}
