@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "agents/standard_model.hpp"
+#include "cli/sweep_command.hpp"
 #include "engine/errors.hpp"
 #include "engine/runner.hpp"
 #include "engine/scenario/loader.hpp"
+#include "engine/scenario/sweep_loader.hpp"
 #include "engine/simulation.hpp"
 #include "engine/summary.hpp"
 #include "output/results_reader.hpp"
@@ -36,9 +38,11 @@ const char* const usage = R"(entangle: agent-based simulation of the AI compute 
 
 usage:
   entangle run [SCENARIO.yaml] [-o OUT.h5]   run a scenario's replications (default: the bundled baseline)
-  entangle validate FILE.yaml                check a scenario file and exit
+  entangle validate FILE.yaml                check a scenario or sweep file and exit
   entangle inspect OUT.h5                    print what a results file holds and a summary
-  entangle sweep | compare | merge           (not in this version yet)
+  entangle sweep SWEEP.yaml [-o OUT.h5]      run a parameter sweep (default: results/<sweep name>.h5)
+  entangle merge SHARD.h5... -o OUT.h5       join the shards of a sweep run with --shard
+  entangle compare                           (not in this version yet)
 
 options:
   -o, --output PATH      results file (default: results/<scenario name>.h5)
@@ -47,6 +51,8 @@ options:
   --threads N            worker threads (default: all cores)
   --set PATH=VALUE       override a scenario key, e.g. --set firms.openai.lab.training_growth=4 (repeatable)
   --quiet                no progress or summary
+  --resume               sweep: continue an interrupted sweep (same file and options), skipping completed points
+  --shard I/N            sweep: run only points p with p % N == I into a shard file (docs/cluster.md)
   --help, --version
 
 exit codes: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted
@@ -65,6 +71,8 @@ struct Arguments {
     int threads = 0;
     std::vector<Override> overrides;
     bool quiet = false;
+    bool resume = false;
+    std::optional<std::string> shard;
 };
 
 long long parse_integer(const std::string& option, const std::string& text, long long min) {
@@ -95,6 +103,8 @@ Arguments parse_arguments(int argc, char** argv) {
         else if (word == "--threads") args.threads = static_cast<int>(parse_integer(word, value(), 1));
         else if (word == "--set") args.overrides.push_back(parse_override(value()));
         else if (word == "--quiet") args.quiet = true;
+        else if (word == "--resume") args.resume = true;
+        else if (word == "--shard") args.shard = value();
         else if (word.size() > 1 && word[0] == '-') throw BadUsage("unknown option '" + word + "' (see entangle --help)");
         else if (args.command.empty()) args.command = word;
         else args.positional.push_back(word);
@@ -109,8 +119,14 @@ fs::path bundled_baseline() {
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
+cli::SweepArguments sweep_arguments(const Arguments& args) {
+    return cli::SweepArguments{args.positional, args.output, args.replications, args.seed, args.threads,
+                               args.overrides, args.quiet, args.resume, args.shard, &interrupted};
+}
+
 int command_validate(const Arguments& args) {
     if (args.positional.size() != 1) throw BadUsage("validate: expected one file (entangle validate FILE.yaml)");
+    if (is_sweep_file(args.positional[0])) return cli::command_validate_sweep(sweep_arguments(args));
     const Scenario sc = load_scenario(args.positional[0], args.overrides);
     check_runnable(sc);
     std::cout << args.positional[0] << ": ok (scenario '" << sc.name << "', " << sc.firms.size() << " firms, "
@@ -172,11 +188,13 @@ int command_inspect(const Arguments& args) {
     return exit_ok;
 }
 
-int dispatch(const Arguments& args) {
+int dispatch(const Arguments& args, int argc, char** argv) {
+    if (args.command == "sweep") return cli::command_sweep(sweep_arguments(args), argc, argv);
+    if (args.command == "merge") return cli::command_merge(sweep_arguments(args));
     if (args.command == "run") return command_run(args);
     if (args.command == "validate") return command_validate(args);
     if (args.command == "inspect") return command_inspect(args);
-    if (args.command == "sweep" || args.command == "compare" || args.command == "merge")
+    if (args.command == "compare")
         throw BadUsage("'" + args.command + "' is not available in this version yet");
     if (args.command.empty()) throw BadUsage("expected a command: run, validate or inspect (see entangle --help)");
     throw BadUsage("unknown command '" + args.command + "'; expected run, validate or inspect");
@@ -193,13 +211,16 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     try {
-        return dispatch(parse_arguments(argc, argv));
+        return dispatch(parse_arguments(argc, argv), argc, argv);
     } catch (const InputError& e) {
         for (const InputProblem& p : e.problems()) std::cerr << p.format() << "\n";
         std::cerr << "entangle: " << e.problems().size() << " problem(s) found; nothing was run\n";
         return exit_bad_input;
     } catch (const ModelInputError& e) {
         std::cerr << e.what() << "\nentangle: nothing was run\n";
+        return exit_bad_input;
+    } catch (const cli::SweepUsageError& e) {
+        std::cerr << "entangle: " << e.what() << "\n";
         return exit_bad_input;
     } catch (const BadUsage& e) {
         std::cerr << "entangle: " << e.what() << "\n";

@@ -28,6 +28,19 @@ struct RunLayout {
     std::vector<std::string> firm_series;   // names of recorded firm series (subset of firm_series_info)
     std::vector<std::string> market_series;
     std::vector<std::string> chip_series;
+    // A sweep that keeps statistics over replications instead of every
+    // replication: their names ("mean", "p05"); the second dimension of every
+    // per-replication dataset is then `statistic`, and a record's replication
+    // index is the statistic's index.
+    std::vector<std::string> statistics;
+    // A sweep's parameters, one value per point (written to /params over point).
+    struct SweptParam {
+        std::string key_path;
+        enum class Type : std::uint8_t { number, boolean, text } type = Type::number;
+        std::vector<double> values;       // number; boolean 0/1; text: index into labels
+        std::vector<std::string> labels;  // text values
+    };
+    std::vector<SweptParam> swept_params;
 };
 
 class RecordSink {

@@ -239,7 +239,7 @@ struct ResultsWriter::Impl {
     std::chrono::steady_clock::time_point last_flush;
 
     Impl(std::filesystem::path final, const RunLayout& layout, WriterOptions opts);
-    std::string misfit(const ReplicationRecord& r) const;
+    std::string misfit(const ReplicationRecord& r, bool arrays = true) const;
     void encode(ReplicationRecord& r) const;
     void write(const ReplicationRecord& r);
     void write_encoded(const ReplicationRecord& r);
@@ -272,6 +272,7 @@ public:
     hsize_t size(const std::string& dim) const {
         if (dim == "point") return layout_.point_labels.size();
         if (dim == "replication") return static_cast<hsize_t>(layout_.replications);
+        if (dim == "statistic") return layout_.statistics.size();
         if (dim == "time") return layout_.times.size();
         if (dim == "chip") return layout_.chip_names.size();
         if (dim == "region") return layout_.region_names.size();
@@ -361,12 +362,14 @@ private:
     }
     const std::vector<std::string>& labels(const std::string& dim) const {
         if (dim == "point") return layout_.point_labels;
+        if (dim == "statistic") return layout_.statistics;
         if (dim == "chip") return layout_.chip_names;
         if (dim == "region") return layout_.region_names;
         return layout_.firm_names;
     }
     static const char* label_long_name(const std::string& dim) {
         if (dim == "point") return "point of the run: baseline (run), A and B (compare), sweep point index";
+        if (dim == "statistic") return "statistic over the point's replications (docs/sweeps.md)";
         if (dim == "chip") return "accelerator family";
         if (dim == "region") return "datacenter region";
         if (dim == "supplier") return "firm supplying capacity";
@@ -401,7 +404,9 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     h5::init();
     validate(layout, options);
     points = layout.point_labels.size();
-    replications = static_cast<hsize_t>(layout.replications);
+    // Statistics take the place of replications: the same code writes either.
+    const std::string rep_dim = layout.statistics.empty() ? "replication" : "statistic";
+    replications = layout.statistics.empty() ? static_cast<hsize_t>(layout.replications) : layout.statistics.size();
     times = layout.times.size();
     firms = layout.firm_names.size();
     chips = layout.chip_names.size();
@@ -413,6 +418,8 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     const h5::PropList fapl = h5::make_plist(H5P_FILE_ACCESS, "create file properties");
     // Closing the file closes it for real, so the rename sees a finished file.
     h5::check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "set close degree", -1);
+    if (options.in_memory)
+        h5::check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, 0), "set in-memory driver", -1);
     const hid_t id = H5Fcreate(partial_path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
     if (id < 0) h5::fail_file("cannot create results file", partial_path.string());
     file = h5::File(id);
@@ -432,7 +439,7 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     h5::write_attribute_bool(root, "complete", false);
 
     {
-        GroupBuilder coords(root, "coords", {"time", "firm", "chip", "region", "point", "replication"},
+        GroupBuilder coords(root, "coords", {"time", "firm", "chip", "region", "point", rep_dim},
                             layout, options);
         std::vector<std::string> roles = layout.firm_roles;
         roles.resize(layout.firm_names.size());
@@ -454,24 +461,24 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
         }
         slab = Slab(dims);
     };
-    series_group("firm", {"point", "replication", "time", "firm"}, {points, replications, times, firms},
+    series_group("firm", {"point", rep_dim, "time", "firm"}, {points, replications, times, firms},
                  layout.firm_series, firm_series_info, firm, firm_slab);
-    series_group("market", {"point", "replication", "time"}, {points, replications, times}, layout.market_series,
+    series_group("market", {"point", rep_dim, "time"}, {points, replications, times}, layout.market_series,
                  market_series_info, market, market_slab);
-    series_group("chip", {"point", "replication", "time", "chip"}, {points, replications, times, chips},
+    series_group("chip", {"point", rep_dim, "time", "chip"}, {points, replications, times, chips},
                  layout.chip_series, chip_series_info, chip, chip_slab);
     {
-        const Dims network_dims{"point", "replication", "time", "supplier", "customer", "holder", "target"};
+        const Dims network_dims{"point", rep_dim, "time", "supplier", "customer", "holder", "target"};
         GroupBuilder g(root, "network", network ? network_dims : Dims{}, layout, options);
         if (network) {
             const std::vector<hsize_t> dims{points, replications, times, firms, firms};
             const SeriesInfo& f = capacity_flow_info;
             const SeriesInfo& e = equity_info;
             capacity_flow = g.variable(std::string(f.name), f.units, f.long_name,
-                                       {"point", "replication", "time", "supplier", "customer"},
+                                       {"point", rep_dim, "time", "supplier", "customer"},
                                        H5T_IEEE_F32LE, slab_storage(dims, 4));
             equity = g.variable(std::string(e.name), e.units, e.long_name,
-                                {"point", "replication", "time", "holder", "target"}, H5T_IEEE_F32LE,
+                                {"point", rep_dim, "time", "holder", "target"}, H5T_IEEE_F32LE,
                                 slab_storage(dims, 4));
             network_slab = Slab(dims);
         } else {
@@ -481,20 +488,53 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
         }
     }
     {
-        GroupBuilder g(root, "params", {"point", "replication"}, layout, options);
+        GroupBuilder g(root, "params", {"point", rep_dim}, layout, options);
+        std::vector<std::string> names;
+        for (const RunLayout::SweptParam& sp : layout.swept_params) {
+            const std::string name = param_dataset_name(sp.key_path);
+            if (sp.values.size() != points)
+                throw OutputError("cannot write results: swept parameter '" + sp.key_path + "' has " +
+                                  std::to_string(sp.values.size()) + " values for " + std::to_string(points) +
+                                  " points");
+            names.push_back(name);
+            const std::string long_name = "value of the swept parameter " + sp.key_path + " at each point";
+            h5::Dataset ds;
+            if (sp.type == RunLayout::SweptParam::Type::text) {
+                std::vector<std::string> texts;
+                for (const double v : sp.values) texts.push_back(sp.labels.at(static_cast<std::size_t>(v)));
+                ds = g.text_variable(name, long_name, {"point"}, texts);
+            } else if (sp.type == RunLayout::SweptParam::Type::boolean) {
+                const h5::Datatype file_type = h5::bool_type(false);
+                const h5::Datatype memory_type = h5::bool_type(true);
+                ds = g.variable(name, "", long_name, {"point"}, file_type.get(), {});
+                std::vector<std::int8_t> flags;
+                for (const double v : sp.values) flags.push_back(v != 0 ? 1 : 0);
+                h5::check(H5Dwrite(ds.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, flags.data()),
+                          "write", ds.get());
+            } else {
+                ds = g.variable(name, "", long_name, {"point"}, H5T_IEEE_F64LE, {});
+                h5::check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp.values.data()),
+                          "write", ds.get());
+            }
+            h5::write_attribute(ds.get(), "key_path", sp.key_path);
+            h5::write_attribute(ds.get(), "role", "swept");
+        }
         const hsize_t rep_chunk = std::min<hsize_t>(replications, 4096);
         const hsize_t point_chunk = std::clamp<hsize_t>(4096 / rep_chunk, 1, points);
-        std::vector<std::string> names;
         for (const std::string& key : layout.drawn_param_names) {
             const std::string name = param_dataset_name(key);
             if (std::find(names.begin(), names.end(), name) != names.end())
                 throw OutputError("cannot write results: drawn parameters '" + key +
                                   "' and another one share the dataset name '" + name + "'");
             names.push_back(name);
-            h5::Dataset ds = g.variable(name, "", "value drawn for the uncertain parameter " + key,
-                                        {"point", "replication"}, H5T_IEEE_F64LE,
+            h5::Dataset ds = g.variable(name, "",
+                                        (layout.statistics.empty() ? "value drawn for the uncertain parameter "
+                                                                   : "statistic of the values drawn for ") +
+                                            key,
+                                        {"point", rep_dim}, H5T_IEEE_F64LE,
                                         Storage{{point_chunk, rep_chunk}, true, false});
             h5::write_attribute(ds.get(), "key_path", key);
+            h5::write_attribute(ds.get(), "role", "drawn");
             params.push_back(std::move(ds));
         }
         param_slab = Slab({points, replications});
@@ -572,8 +612,18 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     last_flush = std::chrono::steady_clock::now();
 }
 
-std::string ResultsWriter::Impl::misfit(const ReplicationRecord& r) const {
+std::string ResultsWriter::Impl::misfit(const ReplicationRecord& r, bool arrays) const {
     std::string why;
+    if (!arrays) {
+        // A record already encoded (a sweep frees its arrays once compressed): the chunks and drawn values.
+        if (r.encoded.size() != encoded_chunks)
+            why = "it has " + std::to_string(r.encoded.size()) + " encoded chunks but the layout needs " +
+                  std::to_string(encoded_chunks);
+        else if (r.drawn.size() != params.size())
+            why = "number of drawn values is " + std::to_string(r.drawn.size()) + " but the layout needs " +
+                  std::to_string(params.size());
+        return why;
+    }
     auto same = [&](const char* what, std::size_t got, std::size_t want) {
         if (why.empty() && got != want)
             why = std::string(what) + " is " + std::to_string(got) + " but the layout needs " +
@@ -642,9 +692,11 @@ void ResultsWriter::Impl::write(const ReplicationRecord& r) {
         bad("the layout has " + std::to_string(replications) + " replications");
     const std::size_t slot = r.point * replications + r.replication;
     if (written[slot]) bad("it was already written");
-    if (const std::string why = misfit(r); !why.empty()) bad(why);
+    const bool pre_encoded = encoded_chunks > 0 && r.encoded.size() == encoded_chunks;
+    if (const std::string why = misfit(r, !pre_encoded && !(encoded_chunks == 0 && r.firm.empty())); !why.empty())
+        bad(why);
 
-    if (encoded_chunks > 0 && r.encoded.size() == encoded_chunks) {
+    if (pre_encoded) {
         write_encoded(r);
     } else {
         for (const Series& s : firm)
@@ -720,6 +772,7 @@ void ResultsWriter::Impl::finish(bool complete) {
     h5::write_attribute_bool(file.get(), "complete", is_complete);
     close_all();
     file.close("close results file", partial_path.string());
+    if (options.in_memory) return;
     if (complete && !is_complete)
         throw OutputError("results are incomplete: " + std::to_string(written_count) + " of " +
                           std::to_string(expected) + " replications were written; they stay in '" +

@@ -19,6 +19,10 @@ struct WriterOptions {
     // are 4% larger than at 4 for 40% less zlib time, which is most of a run's CPU.
     int gzip_level = 1;
     bool skip_network = false;  // keep /network empty (its matrices dominate the file size)
+    // Lay the file out in memory only and never create it: a writer used just
+    // to encode() records on a process that does not write the results file
+    // (a sweep journals encoded points and assembles the file at the end).
+    bool in_memory = false;
 };
 
 // FINAL + ".partial": where a writer for FINAL writes until finish(true).

@@ -1,5 +1,8 @@
 #pragma once
 // A merged scenario tree -> a validated Scenario (paths tabulated when valid).
+#include <filesystem>
+#include <span>
+
 #include "engine/scenario.hpp"
 #include "engine/scenario/tree.hpp"
 
@@ -8,5 +11,11 @@ namespace entangle::loader {
 // Validates the whole tree, adding every problem found to `problems`. The
 // Scenario returned is complete only when no problem was added.
 Scenario build_scenario(const Tree& root, Problems& problems);
+
+// For sweeps (sweep_loader.cpp), which build many scenarios from one file:
+// the file's tree with everything it extends merged in (throws InputError),
+Tree load_file_tree(const std::filesystem::path& file);
+// and the scenario of that tree with `overrides` applied, as load_scenario does.
+Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides);
 
 }  // namespace entangle::loader

@@ -236,20 +236,37 @@ void apply_override(Tree& root, const Override& o, Problems& problems) {
     *node = std::move(*value);
 }
 
-Scenario load(std::string_view text, const std::string& file_name, std::span<const Override> overrides) {
+Tree merged_tree(std::string_view text, const std::string& file_name) {
     Problems problems;
     Chain chain{{fs::weakly_canonical(file_name)}, {file_name}};
     auto tree = load_tree(text, file_name, problems, chain);
     // A file that does not parse, or whose bases do not, cannot be validated.
     problems.throw_if_any();
-    for (const Override& o : overrides) apply_override(*tree, o, problems);
-    Scenario sc = build_scenario(*tree, problems);
+    return std::move(*tree);
+}
+
+}  // namespace
+
+Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides) {
+    Problems problems;
+    for (const Override& o : overrides) apply_override(tree, o, problems);
+    Scenario sc = build_scenario(tree, problems);
     problems.throw_if_any();
     sc.source_path = file_name;
-    sc.resolved_yaml = emit_yaml(*tree);
+    sc.resolved_yaml = emit_yaml(tree);
     return sc;
 }
 
+Tree load_file_tree(const fs::path& file) {
+    const auto text = read_text(file);
+    if (!text) throw InputError({InputProblem{file.string(), 0, 0, cannot_open(file)}});
+    return merged_tree(*text, file.string());
+}
+
+namespace {
+Scenario load(std::string_view text, const std::string& file_name, std::span<const Override> overrides) {
+    return scenario_from_tree(merged_tree(text, file_name), file_name, overrides);
+}
 }  // namespace
 }  // namespace loader
 

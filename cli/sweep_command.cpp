@@ -1,0 +1,296 @@
+#include "cli/sweep_command.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "agents/standard_model.hpp"
+#include "engine/runner.hpp"
+#include "engine/scenario/sweep_loader.hpp"
+#include "engine/simulation.hpp"
+#include "engine/sink.hpp"
+#include "engine/sweep_runner.hpp"
+#include "output/results_writer.hpp"
+#include "output/sweep_journal.hpp"
+
+namespace entangle::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int exit_ok = 0, exit_interrupted = 130;
+
+struct Shard {
+    std::uint32_t index = 0, count = 1;
+};
+
+Shard parse_shard(const std::optional<std::string>& text) {
+    if (!text) return {};
+    const std::size_t slash = text->find('/');
+    const auto whole = [&](const std::string& s) -> long long {
+        if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }) || s.size() > 9)
+            return -1;
+        return std::stoll(s);
+    };
+    const long long i = slash == std::string::npos ? -1 : whole(text->substr(0, slash));
+    const long long n = slash == std::string::npos ? -1 : whole(text->substr(slash + 1));
+    if (i < 0 || n < 1 || i >= n)
+        throw SweepUsageError("--shard: expected I/N with 0 <= I < N (e.g. --shard 3/16), found '" + *text + "'");
+    return Shard{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(n)};
+}
+
+// Everything about a sweep decided before anything runs: the same on every process.
+struct SweepPlan {
+    SweepSpec spec;
+    std::optional<SweepScenarios> scenarios;
+    std::optional<SweepDesign> design;
+    std::uint64_t seed = 0;
+    int replications = 0;
+    Shard shard;
+    std::vector<std::uint32_t> file_points;  // the global points the output file holds, ascending
+    RunLayout layout;
+    std::string identity;  // what must match for --resume
+    fs::path out;
+    std::vector<Statistic> statistics;
+    SeriesSelection series;
+};
+
+template <std::size_t N, typename E>
+std::vector<E> select(const std::array<SeriesInfo, N>& info, const std::vector<std::string>& names) {
+    std::vector<E> out;
+    for (const std::string& name : names)
+        for (std::size_t i = 0; i < N; ++i)
+            if (info[i].name == name) out.push_back(static_cast<E>(i));
+    return out;
+}
+
+SweepPlan prepare(const SweepArguments& args) {
+    if (args.positional.size() != 1) throw SweepUsageError("sweep: expected one sweep file (entangle sweep SWEEP.yaml)");
+    SweepPlan plan;
+    plan.spec = load_sweep(args.positional[0]);
+    plan.scenarios.emplace(plan.spec, args.overrides);
+    const Scenario& base = plan.scenarios->base();
+    plan.seed = args.seed ? *args.seed : plan.spec.seed ? *plan.spec.seed : base.seed;
+    plan.replications = args.replications ? *args.replications
+                                          : plan.spec.replications > 0 ? plan.spec.replications : base.replications;
+    plan.design.emplace(plan.spec, plan.seed);
+    plan.scenarios->check(*plan.design);
+    plan.shard = parse_shard(args.shard);
+    for (std::uint32_t p = plan.shard.index; p < plan.design->points(); p += plan.shard.count)
+        plan.file_points.push_back(p);
+    if (plan.file_points.empty())
+        throw SweepUsageError("--shard " + *args.shard + ": the sweep has only " +
+                              std::to_string(plan.design->points()) + " points, none for this shard");
+    const Scenario first = plan.scenarios->at(*plan.design, plan.file_points.front());
+    check_runnable(first);
+
+    std::vector<std::string> labels;
+    for (const std::uint32_t p : plan.file_points) labels.push_back(std::to_string(p));
+    plan.layout = make_layout(first, "sweep", plan.seed, plan.replications, std::move(labels));
+    plan.layout.scenario_yaml = base.resolved_yaml;
+    plan.layout.sweep_yaml = plan.spec.sweep_yaml;
+    if (!plan.spec.keep_replications) {
+        plan.layout.statistics = plan.spec.statistics;
+        for (const std::string& name : plan.spec.statistics) plan.statistics.push_back(*parse_statistic(name));
+    }
+    for (std::size_t j = 0; j < plan.design->parameters(); ++j) {
+        const SweepParameter& sp = plan.design->parameter(j);
+        RunLayout::SweptParam swept;
+        swept.key_path = sp.path;
+        if (sp.kind == SweepParameter::Kind::values && sp.type == SweepParameter::Type::boolean)
+            swept.type = RunLayout::SweptParam::Type::boolean;
+        if (sp.kind == SweepParameter::Kind::values && sp.type == SweepParameter::Type::text) {
+            swept.type = RunLayout::SweptParam::Type::text;
+            swept.labels = sp.values;
+        }
+        for (const std::uint32_t p : plan.file_points) swept.values.push_back(plan.design->value(p, j));
+        plan.layout.swept_params.push_back(std::move(swept));
+    }
+    plan.series.firm = select<firm_series_info.size(), FirmSeries>(firm_series_info, plan.layout.firm_series);
+    plan.series.market = select<market_series_info.size(), MarketSeries>(market_series_info, plan.layout.market_series);
+    plan.series.chip = select<chip_series_info.size(), ChipSeries>(chip_series_info, plan.layout.chip_series);
+
+    const std::string name = plan.spec.name;
+    plan.out = args.output ? fs::path(*args.output)
+                           : fs::path("results") / (plan.shard.count > 1 ? name + ".shard-" + std::to_string(plan.shard.index) +
+                                                                               "-of-" + std::to_string(plan.shard.count) + ".h5"
+                                                                         : name + ".h5");
+    plan.identity = "entangle " ENTANGLE_VERSION " sweep\nseed: " + std::to_string(plan.seed) +
+                    "\nreplications: " + std::to_string(plan.replications) + "\nshard: " +
+                    std::to_string(plan.shard.index) + "/" + std::to_string(plan.shard.count) + "\n";
+    for (const Override& o : args.overrides) plan.identity += "--set " + o.path + "=" + o.value + "\n";
+    plan.identity += "--- sweep file\n" + plan.spec.sweep_yaml + "--- base scenario\n" + base.resolved_yaml;
+    return plan;
+}
+
+class JournalSink final : public PointSink {
+public:
+    JournalSink(const ResultsWriter& encoder, JournalWriter& journal) : encoder_(encoder), journal_(journal) {}
+    void encode(ReplicationRecord& record) const override { encoder_.encode(record); }
+    void write_point(std::uint32_t point, std::vector<ReplicationRecord>& records) override {
+        journal_.append(point, records);
+    }
+
+private:
+    const ResultsWriter& encoder_;
+    JournalWriter& journal_;
+};
+
+// The points already journaled (checking that the journals belong to this
+// sweep and cutting off a torn last entry), or an error for --resume.
+std::set<std::uint32_t> resume_points(const SweepPlan& plan, bool resume) {
+    std::set<std::uint32_t> done;
+    const std::vector<fs::path> journals = find_journals(plan.out);
+    if (!resume) {
+        for (const fs::path& j : journals) fs::remove(j);
+        return done;
+    }
+    if (journals.empty()) {
+        std::error_code ec;
+        if (fs::exists(plan.out, ec))
+            throw SweepUsageError("--resume: '" + plan.out.string() + "' is already complete (no journal of an unfinished sweep next to it)");
+        return done;  // nothing to resume: start afresh
+    }
+    for (const fs::path& j : journals) {
+        JournalScan scan = scan_journal(j);
+        if (scan.identity != plan.identity)
+            throw SweepUsageError("--resume: the journal '" + j.string() +
+                                  "' was written by a different sweep (its sweep file, base scenario, --set, "
+                                  "--seed, --replications or --shard differ); run without --resume to start afresh");
+        if (scan.torn) truncate_journal(j, scan.valid_bytes);
+        for (const JournalEntry& e : scan.entries) done.insert(e.point);
+    }
+    return done;
+}
+
+// Writes the results file from the journals, points in ascending order.
+// Returns the number of points written.
+std::size_t assemble(const SweepPlan& plan, bool expect_complete) {
+    std::vector<JournalEntry> entries;
+    const std::vector<fs::path> journals = find_journals(plan.out);
+    for (std::size_t i = 0; i < journals.size(); ++i) {
+        const JournalScan scan = scan_journal(journals[i], i);
+        if (scan.identity != plan.identity)
+            throw OutputError("the journal '" + journals[i].string() + "' belongs to another sweep");
+        entries.insert(entries.end(), scan.entries.begin(), scan.entries.end());
+    }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const JournalEntry& a, const JournalEntry& b) { return a.point < b.point; });
+    ResultsWriter writer(plan.out, plan.layout);
+    std::size_t written = 0;
+    std::optional<std::uint32_t> last;
+    for (const JournalEntry& e : entries) {
+        if (last && *last == e.point) continue;  // never written twice
+        last = e.point;
+        const auto at = std::lower_bound(plan.file_points.begin(), plan.file_points.end(), e.point);
+        if (at == plan.file_points.end() || *at != e.point)
+            throw OutputError("the journal '" + journals[e.journal].string() + "' holds point " +
+                              std::to_string(e.point) + ", which is not in this sweep's output");
+        const auto local = static_cast<std::uint32_t>(at - plan.file_points.begin());
+        for (ReplicationRecord& r : read_journal_entry(journals[e.journal], e)) {
+            r.point = local;
+            writer.write(r);
+        }
+        ++written;
+    }
+    const bool complete = written == plan.file_points.size();
+    writer.finish(complete && expect_complete);
+    if (complete && expect_complete)
+        for (const fs::path& j : journals) fs::remove(j);
+    return written;
+}
+
+bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+
+}  // namespace
+
+int command_sweep(const SweepArguments& args, int /*argc*/, char** /*argv*/) {
+    const SweepPlan plan = prepare(args);
+    if (plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
+    const std::set<std::uint32_t> done = resume_points(plan, args.resume);
+    std::vector<std::uint32_t> todo;
+    for (const std::uint32_t p : plan.file_points)
+        if (!done.count(p)) todo.push_back(p);
+
+    WriterOptions encoder_options;
+    encoder_options.in_memory = true;
+    RunLayout encoder_layout = plan.layout;  // one point is enough to encode any point
+    encoder_layout.point_labels = {"0"};
+    encoder_layout.swept_params.clear();
+    fs::path encoder_name = plan.out;
+    encoder_name += ".in-memory";  // never created on disk
+    std::optional<ResultsWriter> encoder_holder;
+    encoder_holder.emplace(encoder_name, encoder_layout, encoder_options);
+    const ResultsWriter& encoder = *encoder_holder;
+    std::optional<JournalWriter> journal;
+    journal.emplace(journal_path_for(plan.out, 0), plan.identity, args.resume && fs::exists(journal_path_for(plan.out, 0)));
+    JournalSink sink(encoder, *journal);
+
+    ListSource source(todo);
+    const agents::StandardModel model;
+    SweepRunOptions options;
+    options.threads = args.threads;
+    options.seed = plan.seed;
+    options.replications = plan.replications;
+    options.statistics = plan.statistics;
+    options.series = plan.series;
+    options.cancel = args.interrupted;
+    const bool show_progress = !args.quiet && stderr_is_terminal();
+    const auto started = std::chrono::steady_clock::now();
+    if (show_progress)
+        options.progress = [&](std::size_t points, std::size_t reps) {
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const double rate = static_cast<double>(reps) / std::max(seconds, 1e-9);
+            const double eta = static_cast<double>(todo.size() - points) * plan.replications / std::max(rate, 1e-9);
+            std::fprintf(stderr, "\rsweep %s: %zu/%zu points, %.1f replications/s, ETA %.0fs   ", plan.spec.name.c_str(),
+                         points + done.size(), plan.file_points.size(), rate, eta);
+        };
+    const auto scenario_of = [&](std::uint32_t p) { return plan.scenarios->at(*plan.design, p); };
+    const SweepOutcome outcome = run_sweep(source, scenario_of, model, options, sink);
+    if (show_progress) std::fputc('\n', stderr);
+    journal.reset();
+    encoder_holder.reset();
+
+    const std::size_t written = assemble(plan, !outcome.cancelled);
+    if (outcome.cancelled || written < plan.file_points.size()) {
+        std::fprintf(stderr,
+                     "entangle: sweep interrupted with %zu of %zu points complete; they are in %s.partial "
+                     "(complete=false); `entangle sweep %s --resume` (same options) continues\n",
+                     written, plan.file_points.size(), plan.out.string().c_str(), args.positional[0].c_str());
+        return exit_interrupted;
+    }
+    if (!args.quiet) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::cout << "sweep '" << plan.spec.name << "': " << plan.file_points.size() << " points x "
+                  << plan.replications << " replications (" << outcome.points << " run now) in " << seconds
+                  << " s\nresults: " << plan.out.string() << "\n";
+    }
+    return exit_ok;
+}
+
+int command_merge(const SweepArguments&) {
+    throw SweepUsageError("'merge' is not available in this version yet");
+}
+
+int command_validate_sweep(const SweepArguments& args) {
+    SweepArguments a = args;
+    const SweepSpec spec = load_sweep(args.positional[0]);
+    SweepScenarios scenarios(spec, args.overrides);
+    const std::uint64_t seed = args.seed ? *args.seed : spec.seed ? *spec.seed : scenarios.base().seed;
+    const SweepDesign design(spec, seed);
+    scenarios.check(design);
+    check_runnable(scenarios.base());
+    std::cout << args.positional[0] << ": ok (sweep '" << spec.name << "' of '" << spec.base << "', "
+              << design_method_name(spec.method) << " design, " << design.points() << " points, "
+              << spec.parameters.size() << " parameters, "
+              << (spec.keep_replications ? "every replication kept" : "statistics per point") << ")\n";
+    return exit_ok;
+}
+
+}  // namespace entangle::cli

@@ -1,0 +1,98 @@
+#pragma once
+// A parameter sweep as plain data (FORMATS.md "Sweep file"; docs/sweeps.md):
+// the design that places the points, the values each parameter takes, and
+// the statistics kept per point. engine/scenario/sweep_loader.cpp reads it
+// from YAML; engine/sweep_runner.hpp runs it. Knows no YAML and no HDF5.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/param.hpp"
+
+namespace entangle {
+
+enum class DesignMethod : std::uint8_t { grid, random, lhs, sobol };
+
+// One swept scenario key (a `--set` path) and the values it takes.
+struct SweepParameter {
+    enum class Kind : std::uint8_t { values, range, distribution };
+    enum class Type : std::uint8_t { number, boolean, text };  // of `values`; ranges and distributions are numbers
+
+    std::string path;  // e.g. firms.openai.lab.training_growth
+    Kind kind = Kind::values;
+    Type type = Type::number;
+    std::vector<std::string> values;  // values: as written (YAML scalars)
+    double min = 0, max = 0;          // range
+    bool log = false;                 // range: uniform in log(value)
+    int levels = 0;                   // range in a grid design: evenly spaced values, min and max included
+    Distribution distribution;        // distribution: sampled by its inverse CDF
+    int line = 0, column = 0;         // where the sweep file declares it, for messages
+};
+
+struct SweepSpec {
+    std::string name;             // sweep.name, else the sweep file's stem
+    std::string file;             // the sweep file, as given
+    std::string base;             // the base scenario file, resolved against the sweep file's directory
+    std::string sweep_yaml;       // the sweep file's text, for the results file and resume checks
+    DesignMethod method = DesignMethod::grid;
+    std::uint32_t points = 0;     // grid: the product of the levels
+    int replications = 0;         // 0: the base scenario's
+    std::optional<std::uint64_t> seed;  // unset: the base scenario's
+    std::vector<SweepParameter> parameters;
+    // outputs:
+    std::optional<std::vector<std::string>> series;  // unset: the base scenario's
+    bool network = false;         // network matrices (large) off unless asked for
+    bool keep_replications = false;
+    std::vector<std::string> statistics{"mean", "std", "p05", "p50", "p95"};
+};
+
+// Every point's parameter values, computed from the sweep alone (its seed and
+// design), so that any process (thread, rank, shard, resumed run) computes
+// the same points. Design draws use their own streams, keyed (seed, point,
+// 0, "sweep", "design:...").
+class SweepDesign {
+public:
+    SweepDesign(const SweepSpec& spec, std::uint64_t seed);
+
+    std::uint32_t points() const { return points_; }
+    std::size_t parameters() const { return parameters_.size(); }
+    // The value of parameter j at point p: the number itself; for `values` of
+    // booleans 0/1, of text the index into SweepParameter::values.
+    double value(std::uint32_t point, std::size_t j) const { return values_[point * parameters_.size() + j]; }
+    // The YAML text that sets parameter j at point p (a `--set` value).
+    std::string text(std::uint32_t point, std::size_t j) const;
+    const SweepParameter& parameter(std::size_t j) const { return parameters_[j]; }
+
+private:
+    std::vector<SweepParameter> parameters_;
+    std::uint32_t points_ = 0;
+    std::vector<double> values_;  // [point][parameter]
+};
+
+// The unit-hypercube coordinates of a design, [point][dimension], in [0, 1).
+// Exposed for tests of the designs' properties.
+std::vector<double> unit_design(DesignMethod method, std::uint32_t points, std::size_t dimensions,
+                                std::uint64_t seed);
+
+// Statistics over a point's replications, computed over the values that are
+// not NaN (all NaN: NaN). mean; std (sample standard deviation, n - 1 in the
+// denominator; NaN for fewer than two values); min; max; pNN (quantile NN/100
+// by linear interpolation between order statistics: numpy's default "linear").
+struct Statistic {
+    enum class Kind : std::uint8_t { mean, std, min, max, quantile };
+    Kind kind = Kind::mean;
+    double q = 0;  // quantile
+    std::string name;
+};
+// Parses a statistic's name; nullopt for an unknown one.
+std::optional<Statistic> parse_statistic(const std::string& name);
+std::vector<std::string> statistic_names_help();  // for messages: mean, std, min, max, p00..p100
+
+// Every statistic of `values` (changed: sorted, NaN removed), in order.
+void compute_statistics(std::span<const Statistic> stats, std::vector<double>& values, std::span<double> out);
+
+const char* design_method_name(DesignMethod m);
+
+}  // namespace entangle

@@ -1,0 +1,160 @@
+#include "engine/sweep_runner.hpp"
+
+#include <cmath>
+#include <limits>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include "engine/runner.hpp"
+#include "engine/simulation.hpp"
+
+namespace entangle {
+
+namespace {
+
+// A point in flight: its scenario and its replications' records, filled by
+// whichever worker runs each; the worker that finishes the last one completes it.
+struct PointState {
+    std::uint32_t point = 0;
+    Scenario scenario;
+    std::vector<ReplicationRecord> records;
+    std::atomic<int> remaining{0};
+    int next_replication = 0;
+};
+
+struct Task {
+    std::shared_ptr<PointState> state;
+    int replication = 0;
+};
+
+}  // namespace
+
+std::vector<ReplicationRecord> point_statistics(const std::vector<ReplicationRecord>& reps,
+                                                std::span<const Statistic> statistics,
+                                                const SeriesSelection& series) {
+    const std::size_t n_stats = statistics.size();
+    std::vector<ReplicationRecord> out(n_stats);
+    if (reps.empty()) return out;
+    const RecordShape& shape = reps.front().shape;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t s = 0; s < n_stats; ++s) {
+        out[s].resize(shape);
+        std::fill(out[s].firm.begin(), out[s].firm.end(), nan);
+        std::fill(out[s].market.begin(), out[s].market.end(), nan);
+        std::fill(out[s].chip.begin(), out[s].chip.end(), nan);
+        std::fill(out[s].capacity_flow.begin(), out[s].capacity_flow.end(), std::numeric_limits<float>::quiet_NaN());
+        std::fill(out[s].equity.begin(), out[s].equity.end(), std::numeric_limits<float>::quiet_NaN());
+        out[s].point = reps.front().point;
+        out[s].replication = static_cast<std::uint32_t>(s);
+        out[s].drawn.assign(reps.front().drawn.size(), nan);
+    }
+    std::vector<double> values;
+    values.reserve(reps.size());
+    std::vector<double> result(n_stats);
+    // One cell: gather its value from every replication (in replication order), reduce, scatter.
+    const auto cell = [&](auto get, auto put) {
+        values.clear();
+        for (const ReplicationRecord& r : reps) values.push_back(static_cast<double>(get(r)));
+        compute_statistics(statistics, values, result);
+        for (std::size_t s = 0; s < n_stats; ++s) put(out[s], result[s]);
+    };
+    const auto span_cells = [&](auto member, std::size_t begin, std::size_t count) {
+        for (std::size_t i = begin; i < begin + count; ++i)
+            cell([&](const ReplicationRecord& r) { return (r.*member)[i]; },
+                 [&](ReplicationRecord& o, double v) {
+                     (o.*member)[i] = static_cast<std::remove_reference_t<decltype((o.*member)[i])>>(v);
+                 });
+    };
+    const auto times = static_cast<std::size_t>(shape.times);
+    const auto firms = static_cast<std::size_t>(shape.firms);
+    const auto chips = static_cast<std::size_t>(shape.chips);
+    for (const FirmSeries v : series.firm)
+        span_cells(&ReplicationRecord::firm, static_cast<std::size_t>(v) * times * firms, times * firms);
+    for (const MarketSeries v : series.market)
+        span_cells(&ReplicationRecord::market, static_cast<std::size_t>(v) * times, times);
+    for (const ChipSeries v : series.chip)
+        span_cells(&ReplicationRecord::chip, static_cast<std::size_t>(v) * times * chips, times * chips);
+    if (shape.network) {
+        span_cells(&ReplicationRecord::capacity_flow, 0, times * firms * firms);
+        span_cells(&ReplicationRecord::equity, 0, times * firms * firms);
+    }
+    span_cells(&ReplicationRecord::drawn, 0, reps.front().drawn.size());
+    return out;
+}
+
+SweepOutcome run_sweep(PointSource& source, const std::function<Scenario(std::uint32_t)>& scenario_of,
+                       const AgentModel& agents, const SweepRunOptions& options, PointSink& sink) {
+    const int threads = options.threads > 0 ? options.threads : default_thread_count();
+    const bool keep = options.statistics.empty();
+    SweepOutcome outcome;
+    std::shared_ptr<PointState> current;
+    std::atomic<std::size_t> replications_done{0};
+    const std::size_t tokens = static_cast<std::size_t>(threads) * 2;
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+        tbb::parallel_pipeline(
+            tokens,
+            tbb::make_filter<void, Task>(
+                tbb::filter_mode::serial_in_order,
+                [&](tbb::flow_control& control) -> Task {
+                    if (options.cancel && options.cancel->load()) {
+                        outcome.cancelled = true;
+                        control.stop();
+                        return {};
+                    }
+                    if (!current || current->next_replication >= options.replications) {
+                        const auto point = source.next();
+                        if (!point) {
+                            control.stop();
+                            return {};
+                        }
+                        current = std::make_shared<PointState>();
+                        current->point = *point;
+                        current->scenario = scenario_of(*point);
+                        current->records.resize(static_cast<std::size_t>(options.replications));
+                        current->remaining.store(options.replications);
+                    }
+                    return Task{current, current->next_replication++};
+                }) &
+                tbb::make_filter<Task, std::shared_ptr<PointState>>(
+                    tbb::filter_mode::parallel,
+                    [&](Task task) -> std::shared_ptr<PointState> {
+                        PointState& st = *task.state;
+                        ReplicationRecord& record = st.records[static_cast<std::size_t>(task.replication)];
+                        const StreamKey key{options.seed, st.point, static_cast<std::uint64_t>(task.replication)};
+                        run_replication(st.scenario, agents, key, &record);
+                        record.point = st.point;
+                        record.replication = static_cast<std::uint32_t>(task.replication);
+                        if (keep) {
+                            sink.encode(record);
+                            if (!record.encoded.empty()) {
+                                // The compressed chunks are all the sink needs: free the arrays.
+                                record.firm = {}, record.market = {}, record.chip = {};
+                                record.capacity_flow = {}, record.equity = {};
+                            }
+                        }
+                        replications_done.fetch_add(1);
+                        if (st.remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return nullptr;
+                        // The last replication of the point: summarise it here, on a worker thread.
+                        if (!keep) {
+                            std::vector<ReplicationRecord> stats =
+                                point_statistics(st.records, options.statistics, options.series);
+                            for (ReplicationRecord& r : stats) sink.encode(r);
+                            st.records = std::move(stats);
+                        }
+                        return task.state;
+                    }) &
+                tbb::make_filter<std::shared_ptr<PointState>, void>(
+                    tbb::filter_mode::serial_out_of_order, [&](std::shared_ptr<PointState> st) {
+                        if (!st) return;
+                        sink.write_point(st->point, st->records);
+                        st->records = {};
+                        ++outcome.points;
+                        if (options.progress) options.progress(outcome.points, replications_done.load());
+                    }));
+    });
+    outcome.replications = replications_done.load();
+    return outcome;
+}
+
+}  // namespace entangle

@@ -1,0 +1,260 @@
+#include "output/sweep_journal.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace entangle {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char file_magic[8] = {'E', 'N', 'T', 'J', 'R', 'N', 'L', '1'};
+constexpr std::uint32_t entry_magic = 0x31544e50;  // "PNT1"
+
+std::uint64_t checksum(const unsigned char* data, std::size_t n) {
+    std::uint64_t h = 14695981039346656037ull;  // FNV-1a
+    for (std::size_t i = 0; i < n; ++i) {
+        h ^= data[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+struct Out {
+    std::vector<unsigned char>& b;
+    template <typename T>
+    void pod(const T& v) {
+        bytes(&v, sizeof(T));
+    }
+    // resize + memcpy: GCC 12 misreports vector::insert of a few bytes (-Wstringop-overflow).
+    void bytes(const void* data, std::size_t n) {
+        if (n == 0) return;
+        const std::size_t at = b.size();
+        b.resize(at + n);
+        std::memcpy(b.data() + at, data, n);
+    }
+    void str(const std::string& s) {
+        pod(static_cast<std::uint32_t>(s.size()));
+        bytes(s.data(), s.size());
+    }
+};
+
+struct In {
+    const unsigned char* p;
+    const unsigned char* end;
+    void need(std::size_t n) {
+        if (static_cast<std::size_t>(end - p) < n) throw OutputError("journal entry is shorter than its contents");
+    }
+    template <typename T>
+    T pod() {
+        need(sizeof(T));
+        T v;
+        std::memcpy(&v, p, sizeof(T));
+        p += sizeof(T);
+        return v;
+    }
+    std::string str() {
+        const auto n = pod<std::uint32_t>();
+        need(n);
+        std::string s(reinterpret_cast<const char*>(p), n);
+        p += n;
+        return s;
+    }
+};
+
+void write_all(int fd, const unsigned char* data, std::size_t n, const fs::path& path) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, data, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            throw OutputError("cannot write the sweep journal '" + path.string() + "': " + std::strerror(errno));
+        }
+        data += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+void serialise(Out& o, const ReplicationRecord& r) {
+    o.pod(r.replication);
+    o.pod(static_cast<std::int32_t>(r.shape.times));
+    o.pod(static_cast<std::int32_t>(r.shape.firms));
+    o.pod(static_cast<std::int32_t>(r.shape.chips));
+    o.pod(static_cast<std::uint8_t>(r.shape.network));
+    o.pod(static_cast<std::uint32_t>(r.drawn.size()));
+    o.bytes(r.drawn.data(), r.drawn.size() * sizeof(double));
+    o.pod(static_cast<std::uint32_t>(r.contracts.size()));
+    for (const ContractRow& c : r.contracts) {
+        for (const std::string* s : {&c.id, &c.kind, &c.seller, &c.buyer, &c.signed_month, &c.start, &c.end,
+                                     &c.status, &c.end_reason})
+            o.str(*s);
+        o.pod(c.quantity_h100e), o.pod(c.price_usd_per_h100e_hour), o.pod(c.value_usd);
+        o.pod(static_cast<std::uint8_t>(c.exclusive)), o.pod(static_cast<std::uint8_t>(c.rofr));
+        o.pod(static_cast<std::uint8_t>(c.until_agi));
+    }
+    o.pod(static_cast<std::uint32_t>(r.events.size()));
+    for (const EventRow& e : r.events)
+        for (const std::string* s : {&e.time, &e.kind, &e.firms, &e.text}) o.str(*s);
+    o.pod(static_cast<std::uint32_t>(r.encoded.size()));
+    for (const std::vector<unsigned char>& chunk : r.encoded) {
+        o.pod(static_cast<std::uint64_t>(chunk.size()));
+        o.bytes(chunk.data(), chunk.size());
+    }
+}
+
+ReplicationRecord deserialise(In& in, std::uint32_t point) {
+    ReplicationRecord r;
+    r.point = point;
+    r.replication = in.pod<std::uint32_t>();
+    r.shape.times = in.pod<std::int32_t>();
+    r.shape.firms = in.pod<std::int32_t>();
+    r.shape.chips = in.pod<std::int32_t>();
+    r.shape.network = in.pod<std::uint8_t>() != 0;
+    r.drawn.resize(in.pod<std::uint32_t>());
+    for (double& d : r.drawn) d = in.pod<double>();
+    r.contracts.resize(in.pod<std::uint32_t>());
+    for (ContractRow& c : r.contracts) {
+        for (std::string* s : {&c.id, &c.kind, &c.seller, &c.buyer, &c.signed_month, &c.start, &c.end, &c.status,
+                               &c.end_reason})
+            *s = in.str();
+        c.quantity_h100e = in.pod<double>(), c.price_usd_per_h100e_hour = in.pod<double>();
+        c.value_usd = in.pod<double>();
+        c.exclusive = in.pod<std::uint8_t>() != 0, c.rofr = in.pod<std::uint8_t>() != 0;
+        c.until_agi = in.pod<std::uint8_t>() != 0;
+    }
+    r.events.resize(in.pod<std::uint32_t>());
+    for (EventRow& e : r.events)
+        for (std::string* s : {&e.time, &e.kind, &e.firms, &e.text}) *s = in.str();
+    r.encoded.resize(in.pod<std::uint32_t>());
+    for (std::vector<unsigned char>& chunk : r.encoded) {
+        const auto n = in.pod<std::uint64_t>();
+        in.need(n);
+        chunk.assign(in.p, in.p + n);
+        in.p += n;
+    }
+    return r;
+}
+
+}  // namespace
+
+fs::path journal_path_for(const fs::path& results, int process) {
+    fs::path p = results;
+    p += ".journal-" + std::to_string(process);
+    return p;
+}
+
+std::vector<fs::path> find_journals(const fs::path& results) {
+    std::vector<fs::path> found;
+    const fs::path dir = results.has_parent_path() ? results.parent_path() : fs::path(".");
+    const std::string prefix = results.filename().string() + ".journal-";
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size() &&
+            std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                        [](char c) { return c >= '0' && c <= '9'; }))
+            found.push_back(results.has_parent_path() ? e.path() : fs::path(name));
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+JournalWriter::JournalWriter(fs::path path, const std::string& identity, bool append) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), append ? (O_WRONLY | O_APPEND) : (O_WRONLY | O_CREAT | O_TRUNC), 0644);
+    if (fd_ < 0)
+        throw OutputError("cannot open the sweep journal '" + path_.string() + "': " + std::strerror(errno));
+    if (append) return;
+    std::vector<unsigned char> header;
+    Out o{header};
+    o.bytes(file_magic, sizeof file_magic);
+    o.str(identity);
+    write_all(fd_, header.data(), header.size(), path_);
+}
+
+JournalWriter::~JournalWriter() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void JournalWriter::append(std::uint32_t point, const std::vector<ReplicationRecord>& records) {
+    buffer_.clear();
+    Out o{buffer_};
+    o.pod(entry_magic);
+    o.pod(point);
+    o.pod(std::uint64_t{0});  // payload length, filled below
+    const std::size_t begin = buffer_.size();
+    o.pod(static_cast<std::uint32_t>(records.size()));
+    for (const ReplicationRecord& r : records) serialise(o, r);
+    const std::uint64_t length = buffer_.size() - begin;
+    std::memcpy(buffer_.data() + begin - sizeof(std::uint64_t), &length, sizeof length);
+    o.pod(checksum(buffer_.data() + begin, length));
+    // One write of the whole entry: after a kill it is either all there or cut short.
+    write_all(fd_, buffer_.data(), buffer_.size(), path_);
+}
+
+JournalScan scan_journal(const fs::path& path, std::size_t index) {
+    // Entry by entry: only one point's payload is in memory at a time.
+    std::ifstream file(path, std::ios::binary);
+    if (!file) throw OutputError("cannot open the sweep journal '" + path.string() + "'");
+    std::error_code ec;
+    const std::uint64_t size = fs::file_size(path, ec);
+    char magic[sizeof file_magic];
+    if (!file.read(magic, sizeof magic) || std::memcmp(magic, file_magic, sizeof magic) != 0)
+        throw OutputError("'" + path.string() + "' is not an entangle sweep journal");
+    JournalScan scan;
+    std::uint32_t identity_length = 0;
+    if (!file.read(reinterpret_cast<char*>(&identity_length), 4) || identity_length > size)
+        throw OutputError("the sweep journal '" + path.string() + "' has a damaged header");
+    scan.identity.resize(identity_length);
+    if (!file.read(scan.identity.data(), identity_length))
+        throw OutputError("the sweep journal '" + path.string() + "' has a damaged header");
+    std::uint64_t at = sizeof file_magic + 4 + identity_length;
+    scan.valid_bytes = at;
+    constexpr std::uint64_t head = 4 + 4 + 8, tail = 8;
+    std::vector<unsigned char> payload;
+    while (size - at >= head + tail) {
+        unsigned char h[head];
+        if (!file.read(reinterpret_cast<char*>(h), head)) break;
+        std::uint32_t entry, point;
+        std::uint64_t length;
+        std::memcpy(&entry, h, 4);
+        std::memcpy(&point, h + 4, 4);
+        std::memcpy(&length, h + 8, 8);
+        if (entry != entry_magic || length > size - at - head - tail) break;
+        payload.resize(length);
+        std::uint64_t sum = 0;
+        if (!file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(length)) ||
+            !file.read(reinterpret_cast<char*>(&sum), 8) || sum != checksum(payload.data(), length))
+            break;
+        scan.entries.push_back(JournalEntry{point, index, at + head, length});
+        at += head + length + tail;
+        scan.valid_bytes = at;
+    }
+    scan.torn = scan.valid_bytes < size;
+    return scan;
+}
+
+void truncate_journal(const fs::path& path, std::uint64_t bytes) {
+    std::error_code ec;
+    fs::resize_file(path, bytes, ec);
+    if (ec) throw OutputError("cannot cut the sweep journal '" + path.string() + "' to its valid part: " + ec.message());
+}
+
+std::vector<ReplicationRecord> read_journal_entry(const fs::path& path, const JournalEntry& entry) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) throw OutputError("cannot open the sweep journal '" + path.string() + "'");
+    std::vector<unsigned char> payload(entry.length);
+    file.seekg(static_cast<std::streamoff>(entry.offset));
+    file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(entry.length));
+    if (!file) throw OutputError("cannot read an entry of the sweep journal '" + path.string() + "'");
+    In in{payload.data(), payload.data() + payload.size()};
+    std::vector<ReplicationRecord> records(in.pod<std::uint32_t>());
+    for (ReplicationRecord& r : records) r = deserialise(in, entry.point);
+    return records;
+}
+
+}  // namespace entangle
