@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -12,19 +13,11 @@ namespace entangle {
 
 namespace {
 
-// A point in flight: its scenario and its replications' records, filled by
-// whichever worker runs each; the worker that finishes the last one completes it.
+// A point in flight: its scenario and its replications' records.
 struct PointState {
     std::uint32_t point = 0;
     Scenario scenario;
     std::vector<ReplicationRecord> records;
-    std::atomic<int> remaining{0};
-    int next_replication = 0;
-};
-
-struct Task {
-    std::shared_ptr<PointState> state;
-    int replication = 0;
 };
 
 }  // namespace
@@ -86,63 +79,63 @@ SweepOutcome run_sweep(PointSource& source, const std::function<Scenario(std::ui
                        const AgentModel& agents, const SweepRunOptions& options, PointSink& sink) {
     const int threads = options.threads > 0 ? options.threads : default_thread_count();
     const bool keep = options.statistics.empty();
+    const auto cancelled = [&] { return options.cancel && options.cancel->load(); };
     SweepOutcome outcome;
-    std::shared_ptr<PointState> current;
     std::atomic<std::size_t> replications_done{0};
-    const std::size_t tokens = static_cast<std::size_t>(threads) * 2;
+    // A token is a point: building the next point's scenario overlaps the
+    // replications of the others, and at most threads + 1 points are in memory.
+    const auto tokens = static_cast<std::size_t>(threads) + 1;
     tbb::task_arena arena(threads);
     arena.execute([&] {
         tbb::parallel_pipeline(
             tokens,
-            tbb::make_filter<void, Task>(
+            tbb::make_filter<void, std::shared_ptr<PointState>>(
                 tbb::filter_mode::serial_in_order,
-                [&](tbb::flow_control& control) -> Task {
-                    if (options.cancel && options.cancel->load()) {
-                        outcome.cancelled = true;
+                [&](tbb::flow_control& control) -> std::shared_ptr<PointState> {
+                    const auto point = cancelled() ? std::nullopt : source.next();
+                    if (!point) {
                         control.stop();
-                        return {};
+                        return nullptr;
                     }
-                    if (!current || current->next_replication >= options.replications) {
-                        const auto point = source.next();
-                        if (!point) {
-                            control.stop();
-                            return {};
-                        }
-                        current = std::make_shared<PointState>();
-                        current->point = *point;
-                        current->scenario = scenario_of(*point);
-                        current->records.resize(static_cast<std::size_t>(options.replications));
-                        current->remaining.store(options.replications);
-                    }
-                    return Task{current, current->next_replication++};
+                    auto st = std::make_shared<PointState>();
+                    st->point = *point;
+                    return st;
                 }) &
-                tbb::make_filter<Task, std::shared_ptr<PointState>>(
+                tbb::make_filter<std::shared_ptr<PointState>, std::shared_ptr<PointState>>(
                     tbb::filter_mode::parallel,
-                    [&](Task task) -> std::shared_ptr<PointState> {
-                        PointState& st = *task.state;
-                        ReplicationRecord& record = st.records[static_cast<std::size_t>(task.replication)];
-                        const StreamKey key{options.seed, st.point, static_cast<std::uint64_t>(task.replication)};
-                        run_replication(st.scenario, agents, key, &record);
-                        record.point = st.point;
-                        record.replication = static_cast<std::uint32_t>(task.replication);
-                        if (keep) {
-                            sink.encode(record);
-                            if (!record.encoded.empty()) {
-                                // The compressed chunks are all the sink needs: free the arrays.
-                                record.firm = {}, record.market = {}, record.chip = {};
-                                record.capacity_flow = {}, record.equity = {};
+                    [&](std::shared_ptr<PointState> st) -> std::shared_ptr<PointState> {
+                        st->scenario = scenario_of(st->point);
+                        st->records.resize(static_cast<std::size_t>(options.replications));
+                        std::atomic<bool> dropped{false};
+                        // Replications of the point on any free worker (oneTBB steals across points).
+                        tbb::parallel_for(0, options.replications, [&](int rep) {
+                            if (cancelled()) {
+                                dropped.store(true);
+                                return;
                             }
-                        }
-                        replications_done.fetch_add(1);
-                        if (st.remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return nullptr;
-                        // The last replication of the point: summarise it here, on a worker thread.
+                            ReplicationRecord& record = st->records[static_cast<std::size_t>(rep)];
+                            const StreamKey key{options.seed, st->point, static_cast<std::uint64_t>(rep)};
+                            run_replication(st->scenario, agents, key, &record);
+                            record.point = st->point;
+                            record.replication = static_cast<std::uint32_t>(rep);
+                            if (keep) {
+                                sink.encode(record);
+                                if (!record.encoded.empty()) {
+                                    // The compressed chunks are all the sink needs: free the arrays.
+                                    record.firm = {}, record.market = {}, record.chip = {};
+                                    record.capacity_flow = {}, record.equity = {};
+                                }
+                            }
+                            replications_done.fetch_add(1);
+                        });
+                        if (dropped.load()) return nullptr;  // interrupted: the point is not written
                         if (!keep) {
                             std::vector<ReplicationRecord> stats =
-                                point_statistics(st.records, options.statistics, options.series);
+                                point_statistics(st->records, options.statistics, options.series);
                             for (ReplicationRecord& r : stats) sink.encode(r);
-                            st.records = std::move(stats);
+                            st->records = std::move(stats);
                         }
-                        return task.state;
+                        return st;
                     }) &
                 tbb::make_filter<std::shared_ptr<PointState>, void>(
                     tbb::filter_mode::serial_out_of_order, [&](std::shared_ptr<PointState> st) {
@@ -153,6 +146,7 @@ SweepOutcome run_sweep(PointSource& source, const std::function<Scenario(std::ui
                         if (options.progress) options.progress(outcome.points, replications_done.load());
                     }));
     });
+    outcome.cancelled = cancelled();
     outcome.replications = replications_done.load();
     return outcome;
 }
