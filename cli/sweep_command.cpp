@@ -15,6 +15,7 @@
 #include "engine/simulation.hpp"
 #include "engine/sink.hpp"
 #include "engine/sweep_runner.hpp"
+#include "output/results_merge.hpp"
 #include "output/results_writer.hpp"
 #include "output/sweep_journal.hpp"
 
@@ -121,11 +122,17 @@ SweepPlan prepare(const SweepArguments& args) {
                            : fs::path("results") / (plan.shard.count > 1 ? name + ".shard-" + std::to_string(plan.shard.index) +
                                                                                "-of-" + std::to_string(plan.shard.count) + ".h5"
                                                                          : name + ".h5");
-    plan.identity = "entangle " ENTANGLE_VERSION " sweep\nseed: " + std::to_string(plan.seed) +
-                    "\nreplications: " + std::to_string(plan.replications) + "\nshard: " +
-                    std::to_string(plan.shard.index) + "/" + std::to_string(plan.shard.count) + "\n";
-    for (const Override& o : args.overrides) plan.identity += "--set " + o.path + "=" + o.value + "\n";
-    plan.identity += "--- sweep file\n" + plan.spec.sweep_yaml + "--- base scenario\n" + base.resolved_yaml;
+    // What shards of one sweep share (merge checks it), and with the shard what a resume must match.
+    std::string sweep_identity = "entangle " ENTANGLE_VERSION " sweep\nseed: " + std::to_string(plan.seed) +
+                                 "\nreplications: " + std::to_string(plan.replications) + "\n";
+    for (const Override& o : args.overrides) sweep_identity += "--set " + o.path + "=" + o.value + "\n";
+    sweep_identity += "--- sweep file\n" + plan.spec.sweep_yaml + "--- base scenario\n" + base.resolved_yaml;
+    const std::string shard_text = std::to_string(plan.shard.index) + "/" + std::to_string(plan.shard.count);
+    plan.identity = "shard: " + shard_text + "\n" + sweep_identity;
+    plan.layout.attributes = {{"sweep_identity", sweep_identity},
+                              {"sweep_points", std::to_string(plan.design->points())},
+                              {"replications", std::to_string(plan.replications)}};
+    if (plan.shard.count > 1) plan.layout.attributes.emplace_back("shard", shard_text);
     return plan;
 }
 
@@ -274,8 +281,20 @@ int command_sweep(const SweepArguments& args, int /*argc*/, char** /*argv*/) {
     return exit_ok;
 }
 
-int command_merge(const SweepArguments&) {
-    throw SweepUsageError("'merge' is not available in this version yet");
+int command_merge(const SweepArguments& args) {
+    if (args.positional.empty() || !args.output)
+        throw SweepUsageError("merge: expected shard files and an output (entangle merge SHARD.h5... -o OUT.h5)");
+    std::vector<fs::path> shards(args.positional.begin(), args.positional.end());
+    const fs::path out(*args.output);
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    try {
+        const std::size_t points = merge_shards(shards, out);
+        if (!args.quiet)
+            std::cout << "merged " << shards.size() << " shards, " << points << " points: " << out.string() << "\n";
+    } catch (const ShardMismatch& e) {
+        throw SweepUsageError(e.what());
+    }
+    return exit_ok;
 }
 
 int command_validate_sweep(const SweepArguments& args) {

@@ -3,6 +3,7 @@
 // sink (output/ implements one for HDF5). The engine never includes the writer.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/record.hpp"
@@ -41,6 +42,8 @@ struct RunLayout {
         std::vector<std::string> labels;  // text values
     };
     std::vector<SweptParam> swept_params;
+    // More root attributes, as text (a sweep: sweep_identity, shard, sweep_points).
+    std::vector<std::pair<std::string, std::string>> attributes;
 };
 
 class RecordSink {

@@ -1,9 +1,11 @@
 #include "output/results_reader.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -263,6 +265,15 @@ void describe_firms(std::ostringstream& out, hid_t file) {
         std::string name;
         std::vector<double> mean;  // per firm, over the replications with data
     };
+    // A sweep that kept statistics: show the statistic "mean", not a mean over statistics.
+    std::optional<hsize_t> mean_statistic;
+    const bool statistics = exists(file, "/coords/statistic");
+    if (statistics) {
+        const std::vector<std::string> names = read_strings(open_dataset(file, "/coords/statistic").get());
+        const auto at = std::find(names.begin(), names.end(), "mean");
+        if (at == names.end()) return;
+        mean_statistic = static_cast<hsize_t>(at - names.begin());
+    }
     std::vector<Column> table;
     std::size_t with_data = 0, replications = 0;
     for (const char* name : columns) {
@@ -270,10 +281,11 @@ void describe_firms(std::ostringstream& out, hid_t file) {
         const std::string path = std::string("/firm/") + name;
         if (exists(file, path)) {
             const h5::Dataset ds = open_dataset(file, path);
-            const std::vector<hsize_t> shape = shape_of(ds.get());  // point, replication, time, firm
+            std::vector<hsize_t> shape = shape_of(ds.get());  // point, replication or statistic, time, firm
+            if (mean_statistic) shape[1] = 1;
             replications = shape.at(1);
-            const std::vector<double> block =
-                read_doubles(ds.get(), {0, 0, shape[2] - 1, 0}, {1, shape[1], 1, shape[3]});
+            const std::vector<double> block = read_doubles(ds.get(), {0, mean_statistic.value_or(0), shape[2] - 1, 0},
+                                                           {1, shape[1], 1, shape[3]});
             std::size_t rows_with_data = 0;
             for (std::size_t f = 0; f < firms.size(); ++f) {
                 double sum = 0;
@@ -291,8 +303,12 @@ void describe_firms(std::ostringstream& out, hid_t file) {
         }
         table.push_back(std::move(column));
     }
-    out << "\nFirms at " << month_of_days(times.back()) << ", point '" << points[0] << "', mean over "
-        << with_data << " of " << replications << " replications (-: no data):\n";
+    if (statistics)
+        out << "\nFirms at " << month_of_days(times.back()) << ", point '" << points[0]
+            << "', statistic 'mean' over the point's replications (-: no data):\n";
+    else
+        out << "\nFirms at " << month_of_days(times.back()) << ", point '" << points[0] << "', mean over "
+            << with_data << " of " << replications << " replications (-: no data):\n";
     std::size_t firm_width = 4;
     for (const std::string& f : firms) firm_width = std::max(firm_width, f.size());
     auto cell = [](const std::string& s, std::size_t w) {
@@ -380,27 +396,252 @@ std::string read_root_attribute_string(const std::filesystem::path& path, const 
     return read_attribute_string(path, "/", name);
 }
 
+namespace {
+
+ContractTableRow contract_of(const h5::ContractRowC& c) {
+    ContractTableRow out;
+    out.point = c.point;
+    out.replication = c.replication;
+    out.row = ContractRow{text(c.id),       text(c.kind),         text(c.seller),
+                          text(c.buyer),    text(c.signed_month), text(c.start),
+                          text(c.end),      c.quantity_h100e,     c.price_usd_per_h100e_hour,
+                          c.value_usd,      c.exclusive != 0,     c.rofr != 0,
+                          c.until_agi != 0, text(c.status),       text(c.end_reason)};
+    return out;
+}
+
+EventTableRow event_of(const h5::EventRowC& e) {
+    return EventTableRow{e.point, e.replication, EventRow{text(e.time), text(e.kind), text(e.firms), text(e.text)}};
+}
+
+// Rows [begin, begin + count) of a table.
+template <typename Row, typename Out, typename Convert>
+std::vector<Out> read_rows(hid_t ds, const h5::Datatype& type, hsize_t begin, hsize_t count, Convert convert) {
+    std::vector<Out> out;
+    if (count == 0) return out;
+    std::vector<Row> rows(count);
+    const h5::Dataspace space = h5::own<h5::Dataspace>(H5Dget_space(ds), "get space of", ds);
+    h5::check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &begin, nullptr, &count, nullptr), "select rows of", ds);
+    const h5::Dataspace memory = h5::make_space(1, &count);
+    h5::check(H5Dread(ds, type.get(), memory.get(), space.get(), H5P_DEFAULT, rows.data()), "read", ds);
+    out.reserve(count);
+    for (const Row& r : rows) out.push_back(convert(r));
+    h5::reclaim(type.get(), memory.get(), rows.data());
+    return out;
+}
+
+}  // namespace
+
 std::vector<ContractTableRow> read_contracts(const std::filesystem::path& path) {
-    return read_table<h5::ContractRowC, ContractTableRow>(
-        path, "/tables/contracts", h5::contract_type(false), [](const h5::ContractRowC& c) {
-            ContractTableRow out;
-            out.point = c.point;
-            out.replication = c.replication;
-            out.row = ContractRow{text(c.id),       text(c.kind),         text(c.seller),
-                                  text(c.buyer),    text(c.signed_month), text(c.start),
-                                  text(c.end),      c.quantity_h100e,     c.price_usd_per_h100e_hour,
-                                  c.value_usd,      c.exclusive != 0,     c.rofr != 0,
-                                  c.until_agi != 0, text(c.status),       text(c.end_reason)};
-            return out;
-        });
+    return read_table<h5::ContractRowC, ContractTableRow>(path, "/tables/contracts", h5::contract_type(false),
+                                                          contract_of);
 }
 
 std::vector<EventTableRow> read_events(const std::filesystem::path& path) {
-    return read_table<h5::EventRowC, EventTableRow>(
-        path, "/tables/events", h5::event_type(false), [](const h5::EventRowC& e) {
-            return EventTableRow{e.point, e.replication,
-                                 EventRow{text(e.time), text(e.kind), text(e.firms), text(e.text)}};
-        });
+    return read_table<h5::EventRowC, EventTableRow>(path, "/tables/events", h5::event_type(false), event_of);
+}
+
+namespace {
+
+// Month of a CF time value (days since 1970-01-01 of the month's first day).
+Month month_from_days(double days) {
+    const auto target = static_cast<std::int64_t>(std::llround(days));
+    const int year = 1970 + static_cast<int>(std::floor(days / 365.2425));
+    for (Month m = Month::from_year_month(year - 1, 1); m <= Month::from_year_month(year + 1, 12); m = m + 1)
+        if (days_since_epoch(m) == target) return m;
+    throw OutputError("time value " + std::to_string(days) + " is not the first day of a month");
+}
+
+bool is_scale(hid_t ds) { return h5::check(H5DSis_scale(ds), "look up scale", ds) > 0; }
+
+// The variables of a group (not its scales), in creation order.
+std::vector<std::string> variables(hid_t file, const std::string& group) {
+    std::vector<std::string> out;
+    if (!exists(file, group)) return out;
+    const h5::Group g = h5::own<h5::Group>(H5Gopen2(file, group.c_str(), H5P_DEFAULT), "open group", file, group);
+    for (const std::string& name : link_names(g.get())) {
+        const h5::Object obj = h5::own<h5::Object>(H5Oopen(g.get(), name.c_str(), H5P_DEFAULT), "open", g.get(), name);
+        if (H5Iget_type(obj.get()) == H5I_DATASET && !is_scale(obj.get())) out.push_back(name);
+    }
+    return out;
+}
+
+}  // namespace
+
+RunLayout read_layout(const std::filesystem::path& path) {
+    const h5::File file = open_results(path);
+    const hid_t root = file.get();
+    RunLayout layout;
+    layout.command = h5::read_attribute_string(root, "command");
+    layout.seed = h5::read_attribute_uint(root, "seed");
+    layout.scenario_yaml = h5::read_attribute_string(root, "scenario_yaml");
+    if (h5::has_attribute(root, "sweep_yaml")) layout.sweep_yaml = h5::read_attribute_string(root, "sweep_yaml");
+    for (const char* name : {"sweep_identity", "shard", "sweep_points", "replications"})
+        if (h5::has_attribute(root, name)) layout.attributes.emplace_back(name, h5::read_attribute_string(root, name));
+    const auto strings = [&](const char* ds) { return read_strings(open_dataset(root, ds).get()); };
+    layout.point_labels = strings("/coords/point");
+    layout.firm_names = strings("/coords/firm");
+    layout.firm_roles = strings("/coords/firm_roles");
+    layout.chip_names = strings("/coords/chip");
+    layout.region_names = strings("/coords/region");
+    for (const double d : read_all(open_dataset(root, "/coords/time").get())) layout.times.push_back(month_from_days(d));
+    if (exists(root, "/coords/statistic")) {
+        layout.statistics = strings("/coords/statistic");
+        layout.replications = h5::has_attribute(root, "replications")
+                                  ? std::stoi(h5::read_attribute_string(root, "replications"))
+                                  : 1;  // the writer uses the statistics instead
+    } else {
+        layout.replications = static_cast<int>(shape_of(open_dataset(root, "/coords/replication").get()).at(0));
+    }
+    layout.firm_series = variables(root, "/firm");
+    layout.market_series = variables(root, "/market");
+    layout.chip_series = variables(root, "/chip");
+    layout.network = exists(root, "/network/capacity_flow");
+    for (const std::string& name : variables(root, "/params")) {
+        const h5::Dataset ds = open_dataset(root, "/params/" + name);
+        const std::string key = h5::read_attribute_string(ds.get(), "key_path");
+        const std::string role = h5::has_attribute(ds.get(), "role") ? h5::read_attribute_string(ds.get(), "role") : "drawn";
+        if (role != "swept") {
+            layout.drawn_param_names.push_back(key);
+            continue;
+        }
+        RunLayout::SweptParam sp;
+        sp.key_path = key;
+        const h5::Datatype type = h5::own<h5::Datatype>(H5Dget_type(ds.get()), "get type of", ds.get());
+        if (H5Tget_class(type.get()) == H5T_STRING) {
+            sp.type = RunLayout::SweptParam::Type::text;
+            for (const std::string& v : read_strings(ds.get())) {
+                auto at = std::find(sp.labels.begin(), sp.labels.end(), v);
+                if (at == sp.labels.end()) at = sp.labels.insert(sp.labels.end(), v);
+                sp.values.push_back(static_cast<double>(at - sp.labels.begin()));
+            }
+        } else {
+            if (H5Tget_class(type.get()) == H5T_ENUM) sp.type = RunLayout::SweptParam::Type::boolean;
+            sp.values = read_all(ds.get());
+        }
+        layout.swept_params.push_back(std::move(sp));
+    }
+    return layout;
+}
+
+namespace {
+// A table of which only the (point, replication) columns are held; rows are
+// read when asked for (a sweep's tables are sorted by point and replication).
+struct StoredTable {
+    h5::Dataset ds;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> keys;
+};
+}  // namespace
+
+struct StoredRecordReader::Impl {
+    std::filesystem::path path;
+    h5::File file;
+    std::vector<ChunkedDataset> datasets;
+    std::vector<h5::Dataset> handles;
+    std::vector<h5::Dataset> drawn;
+    std::uint64_t times = 0;
+    StoredTable contracts, events;
+};
+
+namespace {
+
+StoredTable open_table(hid_t file, const char* name) {
+    StoredTable t;
+    t.ds = open_dataset(file, name);
+    const hsize_t n = shape_of(t.ds.get()).at(0);
+    using Key = std::pair<std::uint32_t, std::uint32_t>;
+    struct KeyC {
+        std::uint32_t point, replication;
+    };
+    const h5::Datatype type = h5::own<h5::Datatype>(H5Tcreate(H5T_COMPOUND, sizeof(KeyC)), "create type", file);
+    h5::check(H5Tinsert(type.get(), "point", HOFFSET(KeyC, point), H5T_NATIVE_UINT32), "build type", file);
+    h5::check(H5Tinsert(type.get(), "replication", HOFFSET(KeyC, replication), H5T_NATIVE_UINT32), "build type", file);
+    std::vector<KeyC> keys(n);
+    if (n > 0)
+        h5::check(H5Dread(t.ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, keys.data()), "read", t.ds.get());
+    for (const KeyC& k : keys) t.keys.push_back(Key{k.point, k.replication});
+    if (!std::is_sorted(t.keys.begin(), t.keys.end()))
+        throw OutputError("'" + h5::file_name(file) + "': " + name +
+                          " is not sorted by point and replication (not written by entangle sweep?)");
+    return t;
+}
+
+}  // namespace
+
+StoredRecordReader::StoredRecordReader(const std::filesystem::path& path, std::vector<ChunkedDataset> datasets,
+                                       std::uint64_t times)
+    : impl_(std::make_unique<Impl>()) {
+    impl_->path = path;
+    impl_->file = open_results(path);
+    impl_->times = times;
+    for (const ChunkedDataset& d : datasets) impl_->handles.push_back(open_dataset(impl_->file.get(), d.path));
+    impl_->datasets = std::move(datasets);
+    for (const std::string& name : variables(impl_->file.get(), "/params")) {
+        h5::Dataset ds = open_dataset(impl_->file.get(), "/params/" + name);
+        const bool swept = h5::has_attribute(ds.get(), "role") && h5::read_attribute_string(ds.get(), "role") == "swept";
+        if (!swept) impl_->drawn.push_back(std::move(ds));
+    }
+    impl_->contracts = open_table(impl_->file.get(), "/tables/contracts");
+    impl_->events = open_table(impl_->file.get(), "/tables/events");
+}
+
+StoredRecordReader::~StoredRecordReader() = default;
+StoredRecordReader::StoredRecordReader(StoredRecordReader&&) noexcept = default;
+
+ReplicationRecord StoredRecordReader::read(std::uint32_t point, std::uint32_t replication) {
+    Impl& m = *impl_;
+    ReplicationRecord r;
+    r.point = point;
+    r.replication = replication;
+    for (std::size_t i = 0; i < m.datasets.size(); ++i) {
+        const hid_t ds = m.handles[i].get();
+        const std::vector<hsize_t> chunk(m.datasets[i].chunk.begin(), m.datasets[i].chunk.end());
+        if (chunk.size() < 3) throw OutputError("internal error: " + m.datasets[i].path + " is not chunked by record");
+        const h5::PropList dcpl = h5::own<h5::PropList>(H5Dget_create_plist(ds), "get creation properties of", ds);
+        std::vector<hsize_t> stored(chunk.size());
+        if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED ||
+            H5Pget_chunk(dcpl.get(), static_cast<int>(stored.size()), stored.data()) != static_cast<int>(stored.size()) ||
+            stored != chunk)
+            throw OutputError("'" + m.path.string() + "': " + m.datasets[i].path +
+                              " is chunked differently from the merged file's layout");
+        std::vector<hsize_t> offset(chunk.size(), 0);
+        offset[0] = point;
+        offset[1] = replication;
+        for (hsize_t t = 0; t < m.times; t += chunk[2]) {
+            offset[2] = t;
+            hsize_t bytes = 0;
+            if (H5Dget_chunk_storage_size(ds, offset.data(), &bytes) < 0 || bytes == 0) {
+                H5Eclear2(H5E_DEFAULT);
+                throw OutputError("'" + m.path.string() + "': " + m.datasets[i].path + " has no data for point " +
+                                  std::to_string(point) + ", replication " + std::to_string(replication) +
+                                  " (an incomplete file?)");
+            }
+            std::vector<unsigned char> buffer(bytes);
+            std::uint32_t mask = 0;
+            h5::check(H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &mask, buffer.data()), "read chunk of", ds);
+            if (mask != 0)
+                throw OutputError("'" + m.path.string() + "': a chunk of " + m.datasets[i].path +
+                                  " was stored with filters skipped; cannot copy it");
+            r.encoded.push_back(std::move(buffer));
+        }
+    }
+    for (const h5::Dataset& d : m.drawn) {
+        const std::vector<double> v = read_doubles(d.get(), {point, replication}, {1, 1});
+        r.drawn.push_back(v.at(0));
+    }
+    const std::pair<std::uint32_t, std::uint32_t> key{point, replication};
+    const auto [cb, ce] = std::equal_range(m.contracts.keys.begin(), m.contracts.keys.end(), key);
+    for (ContractTableRow& row : read_rows<h5::ContractRowC, ContractTableRow>(
+             m.contracts.ds.get(), h5::contract_type(false), static_cast<hsize_t>(cb - m.contracts.keys.begin()),
+             static_cast<hsize_t>(ce - cb), contract_of))
+        r.contracts.push_back(std::move(row.row));
+    const auto [eb, ee] = std::equal_range(m.events.keys.begin(), m.events.keys.end(), key);
+    for (EventTableRow& row :
+         read_rows<h5::EventRowC, EventTableRow>(m.events.ds.get(), h5::event_type(false),
+                                                 static_cast<hsize_t>(eb - m.events.keys.begin()),
+                                                 static_cast<hsize_t>(ee - eb), event_of))
+        r.events.push_back(std::move(row.row));
+    return r;
 }
 
 }  // namespace entangle

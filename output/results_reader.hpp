@@ -5,10 +5,12 @@
 // entangle results file, or a missing object.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/record.hpp"
+#include "engine/sink.hpp"
 #include "output/output_error.hpp"
 
 namespace entangle {
@@ -42,5 +44,31 @@ struct EventTableRow {
 };
 std::vector<ContractTableRow> read_contracts(const std::filesystem::path& file);
 std::vector<EventTableRow> read_events(const std::filesystem::path& file);
+
+// The layout a results file was written with: what a writer needs to create
+// a file of the same shape (merge). Root attributes other than the standard
+// ones are returned in RunLayout::attributes.
+RunLayout read_layout(const std::filesystem::path& file);
+
+// Reads back what a file stores for one (point, replication or statistic):
+// the stored (compressed) chunks of `datasets` as ResultsWriter::encode makes
+// them, the drawn values and the table rows. For merging shards: no
+// decompression. The file's table rows are held in memory while it is open.
+class StoredRecordReader {
+public:
+    struct ChunkedDataset {
+        std::string path;
+        std::vector<std::uint64_t> chunk;
+    };
+    StoredRecordReader(const std::filesystem::path& file, std::vector<ChunkedDataset> datasets, std::uint64_t times);
+    ~StoredRecordReader();
+    StoredRecordReader(StoredRecordReader&&) noexcept;
+    // Throws OutputError for a chunk that was never written or is stored differently.
+    ReplicationRecord read(std::uint32_t point, std::uint32_t replication);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace entangle

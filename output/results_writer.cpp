@@ -436,6 +436,7 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     h5::write_attribute(root, "created", utc_now());
     h5::write_attribute(root, "scenario_yaml", layout.scenario_yaml);
     if (!layout.sweep_yaml.empty()) h5::write_attribute(root, "sweep_yaml", layout.sweep_yaml);
+    for (const auto& [name, value] : layout.attributes) h5::write_attribute(root, name.c_str(), value);
     h5::write_attribute_bool(root, "complete", false);
 
     {
@@ -810,6 +811,15 @@ void ResultsWriter::write(const ReplicationRecord& record) {
 }
 void ResultsWriter::finish(bool complete) {
     impl_->finish(complete);
+}
+std::vector<ResultsWriter::ChunkedDataset> ResultsWriter::chunked_datasets() const {
+    std::vector<ChunkedDataset> out;
+    for (const ChunkPlan& p : impl_->chunk_plan)
+        out.push_back(ChunkedDataset{h5::object_name(p.dataset), {p.chunk.begin(), p.chunk.end()}});
+    return out;
+}
+std::uint64_t ResultsWriter::times() const {
+    return impl_->times;
 }
 const std::filesystem::path& ResultsWriter::final_path() const {
     return impl_->final_path;

@@ -5,7 +5,10 @@
 // and appends its table rows. The file is written as FINAL.partial and renamed
 // to FINAL only by finish(true), so FINAL is never a half-written file.
 #include <filesystem>
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/sink.hpp"
 #include "output/output_error.hpp"
@@ -58,6 +61,16 @@ public:
     // if some replication of the layout was never written. complete=false:
     // closes the .partial with complete=false. A second call does nothing.
     void finish(bool complete) override;
+
+    // The datasets encode() fills chunks for, in record.encoded's order, each
+    // with its chunk shape: a record's chunks are, per dataset, those at
+    // [point, replication, t, 0...] for t = 0, chunk[2], 2 chunk[2], ... (merge reads them back so).
+    struct ChunkedDataset {
+        std::string path;
+        std::vector<std::uint64_t> chunk;
+    };
+    std::vector<ChunkedDataset> chunked_datasets() const;
+    std::uint64_t times() const;
 
     const std::filesystem::path& final_path() const;
     const std::filesystem::path& partial_path() const;
