@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +20,9 @@
 #include "output/results_merge.hpp"
 #include "output/results_writer.hpp"
 #include "output/sweep_journal.hpp"
+#ifdef ENTANGLE_HAVE_MPI
+#include "engine/mpi/mpi_points.hpp"
+#endif
 
 namespace entangle::cli {
 
@@ -217,29 +222,22 @@ bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
 }  // namespace
 
-int command_sweep(const SweepArguments& args, int /*argc*/, char** /*argv*/) {
-    const SweepPlan plan = prepare(args);
-    if (plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
-    const std::set<std::uint32_t> done = resume_points(plan, args.resume);
-    std::vector<std::uint32_t> todo;
-    for (const std::uint32_t p : plan.file_points)
-        if (!done.count(p)) todo.push_back(p);
+namespace {
 
+// Runs the points `source` gives on this process's threads, journaling each
+// completed point to journal `process`.
+SweepOutcome run_points(const SweepPlan& plan, const SweepArguments& args, PointSource& source, int process,
+                        bool append, const std::function<void(std::size_t, std::size_t)>& progress) {
     WriterOptions encoder_options;
     encoder_options.in_memory = true;
     RunLayout encoder_layout = plan.layout;  // one point is enough to encode any point
     encoder_layout.point_labels = {"0"};
     encoder_layout.swept_params.clear();
     fs::path encoder_name = plan.out;
-    encoder_name += ".in-memory";  // never created on disk
-    std::optional<ResultsWriter> encoder_holder;
-    encoder_holder.emplace(encoder_name, encoder_layout, encoder_options);
-    const ResultsWriter& encoder = *encoder_holder;
-    std::optional<JournalWriter> journal;
-    journal.emplace(journal_path_for(plan.out, 0), plan.identity, args.resume && fs::exists(journal_path_for(plan.out, 0)));
-    JournalSink sink(encoder, *journal);
-
-    ListSource source(todo);
+    encoder_name += ".in-memory-" + std::to_string(process);  // never created on disk
+    const ResultsWriter encoder(encoder_name, encoder_layout, encoder_options);
+    JournalWriter journal(journal_path_for(plan.out, process), plan.identity, append);
+    JournalSink sink(encoder, journal);
     const agents::StandardModel model;
     SweepRunOptions options;
     options.threads = args.threads;
@@ -248,24 +246,21 @@ int command_sweep(const SweepArguments& args, int /*argc*/, char** /*argv*/) {
     options.statistics = plan.statistics;
     options.series = plan.series;
     options.cancel = args.interrupted;
-    const bool show_progress = !args.quiet && stderr_is_terminal();
-    const auto started = std::chrono::steady_clock::now();
-    if (show_progress)
-        options.progress = [&](std::size_t points, std::size_t reps) {
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            const double rate = static_cast<double>(reps) / std::max(seconds, 1e-9);
-            const double eta = static_cast<double>(todo.size() - points) * plan.replications / std::max(rate, 1e-9);
-            std::fprintf(stderr, "\rsweep %s: %zu/%zu points, %.1f replications/s, ETA %.0fs   ", plan.spec.name.c_str(),
-                         points + done.size(), plan.file_points.size(), rate, eta);
-        };
+    options.progress = progress;
     const auto scenario_of = [&](std::uint32_t p) { return plan.scenarios->at(*plan.design, p); };
-    const SweepOutcome outcome = run_sweep(source, scenario_of, model, options, sink);
-    if (show_progress) std::fputc('\n', stderr);
-    journal.reset();
-    encoder_holder.reset();
+    return run_sweep(source, scenario_of, model, options, sink);
+}
 
-    const std::size_t written = assemble(plan, !outcome.cancelled);
-    if (outcome.cancelled || written < plan.file_points.size()) {
+std::vector<std::uint32_t> points_to_run(const SweepPlan& plan, const std::set<std::uint32_t>& done) {
+    std::vector<std::uint32_t> todo;
+    for (const std::uint32_t p : plan.file_points)
+        if (!done.count(p)) todo.push_back(p);
+    return todo;
+}
+
+int report(const SweepPlan& plan, const SweepArguments& args, std::size_t written, bool cancelled,
+           std::size_t already, std::chrono::steady_clock::time_point started) {
+    if (cancelled || written < plan.file_points.size()) {
         std::fprintf(stderr,
                      "entangle: sweep interrupted with %zu of %zu points complete; they are in %s.partial "
                      "(complete=false); `entangle sweep %s --resume` (same options) continues\n",
@@ -275,10 +270,106 @@ int command_sweep(const SweepArguments& args, int /*argc*/, char** /*argv*/) {
     if (!args.quiet) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         std::cout << "sweep '" << plan.spec.name << "': " << plan.file_points.size() << " points x "
-                  << plan.replications << " replications (" << outcome.points << " run now) in " << seconds
-                  << " s\nresults: " << plan.out.string() << "\n";
+                  << plan.replications << " replications";
+        if (already > 0) std::cout << " (" << already << " points done before the resume)";
+        std::cout << " in " << seconds << " s\nresults: " << plan.out.string() << "\n";
     }
     return exit_ok;
+}
+
+std::function<void(std::size_t, std::size_t)> progress_line(const SweepPlan& plan, std::size_t already,
+                                                            std::size_t todo,
+                                                            std::chrono::steady_clock::time_point started,
+                                                            std::function<std::size_t(std::size_t)> points_of = {}) {
+    return [&plan, already, todo, started, points_of](std::size_t points, std::size_t reps) {
+        const std::size_t shown = points_of ? points_of(points) : points;
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const double rate = static_cast<double>(reps) / std::max(seconds, 1e-9);
+        const double left = static_cast<double>(todo > shown ? todo - shown : 0) * plan.replications;
+        std::fprintf(stderr, "\rsweep %s: %zu/%zu points, %.1f replications/s, ETA %.0fs   ",
+                     plan.spec.name.c_str(), shown + already, plan.file_points.size(), rate, left / std::max(rate, 1e-9));
+    };
+}
+
+#ifdef ENTANGLE_HAVE_MPI
+int command_sweep_mpi(const SweepArguments& args, int argc, char** argv) {
+    mpi::Session session(argc, argv);
+    const auto started = std::chrono::steady_clock::now();
+    // Every rank plans the same sweep (deterministic); a bad input fails on every rank alike.
+    const SweepPlan plan = prepare(args);
+    if (session.rank() == 0 && plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
+    std::set<std::uint32_t> done;
+    int setup_failed = 0;
+    std::string why;
+    if (session.rank() == 0) {
+        try {
+            done = resume_points(plan, args.resume);
+        } catch (const std::exception& e) {
+            setup_failed = 1;
+            why = e.what();
+        }
+    }
+    if (session.max_over_ranks(setup_failed)) {
+        if (session.rank() == 0) throw SweepUsageError(why);
+        return 2;
+    }
+    session.barrier();  // journals checked, cut or removed before any rank opens its own
+    const std::vector<std::uint32_t> todo = session.rank() == 0 ? points_to_run(plan, done) : std::vector<std::uint32_t>{};
+    mpi::CoordinatedSource source(session, todo, args.interrupted);
+    const bool show_progress = session.rank() == 0 && !args.quiet && stderr_is_terminal();
+    std::function<void(std::size_t, std::size_t)> progress;
+    if (show_progress)
+        progress = progress_line(plan, done.size(), todo.size(), started,
+                                 [&source](std::size_t) { return source.handed_out(); });
+    const fs::path journal = journal_path_for(plan.out, session.rank());
+    const SweepOutcome outcome =
+        run_points(plan, args, source, session.rank(), args.resume && fs::exists(journal), progress);
+    source.finish();
+    if (show_progress) std::fputc('\n', stderr);
+    const bool cancelled = session.max_over_ranks(outcome.cancelled ? 1 : 0) != 0;
+    session.barrier();  // every journal closed
+    int code = exit_ok;
+    if (session.rank() == 0) {
+        const std::size_t written = assemble(plan, !cancelled);
+        code = report(plan, args, written, cancelled, done.size(), started);
+    }
+    return session.max_over_ranks(code);
+}
+#endif
+
+bool launched_by_mpi_launcher() {
+    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+        if (std::getenv(name)) return true;
+    return false;
+}
+
+}  // namespace
+
+int command_sweep(const SweepArguments& args, int argc, char** argv) {
+    if (launched_by_mpi_launcher()) {
+#ifdef ENTANGLE_HAVE_MPI
+        return command_sweep_mpi(args, argc, argv);
+#else
+        throw SweepUsageError("this entangle was built without MPI (CMake found none), so it cannot share a sweep "
+                              "over the ranks mpirun started; rebuild after scripts/install-deps.sh --with-mpi, or "
+                              "use --shard I/N (docs/cluster.md)");
+#endif
+    }
+    (void)argc, (void)argv;
+    const auto started = std::chrono::steady_clock::now();
+    const SweepPlan plan = prepare(args);
+    if (plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
+    const std::set<std::uint32_t> done = resume_points(plan, args.resume);
+    const std::vector<std::uint32_t> todo = points_to_run(plan, done);
+    ListSource source(todo);
+    const bool show_progress = !args.quiet && stderr_is_terminal();
+    const SweepOutcome outcome =
+        run_points(plan, args, source, 0, args.resume && fs::exists(journal_path_for(plan.out, 0)),
+                   show_progress ? progress_line(plan, done.size(), todo.size(), started)
+                                 : std::function<void(std::size_t, std::size_t)>{});
+    if (show_progress) std::fputc('\n', stderr);
+    const std::size_t written = assemble(plan, !outcome.cancelled);
+    return report(plan, args, written, outcome.cancelled, done.size(), started);
 }
 
 int command_merge(const SweepArguments& args) {
