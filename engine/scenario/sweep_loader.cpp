@@ -311,9 +311,16 @@ Scenario SweepScenarios::at(const SweepDesign& design, std::uint32_t point) cons
         std::vector<InputProblem> problems;
         for (const InputProblem& p : e.problems()) {
             // Problems at --set name a swept path: point at its declaration in the sweep file.
-            const SweepParameter* declared = nullptr;
-            for (std::size_t j = 0; j < design.parameters(); ++j)
-                if (p.message.find(design.parameter(j).path) != std::string::npos) declared = &design.parameter(j);
+            // (by its full path in the message, else its last key quoted, else the first parameter).
+            const SweepParameter* declared = design.parameters() > 0 ? &design.parameter(0) : nullptr;
+            for (std::size_t j = 0; j < design.parameters(); ++j) {
+                const std::string& path = design.parameter(j).path;
+                const std::string last = in_quotes(path.substr(path.rfind('.') + 1));
+                if (p.message.find(path) != std::string::npos || p.message.find(last) != std::string::npos) {
+                    declared = &design.parameter(j);
+                    break;
+                }
+            }
             const std::string where = p.file == "--set" ? "" : " (" + p.format() + ")";
             problems.push_back(InputProblem{spec_->file, declared ? declared->line : 0, declared ? declared->column : 0,
                                             "at sweep point " + std::to_string(point) + " (" + values + "): " +
@@ -341,9 +348,10 @@ void SweepScenarios::check(const SweepDesign& design) const {
         try {
             (void)at(design, p);
         } catch (const InputError& e) {
+            // The first failing point says it; the others would mostly repeat it.
             problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+            break;
         }
-        if (problems.size() > 20) break;
     }
     if (!problems.empty()) throw InputError(std::move(problems));
 }

@@ -1,0 +1,306 @@
+// Sweeps: designs against their defining properties, statistics against
+// hand-computed values, sweep-file errors, the journal's torn-tail handling,
+// and per-point statistics equal to statistics of the replications run alone.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "agents/standard_model.hpp"
+#include "engine/scenario/sweep_loader.hpp"
+#include "engine/simulation.hpp"
+#include "engine/sweep.hpp"
+#include "engine/sweep_runner.hpp"
+#include "output/sweep_journal.hpp"
+
+using namespace entangle;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string data_dir = std::string(ENTANGLE_TEST_DATA_DIR) + "/sweep/";
+
+std::vector<InputProblem> problems_of(const std::string& yaml) {
+    try {
+        (void)load_sweep_text(yaml, data_dir + "inline.yaml");
+    } catch (const InputError& e) {
+        return e.problems();
+    }
+    return {};
+}
+
+bool mentions(const std::vector<InputProblem>& problems, const std::string& text) {
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const InputProblem& p) { return p.format().find(text) != std::string::npos; });
+}
+
+// Keeps each point's records.
+struct KeepingSink final : PointSink {
+    std::map<std::uint32_t, std::vector<ReplicationRecord>> points;
+    void write_point(std::uint32_t point, std::vector<ReplicationRecord>& records) override {
+        points[point] = records;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("sweep design: Latin hypercube puts one point in each stratum of every dimension") {
+    const std::uint32_t n = 50;
+    const std::vector<double> u = unit_design(DesignMethod::lhs, n, 3, 42);
+    for (std::size_t d = 0; d < 3; ++d) {
+        std::set<int> strata;
+        for (std::uint32_t p = 0; p < n; ++p) {
+            CHECK(u[p * 3 + d] >= 0.0);
+            CHECK(u[p * 3 + d] < 1.0);
+            strata.insert(static_cast<int>(std::floor(u[p * 3 + d] * n)));
+        }
+        CHECK(strata.size() == n);  // 50 distinct strata of 50: a permutation
+    }
+    CHECK(unit_design(DesignMethod::lhs, n, 3, 42) == u);  // the same seed, the same design
+    CHECK(unit_design(DesignMethod::lhs, n, 3, 43) != u);
+}
+
+TEST_CASE("sweep design: scrambled Sobol' points form a (0, m, 2)-net in the first two dimensions") {
+    // 2^4 points of the first two Sobol' dimensions (a (0, 2)-sequence, kept so
+    // by Owen scrambling): every elementary box of area 1/16 (1x16, 2x8, 4x4,
+    // 8x2, 16x1 cells) holds exactly one point.
+    const std::uint32_t n = 16;
+    const std::vector<double> u = unit_design(DesignMethod::sobol, n, 2, 9);
+    for (int a = 0; a <= 4; ++a) {
+        const int cols = 1 << a, rows = 1 << (4 - a);
+        std::set<int> cells;
+        for (std::uint32_t p = 0; p < n; ++p)
+            cells.insert(static_cast<int>(u[p * 2] * cols) * rows + static_cast<int>(u[p * 2 + 1] * rows));
+        CHECK(cells.size() == n);
+    }
+    // Scrambling depends on the seed; the net property does not.
+    CHECK(unit_design(DesignMethod::sobol, n, 2, 10) != u);
+}
+
+TEST_CASE("sweep design: a random point does not depend on how many points there are") {
+    const std::vector<double> five = unit_design(DesignMethod::random, 5, 2, 3);
+    const std::vector<double> ten = unit_design(DesignMethod::random, 10, 2, 3);
+    CHECK(std::equal(five.begin(), five.end(), ten.begin()));
+}
+
+TEST_CASE("sweep design: a grid enumerates the product of the levels, last parameter fastest") {
+    const SweepSpec spec = load_sweep_text(R"(
+sweep: {base: ../../../scenarios/minimal.yaml, design: {method: grid}}
+parameters:
+  a.b: {values: [x, y]}
+  c.d: {min: 1, max: 3, levels: 3}
+  e.f: {values: [true, false]}
+)", data_dir + "inline.yaml");
+    const SweepDesign design(spec, 1);
+    REQUIRE(design.points() == 12);
+    // point = ((a * 3) + c) * 2 + e
+    CHECK(design.text(0, 0) == "x");
+    CHECK(design.text(0, 1) == "1");
+    CHECK(design.text(0, 2) == "true");
+    CHECK(design.text(1, 2) == "false");
+    CHECK(design.text(2, 1) == "2");
+    CHECK(design.text(5, 1) == "3");
+    CHECK(design.text(6, 0) == "y");
+    CHECK(design.value(6, 0) == 1);  // text values are stored by index
+    CHECK(design.value(11, 2) == 0);
+}
+
+TEST_CASE("sweep design: ranges, log ranges and distributions map the unit coordinate") {
+    const SweepSpec spec = load_sweep_text(R"(
+sweep: {base: ../../../scenarios/minimal.yaml, design: {method: lhs, points: 200}}
+parameters:
+  a.b: {min: 2, max: 5}
+  c.d: {min: 1, max: 100, log: true}
+  e.f: {dist: normal, mean: 10, sd: 2}
+)", data_dir + "inline.yaml");
+    const SweepDesign design(spec, 4);
+    double mean = 0;
+    for (std::uint32_t p = 0; p < design.points(); ++p) {
+        CHECK(design.value(p, 0) >= 2);
+        CHECK(design.value(p, 0) <= 5);
+        CHECK(design.value(p, 1) >= 1);
+        CHECK(design.value(p, 1) <= 100);
+        mean += design.value(p, 2) / design.points();
+    }
+    // Stratified normal quantiles: the sample mean is within a few sd/n of 10.
+    CHECK(mean == doctest::Approx(10).epsilon(0.01));
+    // A log range: half the points below the geometric midpoint 10.
+    int below = 0;
+    for (std::uint32_t p = 0; p < design.points(); ++p) below += design.value(p, 1) < 10;
+    CHECK(below == 100);
+}
+
+TEST_CASE("sweep statistics: mean, std, min, max and linear quantiles by hand, NaN ignored") {
+    const std::vector<Statistic> stats{*parse_statistic("mean"), *parse_statistic("std"), *parse_statistic("min"),
+                                       *parse_statistic("max"),  *parse_statistic("p05"), *parse_statistic("p50"),
+                                       *parse_statistic("p95"),  *parse_statistic("p100")};
+    std::vector<double> values{4, NAN, 1, 3, 2};
+    std::vector<double> out(stats.size());
+    compute_statistics(stats, values, out);
+    CHECK(out[0] == doctest::Approx(2.5));
+    CHECK(out[1] == doctest::Approx(std::sqrt(5.0 / 3.0)));  // sum of squares 5, n - 1 = 3
+    CHECK(out[2] == 1);
+    CHECK(out[3] == 4);
+    CHECK(out[4] == doctest::Approx(1.15));  // h = 3 * 0.05 = 0.15 between 1 and 2
+    CHECK(out[5] == doctest::Approx(2.5));
+    CHECK(out[6] == doctest::Approx(3.85));
+    CHECK(out[7] == 4);
+    std::vector<double> one{7};
+    compute_statistics(stats, one, out);
+    CHECK(out[0] == 7);
+    CHECK(std::isnan(out[1]));  // no spread from one value
+    CHECK(out[5] == 7);
+    std::vector<double> none{NAN, NAN};
+    compute_statistics(stats, none, out);
+    CHECK(std::all_of(out.begin(), out.end(), [](double v) { return std::isnan(v); }));
+    CHECK_FALSE(parse_statistic("p101"));
+    CHECK_FALSE(parse_statistic("median"));
+}
+
+TEST_CASE("sweep file: problems are located and suggest the nearest key") {
+    const auto p = problems_of(R"(sweep:
+  base: ../../../scenarios/minimal.yaml
+  replicatons: 4
+  design: {method: lhs}
+parameters:
+  a.b: {min: 1}
+outputs:
+  statistics: [mean, median]
+)");
+    CHECK(mentions(p, "inline.yaml:3:3: unknown key 'replicatons' in sweep; did you mean 'replications'?"));
+    CHECK(mentions(p, "points: a lhs design needs the number of points"));
+    CHECK(mentions(p, "inline.yaml:6:8: parameters.a.b: a range needs both min and max; max is missing"));
+    CHECK(mentions(p, "inline.yaml:8:22: outputs.statistics: unknown statistic 'median'"));
+    const auto grid = problems_of(R"(sweep: {base: x.yaml, design: {method: grid, points: 5}}
+parameters:
+  a.b: {min: 1, max: 2}
+  c.d: {values: [1, 2]}
+)");
+    CHECK(mentions(grid, "a range in a grid design needs levels"));
+    const auto mismatch = problems_of(R"(sweep: {base: x.yaml, design: {method: grid, points: 5}}
+parameters:
+  c.d: {values: [1, 2, 1]}
+)");
+    CHECK(mentions(mismatch, "the value '1' is listed twice"));
+}
+
+TEST_CASE("sweep scenarios: a bad parameter path is reported at its line in the sweep file") {
+    const SweepSpec spec = load_sweep_text(R"(sweep: {base: ../../../scenarios/minimal.yaml, design: {method: random, points: 3}}
+parameters:
+  firms.labco.lab.training_grwth: {min: 2, max: 3}
+)", data_dir + "inline.yaml");
+    const SweepScenarios scenarios(spec, {});
+    const SweepDesign design(spec, 1);
+    try {
+        scenarios.check(design);
+        FAIL("expected an InputError");
+    } catch (const InputError& e) {
+        REQUIRE(!e.problems().empty());
+        const std::string text = e.problems().front().format();
+        CHECK(text.find("/sweep/inline.yaml:3:3: at sweep point") != std::string::npos);
+        CHECK(text.find("did you mean 'training_growth'") != std::string::npos);
+    }
+}
+
+TEST_CASE("sweep scenarios: events.<id>.enabled switches a dated event per point") {
+    const SweepSpec spec = load_sweep(data_dir + "keep.yaml");
+    const SweepScenarios scenarios(spec, {});
+    const SweepDesign design(spec, 5);
+    REQUIRE(design.points() == 4);
+    const Scenario on = scenarios.at(design, 0);
+    const Scenario off = scenarios.at(design, 2);
+    REQUIRE(on.events.size() == 1);
+    CHECK(on.events[0].enabled);
+    CHECK_FALSE(off.events[0].enabled);
+    // The shock doubles the end market from 2024-07 on: visible in the frozen parameter.
+    const int step = Month::from_year_month(2024, 8) - on.start;
+    CHECK(on.market.end_market_usd.at(step, {}) == doctest::Approx(2 * off.market.end_market_usd.at(step, {})));
+    CHECK(on.market.end_market_usd.at(0, {}) == doctest::Approx(off.market.end_market_usd.at(0, {})));
+}
+
+TEST_CASE("sweep runner: per-point statistics equal the statistics of the replications run alone") {
+    const SweepSpec spec = load_sweep(data_dir + "small.yaml");
+    const SweepScenarios scenarios(spec, {});
+    const SweepDesign design(spec, 7);
+    const agents::StandardModel model;
+    SweepRunOptions options;
+    options.threads = 2;
+    options.seed = 7;
+    options.replications = 4;
+    for (const char* s : {"mean", "std", "p05", "p50", "p95"}) options.statistics.push_back(*parse_statistic(s));
+    options.series.firm = {FirmSeries::compute};
+    options.series.market = {MarketSeries::spot_price};
+    ListSource source({0, 1, 2, 3, 4, 5});
+    KeepingSink sink;
+    const SweepOutcome outcome =
+        run_sweep(source, [&](std::uint32_t p) { return scenarios.at(design, p); }, model, options, sink);
+    CHECK(outcome.points == 6);
+    CHECK(outcome.replications == 24);
+    REQUIRE(sink.points.size() == 6);
+    // Point 3 by hand: its four replications, keyed (seed, point 3, r).
+    const Scenario sc = scenarios.at(design, 3);
+    std::vector<ReplicationRecord> reps(4);
+    for (int r = 0; r < 4; ++r) run_replication(sc, model, StreamKey{7, 3, static_cast<std::uint64_t>(r)}, &reps[r]);
+    const std::vector<ReplicationRecord>& stats = sink.points[3];
+    REQUIRE(stats.size() == 5);
+    const int t = reps[0].shape.times - 1;
+    const auto lab = static_cast<int>(*sc.find_firm("labco"));
+    std::vector<double> v;
+    for (const ReplicationRecord& r : reps) v.push_back(r.firm_at(FirmSeries::compute, t, lab));
+    std::sort(v.begin(), v.end());
+    const double mean = (v[0] + v[1] + v[2] + v[3]) / 4;
+    CHECK(stats[0].firm_at(FirmSeries::compute, t, lab) == doctest::Approx(mean));
+    CHECK(stats[3].firm_at(FirmSeries::compute, t, lab) == doctest::Approx((v[1] + v[2]) / 2));  // p50
+    CHECK(stats[4].firm_at(FirmSeries::compute, t, lab) == doctest::Approx(v[2] + 0.85 * (v[3] - v[2])));  // p95: h = 2.85
+    // A series not selected is left NaN.
+    CHECK(std::isnan(stats[0].firm_at(FirmSeries::cash, t, lab)));
+}
+
+TEST_CASE("sweep journal: entries read back; a torn last entry is detected and cut") {
+    const fs::path dir = fs::temp_directory_path() / "entangle_journal_test";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path path = journal_path_for(dir / "out.h5", 0);
+    auto record = [](std::uint32_t rep, double drawn) {
+        ReplicationRecord r;
+        r.replication = rep;
+        r.drawn = {drawn};
+        r.encoded = {{1, 2, 3}, {4, 5}};
+        r.events.push_back(EventRow{"2025-01", "shock", "a,b", "text"});
+        return r;
+    };
+    {
+        JournalWriter journal(path, "identity", false);
+        journal.append(4, {record(0, 1.5), record(1, 2.5)});
+        journal.append(2, {record(0, 3.5)});
+    }
+    const std::uint64_t complete = fs::file_size(path);
+    {
+        JournalWriter journal(path, "identity", true);
+        journal.append(9, {record(0, 9.5)});
+    }
+    fs::resize_file(path, fs::file_size(path) - 5);  // a kill in the middle of writing point 9
+    JournalScan scan = scan_journal(path);
+    CHECK(scan.identity == "identity");
+    REQUIRE(scan.entries.size() == 2);
+    CHECK(scan.entries[0].point == 4);
+    CHECK(scan.entries[1].point == 2);
+    CHECK(scan.torn);
+    CHECK(scan.valid_bytes == complete);
+    const std::vector<ReplicationRecord> back = read_journal_entry(path, scan.entries[0]);
+    REQUIRE(back.size() == 2);
+    CHECK(back[1].replication == 1);
+    CHECK(back[1].drawn == std::vector<double>{2.5});
+    CHECK(back[1].encoded == record(1, 2.5).encoded);
+    CHECK(back[1].events[0].firms == "a,b");
+    truncate_journal(path, scan.valid_bytes);
+    scan = scan_journal(path);
+    CHECK_FALSE(scan.torn);
+    CHECK(scan.entries.size() == 2);
+    CHECK(find_journals(dir / "out.h5") == std::vector<fs::path>{path});
+    fs::remove_all(dir);
+}
