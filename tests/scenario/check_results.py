@@ -62,10 +62,14 @@ def check_file(path):
         complete = bool(f.attrs["complete"])
         firms = text(f["coords/firm"][:])
         points = text(f["coords/point"][:])
-        n_rep = f["coords/replication"].shape[0]
+        # A sweep that keeps statistics has a `statistic` dimension in place of `replication`.
+        rep = "statistic" if "statistic" in f["coords"] else "replication"
+        n_rep = f[f"coords/{rep}"].shape[0]
+        statistics = text(f["coords/statistic"][:]) if rep == "statistic" else []
+        swept = {k for k, v in f["params"].items() if v.attrs.get("role") in ("swept", b"swept")}
         days = f["coords/time"][:]
     dates = pd.to_datetime("1970-01-01") + pd.to_timedelta(days, unit="D")
-    expected = {"firm": firms, "point": points, "replication": list(range(n_rep))}
+    expected = {"firm": firms, "point": points, "replication": list(range(n_rep)), "statistic": statistics}
     for dim in FIRM_LIKE:
         expected[dim] = firms
 
@@ -85,6 +89,10 @@ def check_file(path):
             for name, var in ds.data_vars.items():
                 where = f"/{group}/{name}"
                 want = GROUP_DIMS.get(group) or NETWORK_DIMS.get(name)
+                if want:
+                    want = tuple(rep if d == "replication" else d for d in want)
+                if group == "params" and name in swept:
+                    want = ("point",)
                 if group == "coords":
                     want = ("firm",) if name == "firm_roles" else None
                 require(want is not None, f"unexpected variable {where}")
@@ -126,6 +134,7 @@ def check_file(path):
                     f"/tables/{table}: point/replication are not unsigned integers")
             if len(df):
                 require(df["point"].max() < len(points), f"/tables/{table}: point out of range")
+                require(rep == "replication", f"/tables/{table} has rows in a file of statistics")
                 require(df["replication"].max() < n_rep, f"/tables/{table}: replication out of range")
             if table == "contracts":
                 for column in ("exclusive", "rofr", "until_agi"):

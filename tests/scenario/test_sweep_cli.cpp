@@ -1,0 +1,264 @@
+// `entangle sweep` and `entangle merge` as a user meets them: every way of
+// running a sweep (threads, interrupted and resumed, killed and resumed,
+// shards merged, MPI ranks) gives the same numbers as one plain run.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "output/results_reader.hpp"
+#include "output/sweep_journal.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace entangle;
+
+namespace {
+
+const std::string binary = ENTANGLE_BINARY;
+const std::string sweeps = std::string(ENTANGLE_TEST_DATA_DIR) + "/sweep/";
+
+struct Result {
+    int exit_code = -1;
+    std::string output;
+};
+
+Result run(const std::string& arguments) {
+    const std::string command = binary + " " + arguments + " 2>&1";
+    Result result;
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::array<char, 4096> buffer{};
+    while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+    const int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+}
+
+// Starts `entangle arguments` (the shell execs it, so the pid is entangle's),
+// waits `delay`, sends `signal` and returns the wait status.
+int run_and_signal(const std::string& arguments, std::chrono::milliseconds delay, int signal) {
+    const std::string command = "exec " + binary + " " + arguments + " >/dev/null 2>&1";
+    const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
+    std::this_thread::sleep_for(delay);
+    kill(pid, signal);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+fs::path scratch_dir(const std::string& name) {
+    const fs::path dir = fs::temp_directory_path() / ("entangle_sweep_" + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+std::string dataset_name(const std::string& key_path) {  // as docs/results.md: '.' -> "__"
+    std::string out;
+    for (const char c : key_path) out += c == '.' ? std::string("__") : std::string(1, c);
+    return out;
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+// Every number and label of two results files, bit for bit (the `created`
+// time and the assembly order of HDF5's own metadata may differ).
+void check_same_results(const fs::path& a, const fs::path& b) {
+    INFO("comparing " << a.string() << " with " << b.string());
+    const RunLayout la = read_layout(a), lb = read_layout(b);
+    REQUIRE(la.point_labels == lb.point_labels);
+    CHECK(la.statistics == lb.statistics);
+    CHECK(la.firm_series == lb.firm_series);
+    CHECK(la.drawn_param_names == lb.drawn_param_names);
+    CHECK(read_attribute_uint(b, "/", "complete") == 1);
+    std::vector<std::string> datasets;
+    for (const std::string& s : la.firm_series) datasets.push_back("/firm/" + s);
+    for (const std::string& s : la.market_series) datasets.push_back("/market/" + s);
+    for (const std::string& s : la.chip_series) datasets.push_back("/chip/" + s);
+    if (la.network) datasets.insert(datasets.end(), {"/network/capacity_flow", "/network/equity"});
+    for (const std::string& k : la.drawn_param_names) datasets.push_back("/params/" + dataset_name(k));
+    for (const RunLayout::SweptParam& p : la.swept_params)
+        if (p.type != RunLayout::SweptParam::Type::text) datasets.push_back("/params/" + dataset_name(p.key_path));
+    for (const std::string& d : datasets) {
+        INFO("dataset " << d);
+        CHECK(same_bits(read_dataset_double(a, d), read_dataset_double(b, d)));
+    }
+    for (std::size_t j = 0; j < la.swept_params.size(); ++j) CHECK(la.swept_params[j].values == lb.swept_params[j].values);
+    const auto ca = read_contracts(a), cb = read_contracts(b);
+    REQUIRE(ca.size() == cb.size());
+    for (std::size_t i = 0; i < ca.size(); ++i) {
+        CHECK(ca[i].point == cb[i].point);
+        CHECK(ca[i].replication == cb[i].replication);
+        CHECK(ca[i].row.id == cb[i].row.id);
+        CHECK(ca[i].row.value_usd == cb[i].row.value_usd);
+    }
+    const auto ea = read_events(a), eb = read_events(b);
+    REQUIRE(ea.size() == eb.size());
+    for (std::size_t i = 0; i < ea.size(); ++i) {
+        CHECK(ea[i].point == eb[i].point);
+        CHECK(ea[i].replication == eb[i].replication);
+        CHECK(ea[i].row.text == eb[i].row.text);
+    }
+}
+
+bool have_python_xarray() { return std::system("/usr/bin/python3 -c 'import xarray, h5netcdf' >/dev/null 2>&1") == 0; }
+
+}  // namespace
+
+TEST_CASE("cli sweep: statistics per point are the same on 1 and 2 threads; the file reads with xarray") {
+    const fs::path dir = scratch_dir("threads");
+    const fs::path a = dir / "a.h5", b = dir / "b.h5";
+    REQUIRE(run("sweep " + sweeps + "small.yaml -o " + a.string() + " --threads 1 --quiet").exit_code == 0);
+    REQUIRE(run("sweep " + sweeps + "small.yaml -o " + b.string() + " --threads 2 --quiet").exit_code == 0);
+    check_same_results(a, b);
+    const RunLayout layout = read_layout(a);
+    CHECK(layout.statistics == std::vector<std::string>{"mean", "std", "p05", "p50", "p95"});
+    CHECK(layout.point_labels.size() == 6);
+    CHECK(read_shape(a, "/firm/compute") == std::vector<std::uint64_t>{6, 5, 24, 3});
+    CHECK(read_dims(a, "/firm/compute") == std::vector<std::string>{"point", "statistic", "time", "firm"});
+    CHECK(read_dims(a, "/params/firms__labco__lab__training_growth") == std::vector<std::string>{"point"});
+    CHECK(!read_root_attribute_string(a, "sweep_yaml").empty());
+    CHECK(find_journals(a).empty());  // the journal goes once the file is complete
+    if (have_python_xarray())
+        CHECK(std::system(("/usr/bin/python3 " + std::string(ENTANGLE_SOURCE_DIR) +
+                           "/tests/scenario/check_results.py " + a.string() + " >/dev/null")
+                              .c_str()) == 0);
+}
+
+TEST_CASE("cli sweep: shards merged hold what one run holds; merge refuses a missing or repeated shard") {
+    const fs::path dir = scratch_dir("shards");
+    const fs::path plain = dir / "plain.h5";
+    REQUIRE(run("sweep " + sweeps + "keep.yaml -o " + plain.string() + " --quiet").exit_code == 0);
+    CHECK(read_shape(plain, "/firm/cash") == std::vector<std::uint64_t>{4, 3, 24, 3});
+    CHECK(!read_events(plain).empty());  // the shock event, in points where it is enabled
+    std::string shards;
+    for (int i = 0; i < 3; ++i) {
+        const fs::path shard = dir / ("s" + std::to_string(i) + ".h5");
+        REQUIRE(run("sweep " + sweeps + "keep.yaml --shard " + std::to_string(i) + "/3 -o " + shard.string() +
+                    " --quiet")
+                    .exit_code == 0);
+        shards += " " + shard.string();
+    }
+    CHECK(read_dataset_strings(dir / "s1.h5", "/coords/point") == std::vector<std::string>{"1"});
+    const fs::path merged = dir / "merged.h5";
+    REQUIRE(run("merge" + shards + " -o " + merged.string() + " --quiet").exit_code == 0);
+    check_same_results(plain, merged);
+    if (have_python_xarray())
+        CHECK(std::system(("/usr/bin/python3 " + std::string(ENTANGLE_SOURCE_DIR) +
+                           "/tests/scenario/check_results.py " + merged.string() + " >/dev/null")
+                              .c_str()) == 0);
+
+    const Result missing = run("merge " + (dir / "s0.h5").string() + " " + (dir / "s2.h5").string() + " -o " +
+                               (dir / "bad.h5").string());
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.output.find("1 of 4 points are in no shard (1)") != std::string::npos);
+    const Result twice = run("merge" + shards + " " + (dir / "s1.h5").string() + " -o " + (dir / "bad.h5").string());
+    CHECK(twice.exit_code == 2);
+    CHECK(twice.output.find("is in both") != std::string::npos);
+    const Result other = run("merge " + (dir / "s0.h5").string() + " " + plain.string() + " -o " + (dir / "bad.h5").string());
+    CHECK(other.exit_code == 2);
+    CHECK_FALSE(fs::exists(dir / "bad.h5"));
+}
+
+TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to the same numbers") {
+    const fs::path dir = scratch_dir("resume");
+    const std::string file = sweeps + "baseline_kill.yaml";
+    const fs::path plain = dir / "plain.h5";
+    REQUIRE(run("sweep " + file + " -o " + plain.string() + " --threads 2 --quiet").exit_code == 0);
+
+    // SIGINT: the completed points are kept in a .partial marked incomplete, exit 130.
+    const fs::path stopped = dir / "stopped.h5";
+    const int status = run_and_signal("sweep " + file + " -o " + stopped.string() + " --threads 2",
+                                      std::chrono::milliseconds(400), SIGINT);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 130);
+    const fs::path partial = dir / "stopped.h5.partial";
+    REQUIRE(fs::exists(partial));
+    CHECK(read_attribute_uint(partial, "/", "complete") == 0);
+    CHECK_FALSE(fs::exists(stopped));
+    const std::vector<fs::path> journals = find_journals(stopped);
+    REQUIRE(journals.size() == 1);
+    const JournalScan scan = scan_journal(journals[0]);
+    // A copy of the journal cut inside its last entry: what a kill during a write leaves.
+    const fs::path torn = dir / "torn.h5";
+    fs::copy_file(journals[0], journal_path_for(torn, 0));
+    if (!scan.entries.empty()) fs::resize_file(journal_path_for(torn, 0), scan.valid_bytes - 100);
+
+    // A different seed is a different sweep: --resume refuses it.
+    const Result wrong = run("sweep " + file + " -o " + stopped.string() + " --resume --seed 12 --quiet");
+    CHECK(wrong.exit_code == 2);
+    CHECK(wrong.output.find("different sweep") != std::string::npos);
+
+    REQUIRE(run("sweep " + file + " -o " + stopped.string() + " --resume --threads 1 --quiet").exit_code == 0);
+    check_same_results(plain, stopped);
+    CHECK(find_journals(stopped).empty());
+    CHECK_FALSE(fs::exists(partial));
+
+    REQUIRE(run("sweep " + file + " -o " + torn.string() + " --resume --quiet").exit_code == 0);
+    check_same_results(plain, torn);
+
+    // SIGKILL: nothing runs on the way out; the journal alone carries the completed points.
+    const fs::path killed = dir / "killed.h5";
+    const int kill_status = run_and_signal("sweep " + file + " -o " + killed.string() + " --threads 2",
+                                           std::chrono::milliseconds(600), SIGKILL);
+    REQUIRE(WIFSIGNALED(kill_status));
+    REQUIRE(find_journals(killed).size() == 1);
+    REQUIRE(run("sweep " + file + " -o " + killed.string() + " --resume --quiet").exit_code == 0);
+    check_same_results(plain, killed);
+}
+
+TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written") {
+    const fs::path dir = scratch_dir("bad");
+    const fs::path bad = dir / "bad.yaml";
+    {
+        FILE* f = std::fopen(bad.c_str(), "w");
+        REQUIRE(f);
+        std::fprintf(f, "sweep:\n  base: %s/scenarios/minimal.yaml\n  design: {method: lhs, pionts: 4}\nparameters:\n"
+                        "  firms.labco.lab.training_growth: {min: 2, max: 3}\n", ENTANGLE_SOURCE_DIR);
+        std::fclose(f);
+    }
+    const Result result = run("sweep " + bad.string() + " -o " + (dir / "out.h5").string());
+    CHECK(result.exit_code == 2);
+    CHECK(result.output.find("bad.yaml:3:25: unknown key 'pionts' in sweep.design; did you mean 'points'?") !=
+          std::string::npos);
+    CHECK(run("validate " + bad.string()).exit_code == 2);
+    CHECK(run("validate " + sweeps + "small.yaml").exit_code == 0);
+    CHECK(run("sweep " + sweeps + "small.yaml --shard 3/3 -o " + (dir / "out.h5").string()).exit_code == 2);
+    CHECK(run("sweep " + sweeps + "small.yaml --set firms.labco.lab.train_share=7 -o " + (dir / "out.h5").string())
+              .exit_code == 2);
+    CHECK_FALSE(fs::exists(dir / "out.h5.partial"));
+    CHECK_FALSE(fs::exists(dir / "out.h5"));
+}
+
+#ifdef ENTANGLE_MPIEXEC
+TEST_CASE("cli sweep: 3 MPI ranks write the file one process writes") {
+    const fs::path dir = scratch_dir("mpi");
+    const std::string mpirun = std::string(ENTANGLE_MPIEXEC) + " --allow-run-as-root --oversubscribe -n 3 ";
+    for (const char* name : {"small", "keep"}) {
+        const fs::path plain = dir / (std::string(name) + "_plain.h5");
+        const fs::path ranks = dir / (std::string(name) + "_mpi.h5");
+        REQUIRE(run("sweep " + sweeps + name + ".yaml -o " + plain.string() + " --quiet").exit_code == 0);
+        const std::string command = mpirun + binary + " sweep " + sweeps + name + ".yaml -o " + ranks.string() +
+                                    " --quiet 2>&1";
+        REQUIRE(std::system(command.c_str()) == 0);
+        check_same_results(plain, ranks);
+        CHECK(find_journals(ranks).empty());
+    }
+}
+#endif
