@@ -121,7 +121,7 @@ bool have_python_xarray() { return std::system("/usr/bin/python3 -c 'import xarr
 
 }  // namespace
 
-TEST_CASE("cli sweep: statistics per point are the same on 1 and 2 threads; the file reads with xarray") {
+TEST_CASE("cli sweep: statistics per point are the same on 1 and 2 threads and the file reads with xarray") {
     const fs::path dir = scratch_dir("threads");
     const fs::path a = dir / "a.h5", b = dir / "b.h5";
     REQUIRE(run("sweep " + sweeps + "small.yaml -o " + a.string() + " --threads 1 --quiet").exit_code == 0);
@@ -141,7 +141,7 @@ TEST_CASE("cli sweep: statistics per point are the same on 1 and 2 threads; the 
                               .c_str()) == 0);
 }
 
-TEST_CASE("cli sweep: shards merged hold what one run holds; merge refuses a missing or repeated shard") {
+TEST_CASE("cli sweep: shards merged hold what one run holds and merge refuses a missing or repeated shard") {
     const fs::path dir = scratch_dir("shards");
     const fs::path plain = dir / "plain.h5";
     REQUIRE(run("sweep " + sweeps + "keep.yaml -o " + plain.string() + " --quiet").exit_code == 0);

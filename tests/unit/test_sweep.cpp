@@ -64,7 +64,7 @@ TEST_CASE("sweep design: Latin hypercube puts one point in each stratum of every
     CHECK(unit_design(DesignMethod::lhs, n, 3, 43) != u);
 }
 
-TEST_CASE("sweep design: scrambled Sobol' points form a (0, m, 2)-net in the first two dimensions") {
+TEST_CASE("sweep design: scrambled Sobol' points form a (0 m 2)-net in the first two dimensions") {
     // 2^4 points of the first two Sobol' dimensions (a (0, 2)-sequence, kept so
     // by Owen scrambling): every elementary box of area 1/16 (1x16, 2x8, 4x4,
     // 8x2, 16x1 cells) holds exactly one point.
@@ -87,7 +87,7 @@ TEST_CASE("sweep design: a random point does not depend on how many points there
     CHECK(std::equal(five.begin(), five.end(), ten.begin()));
 }
 
-TEST_CASE("sweep design: a grid enumerates the product of the levels, last parameter fastest") {
+TEST_CASE("sweep design: a grid enumerates the product of the levels with the last parameter fastest") {
     const SweepSpec spec = load_sweep_text(R"(
 sweep: {base: ../../../scenarios/minimal.yaml, design: {method: grid}}
 parameters:
@@ -109,7 +109,7 @@ parameters:
     CHECK(design.value(11, 2) == 0);
 }
 
-TEST_CASE("sweep design: ranges, log ranges and distributions map the unit coordinate") {
+TEST_CASE("sweep design: ranges and log ranges and distributions map the unit coordinate") {
     const SweepSpec spec = load_sweep_text(R"(
 sweep: {base: ../../../scenarios/minimal.yaml, design: {method: lhs, points: 200}}
 parameters:
@@ -134,7 +134,7 @@ parameters:
     CHECK(below == 100);
 }
 
-TEST_CASE("sweep statistics: mean, std, min, max and linear quantiles by hand, NaN ignored") {
+TEST_CASE("sweep statistics: mean and std and min and max and linear quantiles by hand with NaN ignored") {
     const std::vector<Statistic> stats{*parse_statistic("mean"), *parse_statistic("std"), *parse_statistic("min"),
                                        *parse_statistic("max"),  *parse_statistic("p05"), *parse_statistic("p50"),
                                        *parse_statistic("p95"),  *parse_statistic("p100")};
@@ -260,7 +260,7 @@ TEST_CASE("sweep runner: per-point statistics equal the statistics of the replic
     CHECK(std::isnan(stats[0].firm_at(FirmSeries::cash, t, lab)));
 }
 
-TEST_CASE("sweep journal: entries read back; a torn last entry is detected and cut") {
+TEST_CASE("sweep journal: entries read back and a torn last entry is detected and cut") {
     const fs::path dir = fs::temp_directory_path() / "entangle_journal_test";
     fs::remove_all(dir);
     fs::create_directories(dir);
