@@ -20,6 +20,7 @@
 #include "output/results_merge.hpp"
 #include "output/results_writer.hpp"
 #include "output/sweep_journal.hpp"
+#include "output/sweep_output.hpp"
 #ifdef ENTANGLE_HAVE_MPI
 #include "engine/mpi/mpi_points.hpp"
 #endif
@@ -141,18 +142,6 @@ SweepPlan prepare(const SweepArguments& args) {
     return plan;
 }
 
-class JournalSink final : public PointSink {
-public:
-    JournalSink(const ResultsWriter& encoder, JournalWriter& journal) : encoder_(encoder), journal_(journal) {}
-    void encode(ReplicationRecord& record) const override { encoder_.encode(record); }
-    void write_point(std::uint32_t point, std::vector<ReplicationRecord>& records) override {
-        journal_.append(point, records);
-    }
-
-private:
-    const ResultsWriter& encoder_;
-    JournalWriter& journal_;
-};
 
 // The points already journaled (checking that the journals belong to this
 // sweep and cutting off a torn last entry), or an error for --resume.
@@ -181,41 +170,8 @@ std::set<std::uint32_t> resume_points(const SweepPlan& plan, bool resume) {
     return done;
 }
 
-// Writes the results file from the journals, points in ascending order.
-// Returns the number of points written.
 std::size_t assemble(const SweepPlan& plan, bool expect_complete) {
-    std::vector<JournalEntry> entries;
-    const std::vector<fs::path> journals = find_journals(plan.out);
-    for (std::size_t i = 0; i < journals.size(); ++i) {
-        const JournalScan scan = scan_journal(journals[i], i);
-        if (scan.identity != plan.identity)
-            throw OutputError("the journal '" + journals[i].string() + "' belongs to another sweep");
-        entries.insert(entries.end(), scan.entries.begin(), scan.entries.end());
-    }
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const JournalEntry& a, const JournalEntry& b) { return a.point < b.point; });
-    ResultsWriter writer(plan.out, plan.layout);
-    std::size_t written = 0;
-    std::optional<std::uint32_t> last;
-    for (const JournalEntry& e : entries) {
-        if (last && *last == e.point) continue;  // never written twice
-        last = e.point;
-        const auto at = std::lower_bound(plan.file_points.begin(), plan.file_points.end(), e.point);
-        if (at == plan.file_points.end() || *at != e.point)
-            throw OutputError("the journal '" + journals[e.journal].string() + "' holds point " +
-                              std::to_string(e.point) + ", which is not in this sweep's output");
-        const auto local = static_cast<std::uint32_t>(at - plan.file_points.begin());
-        for (ReplicationRecord& r : read_journal_entry(journals[e.journal], e)) {
-            r.point = local;
-            writer.write(r);
-        }
-        ++written;
-    }
-    const bool complete = written == plan.file_points.size();
-    writer.finish(complete && expect_complete);
-    if (complete && expect_complete)
-        for (const fs::path& j : journals) fs::remove(j);
-    return written;
+    return assemble_sweep(plan.out, plan.layout, plan.file_points, plan.identity, expect_complete);
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
@@ -228,16 +184,7 @@ namespace {
 // completed point to journal `process`.
 SweepOutcome run_points(const SweepPlan& plan, const SweepArguments& args, PointSource& source, int process,
                         bool append, const std::function<void(std::size_t, std::size_t)>& progress) {
-    WriterOptions encoder_options;
-    encoder_options.in_memory = true;
-    RunLayout encoder_layout = plan.layout;  // one point is enough to encode any point
-    encoder_layout.point_labels = {"0"};
-    encoder_layout.swept_params.clear();
-    fs::path encoder_name = plan.out;
-    encoder_name += ".in-memory-" + std::to_string(process);  // never created on disk
-    const ResultsWriter encoder(encoder_name, encoder_layout, encoder_options);
-    JournalWriter journal(journal_path_for(plan.out, process), plan.identity, append);
-    JournalSink sink(encoder, journal);
+    JournalSink sink(plan.out, plan.layout, plan.identity, process, append);
     const agents::StandardModel model;
     SweepRunOptions options;
     options.threads = args.threads;
