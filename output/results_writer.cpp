@@ -142,9 +142,47 @@ void shuffle_chunk(const unsigned char* data, std::size_t elements, std::size_t 
     }
 }
 
+// A zlib deflate stream kept per thread and reset between chunks: compress2
+// sets up (and zeroes) about 256 KiB of state per call, which cost as much as
+// compressing a small chunk. deflateReset + deflate(Z_FINISH) with compress2's
+// parameters (windowBits 15, memLevel 8, default strategy) gives the same bytes.
+class Deflater {
+public:
+    ~Deflater() {
+        if (ready_) deflateEnd(&stream_);
+    }
+    // Compresses `in` into `out` (resized to fit); returns the compressed size.
+    std::size_t compress(const unsigned char* in, std::size_t n, int level, std::vector<unsigned char>& out) {
+        if (!ready_ || level_ != level) {
+            if (ready_) deflateEnd(&stream_);
+            stream_ = z_stream{};
+            ready_ = deflateInit(&stream_, level) == Z_OK;
+            level_ = level;
+            if (!ready_) throw OutputError("cannot set up zlib compression at level " + std::to_string(level));
+        } else if (deflateReset(&stream_) != Z_OK) {
+            throw OutputError("cannot reset zlib compression");
+        }
+        out.resize(deflateBound(&stream_, static_cast<uLong>(n)));
+        stream_.next_in = const_cast<unsigned char*>(in);
+        stream_.avail_in = static_cast<uInt>(n);
+        stream_.next_out = out.data();
+        stream_.avail_out = static_cast<uInt>(out.size());
+        const int status = deflate(&stream_, Z_FINISH);
+        if (status != Z_STREAM_END)
+            throw OutputError("cannot compress a chunk of " + std::to_string(n) + " bytes: zlib error " +
+                              std::to_string(status));
+        return out.size() - stream_.avail_out;
+    }
+
+private:
+    z_stream stream_{};
+    bool ready_ = false;
+    int level_ = -1;
+};
+
 // The bytes HDF5 stores for one chunk under shuffle, then deflate at `level`
 // (none at 0): H5Z_filter_deflate compresses with zlib's compress2, so the
-// result is byte for byte what H5Dwrite would have stored.
+// result (Deflater gives compress2's bytes) is byte for byte what H5Dwrite would have stored.
 std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t elements,
                                         const ChunkPlan& plan, int level,
                                         std::vector<unsigned char>& shuffled,
@@ -157,13 +195,8 @@ std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t e
     else
         shuffle_chunk<float>(data, elements, n, shuffled.data());
     if (level == 0) return shuffled;
-    uLongf size = compressBound(static_cast<uLong>(raw_bytes));
-    compressed.resize(size);
-    const int status =
-        compress2(compressed.data(), &size, shuffled.data(), static_cast<uLong>(raw_bytes), level);
-    if (status != Z_OK)
-        throw OutputError("cannot compress a chunk of " + std::to_string(raw_bytes) + " bytes: zlib error " +
-                          std::to_string(status));
+    thread_local Deflater deflater;  // a cache of zlib's working memory, one per worker thread
+    const std::size_t size = deflater.compress(shuffled.data(), raw_bytes, level, compressed);
     return {compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(size)};
 }
 
@@ -223,7 +256,7 @@ struct ResultsWriter::Impl {
     std::vector<h5::Dataset> params;
     h5::Dataset contracts, events;
     h5::Datatype contract_memory_type, event_memory_type;
-    Slab firm_slab, market_slab, chip_slab, network_slab, param_slab;
+    Slab firm_slab, market_slab, chip_slab, network_slab;
     hsize_t contract_rows = 0, event_rows = 0;
     std::vector<h5::ContractRowC> contract_buffer;
     std::vector<h5::EventRowC> event_buffer;
@@ -237,6 +270,12 @@ struct ResultsWriter::Impl {
     std::size_t written_count = 0;
     bool finished = false;
     std::chrono::steady_clock::time_point last_flush;
+    // Drawn values of consecutive replications of one point, written as one
+    // slab per parameter (a sweep writes a point's replications in order):
+    // one H5Dwrite per parameter per record was most of the writer's time.
+    std::uint32_t drawn_point = 0, drawn_first = 0, drawn_count = 0;
+    std::vector<double> drawn_buffer;  // [parameter][replication - drawn_first]
+    void flush_drawn();
 
     Impl(std::filesystem::path final, const RunLayout& layout, WriterOptions opts);
     std::string misfit(const ReplicationRecord& r, bool arrays = true) const;
@@ -538,7 +577,6 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
             h5::write_attribute(ds.get(), "role", "drawn");
             params.push_back(std::move(ds));
         }
-        param_slab = Slab({points, replications});
     }
     {
         const h5::PropList gcpl = h5::make_plist(H5P_GROUP_CREATE, "create group properties");
@@ -715,8 +753,14 @@ void ResultsWriter::Impl::write(const ReplicationRecord& r) {
             network_slab.write(equity.get(), H5T_NATIVE_FLOAT, r.equity.data(), r.point, r.replication);
         }
     }
-    for (std::size_t i = 0; i < params.size(); ++i)
-        param_slab.write(params[i].get(), H5T_NATIVE_DOUBLE, &r.drawn[i], r.point, r.replication);
+    if (!params.empty()) {
+        if (drawn_count > 0 && (r.point != drawn_point || r.replication != drawn_first + drawn_count)) flush_drawn();
+        if (drawn_count == 0) drawn_point = r.point, drawn_first = r.replication;
+        const std::size_t capacity = static_cast<std::size_t>(replications);
+        drawn_buffer.resize(params.size() * capacity);
+        for (std::size_t i = 0; i < params.size(); ++i) drawn_buffer[i * capacity + drawn_count] = r.drawn[i];
+        ++drawn_count;
+    }
 
     auto append = [](const h5::Dataset& ds, hsize_t& rows, hid_t memory_type, const void* data, hsize_t n) {
         if (n == 0) return;
@@ -750,9 +794,26 @@ void ResultsWriter::Impl::write(const ReplicationRecord& r) {
     ++written_count;
     // A run killed outright still leaves a readable .partial up to the last flush.
     if (std::chrono::steady_clock::now() - last_flush > flush_interval) {
+        flush_drawn();
         h5::check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush", file.get());
         last_flush = std::chrono::steady_clock::now();
     }
+}
+
+void ResultsWriter::Impl::flush_drawn() {
+    if (drawn_count == 0) return;
+    const std::size_t capacity = static_cast<std::size_t>(replications);
+    const hsize_t start[2] = {drawn_point, drawn_first}, count[2] = {1, drawn_count};
+    const h5::Dataspace memory = h5::make_space(2, count);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const h5::Dataspace space = h5::own<h5::Dataspace>(H5Dget_space(params[i].get()), "get space of", params[i].get());
+        h5::check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select in",
+                  params[i].get());
+        h5::check(H5Dwrite(params[i].get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT,
+                           drawn_buffer.data() + i * capacity),
+                  "write", params[i].get());
+    }
+    drawn_count = 0;
 }
 
 void ResultsWriter::Impl::close_all() {
@@ -762,7 +823,7 @@ void ResultsWriter::Impl::close_all() {
     params.clear();
     contracts.reset();
     events.reset();
-    for (Slab* slab : {&firm_slab, &market_slab, &chip_slab, &network_slab, &param_slab}) *slab = Slab();
+    for (Slab* slab : {&firm_slab, &market_slab, &chip_slab, &network_slab}) *slab = Slab();
 }
 
 void ResultsWriter::Impl::finish(bool complete) {
@@ -770,6 +831,7 @@ void ResultsWriter::Impl::finish(bool complete) {
     finished = true;
     const std::size_t expected = written.size();
     const bool is_complete = complete && written_count == expected;
+    flush_drawn();
     h5::write_attribute_bool(file.get(), "complete", is_complete);
     close_all();
     file.close("close results file", partial_path.string());

@@ -247,13 +247,14 @@ Tree merged_tree(std::string_view text, const std::string& file_name) {
 
 }  // namespace
 
-Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides) {
+Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides,
+                            bool resolved_yaml) {
     Problems problems;
     for (const Override& o : overrides) apply_override(tree, o, problems);
     Scenario sc = build_scenario(tree, problems);
     problems.throw_if_any();
     sc.source_path = file_name;
-    sc.resolved_yaml = emit_yaml(tree);
+    if (resolved_yaml) sc.resolved_yaml = emit_yaml(tree);
     return sc;
 }
 

@@ -303,7 +303,7 @@ Scenario SweepScenarios::at(const SweepDesign& design, std::uint32_t point) cons
     for (std::size_t j = 0; j < design.parameters(); ++j)
         overrides.push_back(Override{design.parameter(j).path, design.text(point, j)});
     try {
-        return scenario_from_tree(*tree_, spec_->base, overrides);
+        return scenario_from_tree(*tree_, spec_->base, overrides, false);  // the file holds the base's text
     } catch (const InputError& e) {
         std::string values;
         for (std::size_t j = 0; j < design.parameters(); ++j)

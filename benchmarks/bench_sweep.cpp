@@ -1,0 +1,222 @@
+// Sweep figures (benchmarks/README.md): throughput on 1 and 2 threads and
+// the share of a sweep's time spent writing results; throughput on 1 and 2
+// MPI ranks; peak memory and output size per point as the number of points
+// grows. Prints figures; never passes or fails.
+// Usage: entangle_bench_sweep [--points N] [--replications R] [--skip-memory] [--skip-mpi]
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "agents/standard_model.hpp"
+#include "engine/scenario/sweep_loader.hpp"
+#include "engine/simulation.hpp"
+#include "engine/sweep_runner.hpp"
+#include "output/sweep_output.hpp"
+
+extern char** environ;
+
+using namespace entangle;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string source_dir = ENTANGLE_SOURCE_DIR;
+
+struct NullPointSink final : PointSink {
+    void write_point(std::uint32_t, std::vector<ReplicationRecord>&) override {}
+};
+
+double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+struct Timing {
+    double wall = 0, cpu = 0;
+};
+
+// The faster of two runs (this shared machine is noisy), wall and CPU taken separately.
+template <typename F>
+Timing timed(F&& f) {
+    Timing best{1e300, 1e300};
+    for (int i = 0; i < 2; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        const double cpu0 = cpu_seconds();
+        f();
+        best.wall = std::min(best.wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        best.cpu = std::min(best.cpu, cpu_seconds() - cpu0);
+    }
+    return best;
+}
+
+fs::path write_sweep(const fs::path& dir, const std::string& name, const std::string& base, const std::string& design,
+                     int replications, bool keep) {
+    const fs::path file = dir / (name + ".yaml");
+    std::ofstream(file) << "sweep:\n  base: " << base << "\n  design: " << design << "\n  replications: " << replications
+                        << "\n  seed: 7\nparameters:\n"
+                        << "  market.end_market_growth: {min: 0.5, max: 1.5}\n"
+                        << "  market.lab_power: {min: 0.3, max: 0.7}\n"
+                        << "outputs:\n  series: [compute, revenue, capability, spot_price]\n"
+                        << "  keep_replications: " << (keep ? "true" : "false") << "\n";
+    return file;
+}
+
+// The in-process sweep: simulate (with statistics), then the same with the
+// output path (compress + journal), then assembling the file.
+void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
+    const SweepSpec spec = load_sweep(sweep_file);
+    const SweepScenarios scenarios(spec, {});
+    const std::uint64_t seed = *spec.seed;
+    const SweepDesign design(spec, seed);
+    const Scenario first = scenarios.at(design, 0);
+    std::vector<std::uint32_t> points;
+    std::vector<std::string> labels;
+    for (std::uint32_t p = 0; p < design.points(); ++p) points.push_back(p), labels.push_back(std::to_string(p));
+    RunLayout layout = make_layout(first, "sweep", seed, spec.replications, labels);
+    layout.statistics = spec.keep_replications ? std::vector<std::string>{} : spec.statistics;
+    SweepRunOptions options;
+    options.threads = threads;
+    options.seed = seed;
+    options.replications = spec.replications;
+    for (const std::string& s : layout.statistics) options.statistics.push_back(*parse_statistic(s));
+    options.series.firm = {FirmSeries::revenue, FirmSeries::compute, FirmSeries::capability};
+    options.series.market = {MarketSeries::spot_price};
+    const agents::StandardModel model;
+    const auto scenario_of = [&](std::uint32_t p) { return scenarios.at(design, p); };
+    const double reps = static_cast<double>(design.points()) * spec.replications;
+
+    NullPointSink null_sink;
+    const Timing sim = timed([&] {
+        ListSource all(points);
+        run_sweep(all, scenario_of, model, options, null_sink);
+    });
+    const fs::path out = dir / ("throughput_" + std::to_string(threads) + ".h5");
+    const Timing with_output = timed([&] {
+        JournalSink sink(out, layout, "bench", 0, false);
+        ListSource all(points);
+        run_sweep(all, scenario_of, model, options, sink);
+    });
+    // Assembling removes the journal: time it once, on the journal of the last run.
+    const Timing assemble = [&] {
+        const auto start = std::chrono::steady_clock::now();
+        const double cpu0 = cpu_seconds();
+        assemble_sweep(out, layout, points, "bench", true);
+        return Timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                      cpu_seconds() - cpu0};
+    }();
+    const double total = with_output.wall + assemble.wall;
+    const double write_wall = (with_output.wall - sim.wall) + assemble.wall;
+    const double write_cpu = (with_output.cpu - sim.cpu) + assemble.cpu;
+    std::printf("  %d thread(s): %7.1f replications/s (sweep + file, wall)   simulate+statistics %.2f s, "
+                "with output %.2f s, assemble %.2f s\n",
+                threads, reps / total, sim.wall, with_output.wall, assemble.wall);
+    std::printf("               writing share: %.1f%% of wall time, %.1f%% of CPU time; file %.1f KiB per point\n",
+                100 * write_wall / total, 100 * write_cpu / (with_output.cpu + assemble.cpu),
+                static_cast<double>(fs::file_size(out)) / 1024.0 / design.points());
+    fs::remove(out);
+}
+
+struct Child {
+    int exit_code = -1;
+    double wall = 0;
+    double peak_mib = 0;
+};
+
+Child spawn(const std::string& command) {
+    const std::string shell = "exec " + command + " >/dev/null 2>&1";
+    const char* argv[] = {"sh", "-c", shell.c_str(), nullptr};
+    const auto start = std::chrono::steady_clock::now();
+    pid_t pid = 0;
+    Child c;
+    if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) return c;
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    c.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    c.peak_mib = usage.ru_maxrss / 1024.0;  // of this child (for mpirun: the largest of its processes)
+    return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int points = 32, replications = 16;
+    bool memory = true, mpi = true;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--points" && i + 1 < argc) points = std::atoi(argv[++i]);
+        else if (a == "--replications" && i + 1 < argc) replications = std::atoi(argv[++i]);
+        else if (a == "--skip-memory") memory = false;
+        else if (a == "--skip-mpi") mpi = false;
+        else {
+            std::fprintf(stderr, "usage: entangle_bench_sweep [--points N] [--replications R] [--skip-memory] [--skip-mpi]\n");
+            return 2;
+        }
+    }
+    const fs::path dir = fs::temp_directory_path() / "entangle_bench_sweep";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string baseline = source_dir + "/scenarios/baseline.yaml";
+    const std::string minimal = source_dir + "/scenarios/minimal.yaml";
+    const std::string design = "{method: lhs, points: " + std::to_string(points) + "}";
+
+    std::printf("baseline sweep: %d points x %d replications, statistics [mean, std, p05, p50, p95] of 4 series\n",
+                points, replications);
+    const fs::path stats_file = write_sweep(dir, "stats", baseline, design, replications, false);
+    throughput(stats_file, dir, 1);
+    throughput(stats_file, dir, 2);
+    std::printf("baseline sweep, every replication kept (4 series):\n");
+    const fs::path keep_file = write_sweep(dir, "keep", baseline, design, replications, true);
+    throughput(keep_file, dir, 1);
+    throughput(keep_file, dir, 2);
+
+#ifdef ENTANGLE_MPIEXEC
+    if (mpi) {
+        std::printf("MPI ranks (entangle sweep under mpirun, 1 thread per rank, wall time incl. start-up):\n");
+        double one = 0;
+        for (const int ranks : {1, 2}) {
+            const Child c = spawn(std::string(ENTANGLE_MPIEXEC) + " --allow-run-as-root --oversubscribe -n " +
+                                  std::to_string(ranks) + " " + ENTANGLE_BINARY + " sweep " + stats_file.string() +
+                                  " --threads 1 --quiet -o " + (dir / "mpi.h5").string());
+            if (ranks == 1) one = c.wall;
+            std::printf("  %d rank(s): %.2f s, %.1f replications/s%s (exit %d)\n", ranks, c.wall,
+                        points * replications / c.wall,
+                        ranks == 2 ? (", parallel efficiency " + std::to_string(one / (2 * c.wall))).c_str() : "",
+                        c.exit_code);
+        }
+    }
+#else
+    (void)mpi;
+    std::printf("MPI: not built (CMake found no MPI)\n");
+#endif
+
+    if (memory) {
+        std::printf("peak memory and output size as points grow (minimal scenario, 4 replications, 2 threads, "
+                    "entangle sweep):\n");
+        for (const bool keep : {false, true})
+            for (const int n : {100, 400, 1600}) {
+                const fs::path file = write_sweep(dir, "mem", minimal, "{method: random, points: " + std::to_string(n) + "}",
+                                                  4, keep);
+                const fs::path out = dir / "mem.h5";
+                const Child c = spawn(std::string(ENTANGLE_BINARY) + " sweep " + file.string() + " --threads 2 --quiet -o " +
+                                      out.string());
+                std::printf("  %-10s %5d points: peak %.1f MiB, %.2f s, file %.2f KiB per point (exit %d)\n",
+                            keep ? "keep" : "statistics", n, c.peak_mib, c.wall,
+                            fs::exists(out) ? static_cast<double>(fs::file_size(out)) / 1024.0 / n : 0.0, c.exit_code);
+            }
+    }
+    fs::remove_all(dir);
+    return 0;
+}
