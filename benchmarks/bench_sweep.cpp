@@ -127,10 +127,48 @@ void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
     fs::remove(out);
 }
 
+double peak_memory_mib() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+    return 0;
+}
+
+// A whole sweep as `entangle sweep` runs it (statistics or replications kept,
+// journaled, then assembled), in this process.
+Timing sweep_in_process(const fs::path& sweep_file, const fs::path& out, int threads) {
+    const auto start = std::chrono::steady_clock::now();
+    const SweepSpec spec = load_sweep(sweep_file);
+    const SweepScenarios scenarios(spec, {});
+    const SweepDesign design(spec, *spec.seed);
+    std::vector<std::uint32_t> points;
+    std::vector<std::string> labels;
+    for (std::uint32_t p = 0; p < design.points(); ++p) points.push_back(p), labels.push_back(std::to_string(p));
+    RunLayout layout = make_layout(scenarios.base(), "sweep", *spec.seed, spec.replications, labels);
+    SweepRunOptions options;
+    options.threads = threads;
+    options.seed = *spec.seed;
+    options.replications = spec.replications;
+    if (!spec.keep_replications) {
+        layout.statistics = spec.statistics;
+        for (const std::string& st : spec.statistics) options.statistics.push_back(*parse_statistic(st));
+    }
+    options.series.firm = {FirmSeries::revenue, FirmSeries::compute, FirmSeries::capability};
+    options.series.market = {MarketSeries::spot_price};
+    const agents::StandardModel model;
+    {
+        JournalSink sink(out, layout, "bench", 0, false);
+        ListSource all(points);
+        run_sweep(all, [&](std::uint32_t p) { return scenarios.at(design, p); }, model, options, sink);
+    }
+    assemble_sweep(out, layout, points, "bench", true);
+    return Timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0};
+}
+
 struct Child {
     int exit_code = -1;
     double wall = 0;
-    double peak_mib = 0;
 };
 
 Child spawn(const std::string& command) {
@@ -141,17 +179,31 @@ Child spawn(const std::string& command) {
     Child c;
     if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) return c;
     int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
+    waitpid(pid, &status, 0);
     c.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    c.peak_mib = usage.ru_maxrss / 1024.0;  // of this child (for mpirun: the largest of its processes)
     return c;
 }
 
 }  // namespace
 
+// One sweep of n points of the minimal scenario, in this (fresh) process: prints its peak memory.
+int memory_run(int n, bool keep) {
+    const fs::path dir = fs::temp_directory_path() / ("entangle_bench_memory_" + std::to_string(n));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path file = write_sweep(dir, "mem", source_dir + "/scenarios/minimal.yaml",
+                                      "{method: random, points: " + std::to_string(n) + "}", 4, keep);
+    const fs::path out = dir / "mem.h5";
+    const Timing t = sweep_in_process(file, out, 2);
+    std::printf("peak %.1f MiB, %.2f s, file %.2f KiB per point\n", peak_memory_mib(), t.wall,
+                static_cast<double>(fs::file_size(out)) / 1024.0 / n);
+    fs::remove_all(dir);
+    return 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "--memory-run") return memory_run(std::atoi(argv[2]), std::string(argv[3]) == "keep");
     int points = 32, replications = 16;
     bool memory = true, mpi = true;
     for (int i = 1; i < argc; ++i) {
@@ -203,18 +255,16 @@ int main(int argc, char** argv) {
 #endif
 
     if (memory) {
-        std::printf("peak memory and output size as points grow (minimal scenario, 4 replications, 2 threads, "
-                    "entangle sweep):\n");
+        std::printf("peak memory and output size as points grow (minimal scenario, 4 replications, 2 threads; "
+                    "each sweep in a fresh process, as entangle sweep runs it):\n");
+        const std::string self = fs::read_symlink("/proc/self/exe").string();
         for (const bool keep : {false, true})
-            for (const int n : {100, 400, 1600}) {
-                const fs::path file = write_sweep(dir, "mem", minimal, "{method: random, points: " + std::to_string(n) + "}",
-                                                  4, keep);
-                const fs::path out = dir / "mem.h5";
-                const Child c = spawn(std::string(ENTANGLE_BINARY) + " sweep " + file.string() + " --threads 2 --quiet -o " +
-                                      out.string());
-                std::printf("  %-10s %5d points: peak %.1f MiB, %.2f s, file %.2f KiB per point (exit %d)\n",
-                            keep ? "keep" : "statistics", n, c.peak_mib, c.wall,
-                            fs::exists(out) ? static_cast<double>(fs::file_size(out)) / 1024.0 / n : 0.0, c.exit_code);
+            for (const int n : {100, 400, 1600, 6400}) {
+                const std::string command = self + " --memory-run " + std::to_string(n) + (keep ? " keep" : " statistics");
+                FILE* pipe = popen(command.c_str(), "r");
+                char line[256] = {0};
+                if (pipe && std::fgets(line, sizeof line, pipe)) std::printf("  %-10s %5d points: %s", keep ? "keep" : "statistics", n, line);
+                if (pipe) pclose(pipe);
             }
     }
     fs::remove_all(dir);

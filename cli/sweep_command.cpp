@@ -239,6 +239,9 @@ std::function<void(std::size_t, std::size_t)> progress_line(const SweepPlan& pla
 }
 
 #ifdef ENTANGLE_HAVE_MPI
+int sweep_ranks(const SweepPlan& plan, const SweepArguments& args, const mpi::Session& session,
+                const std::set<std::uint32_t>& done, std::chrono::steady_clock::time_point started);
+
 int command_sweep_mpi(const SweepArguments& args, int argc, char** argv) {
     mpi::Session session(argc, argv);
     const auto started = std::chrono::steady_clock::now();
@@ -261,6 +264,17 @@ int command_sweep_mpi(const SweepArguments& args, int argc, char** argv) {
         return 2;
     }
     session.barrier();  // journals checked, cut or removed before any rank opens its own
+    try {
+        return sweep_ranks(plan, args, session, done, started);
+    } catch (const std::exception& e) {
+        // The other ranks may be waiting for this one: stop them all rather than hang.
+        std::fprintf(stderr, "entangle (rank %d): %s\n", session.rank(), e.what());
+        session.abort(1);
+    }
+}
+
+int sweep_ranks(const SweepPlan& plan, const SweepArguments& args, const mpi::Session& session,
+                const std::set<std::uint32_t>& done, std::chrono::steady_clock::time_point started) {
     const std::vector<std::uint32_t> todo = session.rank() == 0 ? points_to_run(plan, done) : std::vector<std::uint32_t>{};
     mpi::CoordinatedSource source(session, todo, args.interrupted);
     const bool show_progress = session.rank() == 0 && !args.quiet && stderr_is_terminal();
