@@ -140,6 +140,7 @@ void procure_capacity(World& w, RoleIndex l) {
         const CloudState& cloud = w.clouds[c];
         if (cloud.firm == lab.firm || !sc.firms[cloud.firm].cloud->sells_capacity) continue;
         if (holder != no_firm && cloud.firm != holder) continue;
+        if (w.forbidden_pair(cloud.firm, lab.firm)) continue;
         if (cloud.levelised_full <= 0) continue;
         const double deliverable = deliverable_capacity(w, cloud, start);
         if (deliverable <= 1.0) continue;
@@ -179,6 +180,7 @@ void procure_capacity(World& w, RoleIndex l) {
         const char* how = "";
         for (const ContractState& c : w.contracts) {
             if (!c.live() || !c.rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
+            if (w.forbidden_pair(c.spec->seller, lab.firm)) continue;
             const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
             if (rofr_matches(q.price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity)) {
                 seller = c.spec->seller;

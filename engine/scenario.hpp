@@ -174,6 +174,12 @@ struct ContractSpec {
 
 enum class EventKind : std::uint8_t { sign, forbid, amend, terminate, set, scale, acquire, invest, shock, declare_agi };
 
+// The contract keys an `amend` event may change (their ContractSpec names),
+// read by the loader and applied by the engine from this one list.
+inline constexpr std::string_view amendable_contract_keys[] = {
+    "end",       "quantity_h100e", "price_usd_per_h100e_hour", "units_per_month", "unit_price",
+    "value_usd", "fee_usd_per_year", "share", "exclusive", "rofr", "until_agi", "sla_credit", "take_or_pay"};
+
 // Kept as parsed for the deals issue: the loader validates the common fields.
 struct EventSpec {
     std::string id;
@@ -183,6 +189,8 @@ struct EventSpec {
     std::optional<ContractSpec> contract;   // sign, invest
     std::vector<FirmId> firms;              // forbid, acquire (acquirer, target), declare_agi
     std::string target;                     // amend/terminate: contract id; set/scale/shock: key path
+    ContractSpec changes;                   // amend: the new values of changed_keys
+    std::vector<std::string> changed_keys;  // amend: from amendable_contract_keys
     double value = 0;                       // set/scale/shock multiplier or value; acquire price
     Month until;                            // forbid: last month of the window
     std::string text;                       // free text for the events table

@@ -206,13 +206,16 @@ events:
   - {id: late_cap, at: 2024-08, do: sign, contract: {id: late, kind: capacity, seller: cloud_b, buyer: lab_x,
       start: 2024-10, term_months: 9, quantity_h100e: 5000, price_usd_per_h100e_hour: 2.4}}
   - {id: stop, at: 2025-02, do: terminate, target: cap}
+  - {id: ban, at: 2024-05, do: forbid, firms: [cloud_b, lab_x], until: 2024-12}
+  - {id: reprice, at: 2024-06, do: amend, target: commit, changes: {value_usd: 2.0e9, take_or_pay: 0.8}}
+  - {id: merger, at: 2025-01, do: acquire, firms: [cloud_a, cloud_b], value: 4.0e9}
 )");
     check_runnable(sc);
     const agents::StandardModel model;
     for (std::uint64_t rep = 0; rep < 60; ++rep) {
         ReplicationRecord r;
         CHECK_NOTHROW(run_replication(sc, model, StreamKey{sc.seed, 0, rep}, &r));  // invariants checked every month
-        CHECK(r.contracts.size() == 8);
+        CHECK(r.contracts.size() == 9);  // the amended commitment has two versions
     }
 }
 
@@ -342,4 +345,138 @@ events:
     CHECK(m0.at(month(sc, "2024-12"), drawn) == doctest::Approx(4.0e9));
     CHECK(m0.at(month(sc, "2025-01"), drawn) == doctest::Approx(2.0e9));
     CHECK_NOTHROW(run(sc));
+}
+
+TEST_CASE("events: a forbidden pair never trades in its window, spot or contract, and trades after it") {
+    const Scenario sc = load(R"(
+events:
+  - {id: ban, at: 2024-04, do: forbid, firms: [cloud_b, lab_x], until: 2025-03}
+  - {id: deal, at: 2024-06, do: sign, contract: {id: banned_deal, kind: capacity, seller: cloud_b, buyer: lab_x,
+      start: 2024-07, term_months: 6, quantity_h100e: 5000, price_usd_per_h100e_hour: 2.4}}
+)");
+    const int b = firm(sc, "cloud_b"), a = firm(sc, "cloud_a"), x = firm(sc, "lab_x"), y = firm(sc, "lab_y");
+    double before = 0, after = 0, allowed = 0;
+    for (std::uint64_t rep = 0; rep < 4; ++rep) {
+        const ReplicationRecord r = run(sc, rep);
+        for (int t = month(sc, "2024-04"); t <= month(sc, "2025-03"); ++t) {
+            CHECK(r.flow_at(t, b, x) == 0.0f);
+            allowed += r.flow_at(t, a, x) + r.flow_at(t, b, y);
+        }
+        for (int t = 0; t < month(sc, "2024-04"); ++t) before += r.flow_at(t, b, x);
+        for (int t = month(sc, "2025-04"); t < r.shape.times; ++t) after += r.flow_at(t, b, x);
+        // The contract announced inside the window is never signed.
+        CHECK(row(r, "banned_deal").status == "terminated");
+        CHECK(row(r, "banned_deal").end_reason == "forbidden:ban");
+        CHECK(std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "blocked"; }));
+    }
+    CHECK(before > 0);   // they traded on the spot market before the window
+    CHECK(allowed > 0);  // other pairs keep trading in it
+    CHECK(after > 0);    // and the pair trades again after it
+}
+
+TEST_CASE("events: a forbid between a vendor and a cloud stops its chip orders in the window") {
+    const Scenario sc = load(R"(
+events:
+  - {id: export_ban, at: 2024-01, do: forbid, firms: [chipco, cloud_a]}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b");
+    double capex_a = 0, capex_b = 0;
+    for (int t = 0; t < r.shape.times; ++t) {
+        capex_a += r.firm_at(FirmSeries::capex, t, a);
+        capex_b += r.firm_at(FirmSeries::capex, t, b);
+    }
+    CHECK(capex_a == 0.0);  // no chips shipped to it: it may not order them
+    CHECK(capex_b > 0.0);
+}
+
+TEST_CASE("events: amending an exclusive contract to drop the clause lets other suppliers in the next month") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 20000, price_usd_per_h100e_hour: 2.5, exclusive: true}
+events:
+  - {id: open_up, at: 2025-01, do: amend, target: excl, changes: {exclusive: false, price_usd_per_h100e_hour: 2.0}}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
+    const int amended = month(sc, "2025-01");
+    for (int t = 0; t < amended; ++t) CHECK(r.flow_at(t, b, x) == 0.0f);
+    double from_b = 0;
+    for (int t = amended; t < r.shape.times; ++t) {
+        from_b += r.flow_at(t, b, x);
+        CHECK(r.flow_at(t, a, x) > 0.0f);  // the contract itself runs on
+    }
+    CHECK(from_b > 0);
+    // Two versions under one id: the first ended by the amendment, the second in force to its term.
+    std::vector<ContractRow> versions;
+    for (const ContractRow& c : r.contracts)
+        if (c.id == "excl") versions.push_back(c);
+    REQUIRE(versions.size() == 2);
+    CHECK(versions[0].status == "amended");
+    CHECK(versions[0].end_reason == "amended:open_up");
+    CHECK(versions[0].exclusive);
+    CHECK(versions[1].status == "active");  // still in force when the run ends
+    CHECK_FALSE(versions[1].exclusive);
+    CHECK(versions[1].price_usd_per_h100e_hour == 2.0);
+    CHECK(versions[1].signed_month == "2025-01");
+}
+
+TEST_CASE("events: an amendment that ends a contract early, and one of a contract not in force") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: cap, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 20000, price_usd_per_h100e_hour: 2.5}
+events:
+  - {id: shorten, at: 2024-07, do: amend, target: cap, changes: {end: 2024-09}}
+  - {id: too_late, at: 2025-03, do: amend, target: cap, changes: {rofr: true}}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), x = firm(sc, "lab_x");
+    CHECK(r.contracts.back().id == "cap");
+    CHECK(r.contracts.back().end == "2024-09");
+    CHECK(r.contracts.back().status == "expired");
+    // Capacity beyond spot: 20000 H100e a month under the contract to 2024-09 only.
+    CHECK(r.flow_at(month(sc, "2024-09"), a, x) >= 20000.0f * 0.999f);
+    CHECK(std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "amend_ignored"; }));
+}
+
+TEST_CASE("events: an acquisition pays the target's owners, consolidates its cash and conserves money and capacity") {
+    const Scenario sc = load(R"(
+equity: {cloud_a: {lab_y: 0.25}}
+events:
+  - {id: buy_y, at: 2024-07, do: acquire, firms: [cloud_b, lab_y], value: 8.0e9}
+)");
+    const Scenario without = load(R"(
+equity: {cloud_a: {lab_y: 0.25}}
+)");
+    // Invariants (money, capacity) are checked every month inside the run.
+    const ReplicationRecord r = run(sc), base = run(without);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), y = firm(sc, "lab_y");
+    const int t = month(sc, "2024-07"), before = t - 1;
+    // The target's account is the acquirer's from then on.
+    CHECK(r.firm_at(FirmSeries::cash, before, y) > 0);
+    for (int s = t; s < r.shape.times; ++s) CHECK(r.firm_at(FirmSeries::cash, s, y) == 0.0);
+    // cloud_a held 25%: it received a quarter of the price that month.
+    const double a_gain = r.firm_at(FirmSeries::cash, t, a) - base.firm_at(FirmSeries::cash, t, a);
+    CHECK(a_gain == doctest::Approx(0.25 * 8.0e9).epsilon(0.02));
+    // The acquirer now holds all of the target; nobody else holds any.
+    CHECK(r.equity_at(t, b, y) == 1.0f);
+    CHECK(r.equity_at(t, a, y) == 0.0f);
+    // The target keeps operating: it still holds compute and earns revenue.
+    CHECK(r.firm_at(FirmSeries::compute, r.shape.times - 1, y) > 0);
+    CHECK(std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "acquire"; }));
+}
+
+TEST_CASE("events: a firm is acquired once, and never by a firm it owns") {
+    const Scenario sc = load(R"(
+events:
+  - {id: first, at: 2024-03, do: acquire, firms: [cloud_a, lab_y], value: 1.0e9}
+  - {id: again, at: 2024-06, do: acquire, firms: [cloud_b, lab_y], value: 1.0e9}
+  - {id: reverse, at: 2024-09, do: acquire, firms: [lab_y, cloud_a], value: 1.0e9}
+)");
+    CHECK_THROWS_WITH_AS(check_runnable(sc),
+                         "deals.yaml: event 'again': 'lab_y' was already acquired by 'cloud_a'\n"
+                         "deals.yaml: event 'reverse': 'lab_y' is owned by its target 'cloud_a'",
+                         ModelInputError);
 }
