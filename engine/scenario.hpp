@@ -108,6 +108,13 @@ struct CloudRole {
     Param cash = C(0);                  // USD at start
 };
 
+// A firm that takes part in a lab's funding rounds (MODEL.md 5.3).
+struct StrategicInvestor {
+    FirmId firm = 0;
+    double budget_usd = 0;  // the most it puts in over the run
+    bool in_kind = false;   // pays in capacity credits with its cloud rather than cash
+};
+
 struct LabRole {
     Param cash = C(0);                    // USD at start
     Param train0_h100e = C(10000);        // training compute needed at start, H100e; >= 0
@@ -133,6 +140,7 @@ struct LabRole {
     int contract_term_months = 12;        // term of the capacity contracts it signs; >= 1
     int procurement_interval_months = 6;  // months between procurement rounds; >= 1
     Param max_supplier_share = C(1.0);    // most of a round's quantity it buys from one seller; (0, 1]
+    std::vector<StrategicInvestor> investors;  // take part in its funding rounds, in this order
 };
 
 struct FirmSpec {

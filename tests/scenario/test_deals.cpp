@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agents/standard_model.hpp"
+#include "engine/contracts.hpp"
 #include "engine/errors.hpp"
 #include "engine/scenario/loader.hpp"
 #include "engine/simulation.hpp"
@@ -479,4 +480,41 @@ events:
                          "deals.yaml: event 'again': 'lab_y' was already acquired by 'cloud_a'\n"
                          "deals.yaml: event 'reverse': 'lab_y' is owned by its target 'cloud_a'",
                          ModelInputError);
+}
+
+TEST_CASE("funding: strategic investors take their budgets at the post-money price; outside money the rest") {
+    // lab_y: 10 B pre-money, a 4 B round. cloud_a puts in 1 B in kind (its last 1 B
+    // of budget), cloud_b 2 B in cash; outside money 1 B. cloud_a held 20% before.
+    const Scenario sc = load(R"(
+equity: {cloud_a: {lab_y: 0.2}}
+)", {});
+    Scenario with_investors = sc;
+    LabRole& role = *with_investors.firms[static_cast<std::size_t>(firm(sc, "lab_y"))].lab;
+    role.investors = {StrategicInvestor{static_cast<FirmId>(firm(sc, "cloud_a")), 1.0e9, true},
+                      StrategicInvestor{static_cast<FirmId>(firm(sc, "cloud_b")), 2.0e9, false}};
+    World w;
+    const std::vector<double> drawn = draw_uncertain(with_investors, StreamKey{with_investors.seed, 0, 0});
+    init_world(w, with_investors, StreamKey{with_investors.seed, 0, 0}, drawn);
+    const FirmId a = static_cast<FirmId>(firm(sc, "cloud_a")), b = static_cast<FirmId>(firm(sc, "cloud_b")),
+                 y = static_cast<FirmId>(firm(sc, "lab_y"));
+    const double cash_y = w.firms[y].cash, cash_b = w.firms[b].cash;
+    raise_funding_round(w, w.firms[y].lab, 10.0e9, 4.0e9);
+    CHECK(w.equity_at(a, y) == doctest::Approx(0.2 * 10.0 / 14.0 + 1.0 / 14.0));
+    CHECK(w.equity_at(b, y) == doctest::Approx(2.0 / 14.0));
+    CHECK(w.credits[y * w.n_firms() + a] == doctest::Approx(1.0e9));  // in kind: credits, no cash
+    CHECK(w.firms[y].cash == doctest::Approx(cash_y + 2.0e9 + 1.0e9));  // cloud_b's cash and outside money
+    CHECK(w.firms[b].cash == doctest::Approx(cash_b - 2.0e9));
+    CHECK(w.external.outside_funding == doctest::Approx(1.0e9));
+    // Budgets are spent: a second round is all outside money and dilutes them.
+    raise_funding_round(w, w.firms[y].lab, 14.0e9, 7.0e9);
+    CHECK(w.equity_at(b, y) == doctest::Approx(2.0 / 14.0 * 14.0 / 21.0));
+    CHECK(w.external.outside_funding == doctest::Approx(8.0e9));
+    CHECK(w.event_log.back().kind == "funding_round");
+}
+
+TEST_CASE("funding: an in-kind investor needs a cloud role") {
+    Scenario sc = load("");
+    sc.firms[static_cast<std::size_t>(firm(sc, "lab_y"))].lab->investors = {
+        StrategicInvestor{static_cast<FirmId>(firm(sc, "lab_x")), 1.0e9, true}};
+    CHECK_THROWS_WITH_AS(check_runnable(sc), doctest::Contains("investor 'lab_x' invests in kind"), ModelInputError);
 }
