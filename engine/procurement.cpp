@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "engine/contracts.hpp"
 #include "engine/market/bargaining.hpp"
@@ -35,7 +36,7 @@ double steer(const World& w, FirmId buyer, FirmId seller, double price) {
 }
 
 void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Month start, Month end,
-          const char* how) {
+          const char* how, bool exclusive = false) {
     const Scenario& sc = w.sc();
     const Month now = w.month();
     ContractSpec& spec = w.signed_specs.emplace_back();
@@ -48,9 +49,11 @@ void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Mo
     spec.end = end;
     spec.quantity_h100e = quantity;
     spec.price_usd_per_h100e_hour = price;
+    spec.exclusive = exclusive;
     ContractState& state = w.contracts.emplace_back();
     state.spec = &spec;
     state.signed_at = now;
+    state.exclusive = exclusive;
     char text[160];
     std::snprintf(text, sizeof text, "%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", spec.id.c_str(), quantity,
                   price, format_month(start).c_str(), format_month(end).c_str(), how);
@@ -112,6 +115,50 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
     }
 }
 
+// The ROFR holder that takes a deal with `seller` on the same terms, or `seller`.
+FirmId rofr_taker(const World& w, FirmId lab, FirmId seller, double price, double quantity, Month start) {
+    for (const ContractState& c : w.contracts) {
+        if (!c.live() || !c.rofr || c.spec->buyer != lab || c.spec->seller == seller) continue;
+        if (w.forbidden_pair(c.spec->seller, lab)) continue;
+        const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
+        if (rofr_matches(price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity))
+            return c.spec->seller;
+    }
+    return seller;
+}
+
+// MODEL.md 7: a seller may offer `exclusivity_discount` off its price for an
+// exclusive contract of `exclusivity_months` covering the whole round (a seller
+// that cannot deliver all of it makes no offer: the lab would go short); the lab
+// takes the cheapest such offer when the discount over the term is worth more
+// than the option value it gives up, price_dispersion * quantity * hours.
+bool accept_exclusivity(World& w, const LabState& lab, const LabRole& role, std::span<const Quote> quotes,
+                        double wanted, Month start) {
+    const Quote* best = nullptr;
+    double best_price = std::numeric_limits<double>::infinity(), best_discount = 0;
+    for (const Quote& q : quotes) {
+        const double discount = w.param(w.sc().firms[w.clouds[q.cloud].firm].cloud->exclusivity_discount);
+        if (discount <= 0 || q.deliverable < wanted) continue;
+        if (q.price * (1 - discount) < best_price) {
+            best = &q;
+            best_price = q.price * (1 - discount);
+            best_discount = discount;
+        }
+    }
+    if (!best) return false;
+    const FirmId offering = w.clouds[best->cloud].firm;
+    const int months = w.sc().firms[offering].cloud->exclusivity_months;
+    const double hours = hours_per_month * months;
+    const double saving = best_discount * best->price * wanted * hours;
+    const double option_value = w.param(role.price_dispersion) * wanted * hours;
+    if (saving <= option_value) return false;
+    const FirmId seller = rofr_taker(w, lab.firm, offering, best_price, wanted, start);
+    sign(w, lab.firm, seller, wanted, best_price, start, start + (months - 1),
+         seller == offering ? " (exclusive, for a discount)" : " (exclusive; matched under a right of first refusal)",
+         true);
+    return true;
+}
+
 }  // namespace
 
 void procure_capacity(World& w, RoleIndex l) {
@@ -168,6 +215,8 @@ void procure_capacity(World& w, RoleIndex l) {
     std::erase_if(quotes, [](const Quote& q) { return q.price < 0; });
     std::sort(quotes.begin(), quotes.end(), [](const Quote& a, const Quote& b) { return a.effective < b.effective; });
 
+    if (holder == no_firm && accept_exclusivity(w, lab, role, quotes, wanted, start)) return;
+
     // Cheapest first, at most max_supplier_share of the round from one seller;
     // a ROFR holder may take each deal on the same terms first.
     const double per_seller = w.param(role.max_supplier_share) * wanted;
@@ -176,18 +225,9 @@ void procure_capacity(World& w, RoleIndex l) {
         if (remaining <= 1.0) break;
         const double quantity = std::min({remaining, q.deliverable, per_seller});
         if (quantity <= 1.0) continue;
-        FirmId seller = w.clouds[q.cloud].firm;
-        const char* how = "";
-        for (const ContractState& c : w.contracts) {
-            if (!c.live() || !c.rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
-            if (w.forbidden_pair(c.spec->seller, lab.firm)) continue;
-            const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
-            if (rofr_matches(q.price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity)) {
-                seller = c.spec->seller;
-                how = " (matched under a right of first refusal)";
-                break;
-            }
-        }
+        const FirmId offering = w.clouds[q.cloud].firm;
+        const FirmId seller = rofr_taker(w, lab.firm, offering, q.price, quantity, start);
+        const char* how = seller == offering ? "" : " (matched under a right of first refusal)";
         sign(w, lab.firm, seller, quantity, q.price, start, end, how);
         remaining -= quantity;
     }

@@ -106,6 +106,8 @@ struct CloudRole {
     int forecast_horizon_months = 12;   // months; >= 1
     Param spot_ewma_weight = C(0.3);    // weight of the latest month in its EWMA of spot sales; (0, 1]
     Param cash = C(0);                  // USD at start
+    Param exclusivity_discount = C(0);  // price cut it offers a lab for exclusivity; [0, 1) (0: no offers)
+    int exclusivity_months = 24;        // term of the exclusive contracts it offers; >= 1
 };
 
 // A firm that takes part in a lab's funding rounds (MODEL.md 5.3).
@@ -140,6 +142,7 @@ struct LabRole {
     int contract_term_months = 12;        // term of the capacity contracts it signs; >= 1
     int procurement_interval_months = 6;  // months between procurement rounds; >= 1
     Param max_supplier_share = C(1.0);    // most of a round's quantity it buys from one seller; (0, 1]
+    Param price_dispersion = C(0.5);      // USD per H100e-hour it expects to save by shopping around; >= 0
     std::vector<StrategicInvestor> investors;  // take part in its funding rounds, in this order
 };
 

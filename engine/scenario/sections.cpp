@@ -325,6 +325,10 @@ const Schema<CloudRole>& cloud_schema() {
         param_field<D>("spot_ewma_weight", &D::spot_ewma_weight, positive_share, "",
                        "weight of the latest month in its average of spot sales"),
         param_field<D>("cash", &D::cash, any_value, "USD", "cash at start"),
+        param_field<D>("exclusivity_discount", &D::exclusivity_discount, Range{0, 1, false, true}, "",
+                       "price cut it offers a lab in a procurement round for an exclusive contract (0: no offers)"),
+        integer_field<D>("exclusivity_months", &D::exclusivity_months, at_least(1), "months",
+                         "term of the exclusive contracts it offers"),
     };
     return schema;
 }
@@ -401,6 +405,9 @@ const Schema<LabRole>& lab_schema() {
                          "months between its procurement rounds"),
         param_field<L>("max_supplier_share", &L::max_supplier_share, positive_share, "",
                        "most of a round's quantity it buys from one seller (diversification)"),
+        param_field<L>("price_dispersion", &L::price_dispersion, non_negative, "USD per H100e-hour",
+                       "what it expects to save by shopping around: the option value it gives up per H100e-hour "
+                       "when it accepts exclusivity"),
         custom_field<L>("investors", "{firm: {budget_usd, in_kind}}", "{}",
                         "strategic investors in its funding rounds, in order: each takes up to its remaining "
                         "budget_usd (USD over the run) at the post-money price, in cash or (in_kind: true) as "

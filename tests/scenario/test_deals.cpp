@@ -518,3 +518,34 @@ TEST_CASE("funding: an in-kind investor needs a cloud role") {
         StrategicInvestor{static_cast<FirmId>(firm(sc, "lab_x")), 1.0e9, true}};
     CHECK_THROWS_WITH_AS(check_runnable(sc), doctest::Contains("investor 'lab_x' invests in kind"), ModelInputError);
 }
+
+TEST_CASE("procurement: a lab accepts an exclusivity discount only when it beats the option value it gives up") {
+    // A round small enough for cloud_a alone to cover (an offer must cover the whole round).
+    const std::vector<std::string> common = {"firms.lab_x.lab.contract_share=0.3", "firms.lab_x.lab.contract_term_months=6",
+                                             "firms.cloud_a.cloud.exclusivity_discount=0.15",
+                                             "firms.cloud_a.cloud.exclusivity_months=12"};
+    // Cheap to give up (dispersion 0.05 USD/H100e-h < 15% of a price above 1 USD): it signs exclusively.
+    std::vector<std::string> accept = common;
+    accept.push_back("firms.lab_x.lab.price_dispersion=0.05");
+    const Scenario sc = load("", accept);
+    const ReplicationRecord r = run(sc);
+    const auto rows = signed_rows(r);
+    REQUIRE_FALSE(rows.empty());
+    CHECK(rows[0].seller == "cloud_a");
+    CHECK(rows[0].exclusive);
+    CHECK(rows[0].end == format_month(*parse_month(rows[0].start) + 11));
+    // While it runs, nobody else supplies the lab.
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
+    for (int t = month(sc, rows[0].start.c_str()); t <= month(sc, rows[0].end.c_str()); ++t) {
+        CHECK(r.flow_at(t, b, x) == 0.0f);
+        CHECK(r.flow_at(t, a, x) > 0.0f);
+    }
+    // Dear to give up (dispersion 5 USD/H100e-h): it declines and splits its rounds as before.
+    std::vector<std::string> decline = common;
+    decline.push_back("firms.lab_x.lab.price_dispersion=5");
+    decline.push_back("firms.lab_x.lab.max_supplier_share=0.5");
+    const ReplicationRecord d = run(load("", decline));
+    const auto declined = signed_rows(d);
+    REQUIRE(declined.size() >= 2);
+    for (const ContractRow& c : declined) CHECK_FALSE(c.exclusive);
+}
