@@ -69,6 +69,7 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
     if (unmet <= 1.0) return;
     for (ContractState& c : w.contracts) {
         if (c.status != ContractStatus::active || !c.exclusive || c.spec->buyer != lab.firm) continue;
+        if (!c.spec->waivable) return;  // the holder will not sell its clause at any price
         const CloudState& holder = w.clouds[w.firms[c.spec->seller].cloud];
         const Month now = w.month();
         if (deliverable_capacity(w, holder, now) > 1.0) return;  // the holder can still serve it

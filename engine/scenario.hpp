@@ -180,6 +180,7 @@ struct ContractSpec {
     double fee_usd_per_year = 0;
     double share = 0;          // revenue_share
     bool exclusive = false, rofr = false, until_agi = false, in_kind = false, priority = false;
+    bool waivable = true;      // false: the holder never sells a waiver of its clauses (section 8)
     double sla_credit = 0, take_or_pay = 0;
 };
 
@@ -189,7 +190,7 @@ enum class EventKind : std::uint8_t { sign, forbid, amend, terminate, set, scale
 // read by the loader and applied by the engine from this one list.
 inline constexpr std::string_view amendable_contract_keys[] = {
     "end",       "quantity_h100e", "price_usd_per_h100e_hour", "units_per_month", "unit_price",
-    "value_usd", "fee_usd_per_year", "share", "exclusive", "rofr", "until_agi", "sla_credit", "take_or_pay"};
+    "value_usd", "fee_usd_per_year", "share", "exclusive", "rofr", "until_agi", "waivable", "sla_credit", "take_or_pay"};
 
 // Kept as parsed for the deals issue: the loader validates the common fields.
 struct EventSpec {

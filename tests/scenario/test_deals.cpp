@@ -549,3 +549,28 @@ TEST_CASE("procurement: a lab accepts an exclusivity discount only when it beats
     REQUIRE(declined.size() >= 2);
     for (const ContractRow& c : declined) CHECK_FALSE(c.exclusive);
 }
+
+TEST_CASE("renegotiation: a clause marked waivable: false is never bought out; an amendment can still drop it") {
+    const std::string book = R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_b, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 5000, price_usd_per_h100e_hour: 2.5, exclusive: true, waivable: false}
+  - {id: rest_of_b, kind: capacity, seller: cloud_b, buyer: lab_y, start: 2024-01, end: 2025-12,
+     quantity_h100e: 60000, price_usd_per_h100e_hour: 2.0}
+)";
+    const Scenario held = load(book, {"firms.lab_x.lab.contract_share=0.9"});
+    const ReplicationRecord r = run(held);
+    CHECK(std::none_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "waiver"; }));
+    const int a = firm(held, "cloud_a"), x = firm(held, "lab_x");
+    for (int t = 0; t < r.shape.times; ++t) CHECK(r.flow_at(t, a, x) == 0.0f);
+    // A forced waiver: the scenario amends the clause away in 2025-01.
+    const Scenario forced = load(book + R"(
+events:
+  - {id: forced_waiver, at: 2025-01, do: amend, target: excl, changes: {exclusive: false}}
+)",
+                                 {"firms.lab_x.lab.contract_share=0.9"});
+    const ReplicationRecord f = run(forced);
+    double from_a = 0;
+    for (int t = month(forced, "2025-01"); t < f.shape.times; ++t) from_a += f.flow_at(t, a, x);
+    CHECK(from_a > 0);
+}

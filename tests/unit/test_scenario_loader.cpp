@@ -308,7 +308,7 @@ TEST_CASE("loader: an amendment changes only amendable contract keys, and at lea
                  "  - {id: e3, at: 2023-06, do: amend, target: deal, changes: {end: 2024-13, exclusiv: true}}\n") ==
           "t.yaml:7:62: unknown key 'buyer' in events.e1.changes; valid keys: end, quantity_h100e, "
           "price_usd_per_h100e_hour, units_per_month, unit_price, value_usd, fee_usd_per_year, share, exclusive, "
-          "rofr, until_agi, sla_credit, take_or_pay\n"
+          "rofr, until_agi, waivable, sla_credit, take_or_pay\n"
           "t.yaml:7:82: events.e1.changes.rofr: expected true or false, found 'maybe'\n"
           "t.yaml:8:61: events.e2.changes: an amendment must change at least one key\n"
           "t.yaml:9:67: events.e3.changes.end: expected a month as YYYY-MM, found '2024-13'\n"
