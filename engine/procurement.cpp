@@ -8,6 +8,7 @@
 
 #include "engine/contracts.hpp"
 #include "engine/market/bargaining.hpp"
+#include "engine/simulation.hpp"
 
 namespace entangle {
 namespace {
@@ -160,6 +161,73 @@ bool accept_exclusivity(World& w, const LabState& lab, const LabRole& role, std:
     return true;
 }
 
+// MODEL.md 7: a self-building lab (one with a cloud of its own) also gets
+// quotes from chipmakers. The family it would build with is the one of lowest
+// levelised cost to its cloud; when that beats renting (`best_rental`, USD per
+// H100e-hour), the vendor and the lab bargain a chip_supply contract: units
+// spread over the term (at most half the family's current output a month),
+// served before open orders. The vendor's reservation is its price floor plus
+// its outside option of selling to open orders at the list price; the lab's
+// value of a unit is the price scaled by v_L over its levelised cost, its
+// outside option buying the unit as an open order. Returns the H100e covered.
+double procure_chips(World& w, const LabState& lab, double wanted, Month start, Month end,
+                     double best_rental) {
+    const Scenario& sc = w.sc();
+    const CloudState& own = w.clouds[w.firms[lab.firm].cloud];
+    const Month now = w.month();
+    ChipId best = 0;
+    double best_cost = best_rental;
+    bool found = false;
+    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        if (!may_buy(w, lab.firm, c) || sc.chips[c].release > now || w.chips[c].production_cap <= 0) continue;
+        if (sc.chips[c].workload == Workload::inference) continue;  // it builds to train as well as serve
+        const double cost = own.levelised[c].full;
+        if (cost > 0 && cost < best_cost) best = c, best_cost = cost, found = true;
+    }
+    if (!found) return 0;
+    const ChipSpec& chip = sc.chips[best];
+    const FirmId vendor = chip.vendor;
+    if (vendor == lab.firm || w.forbidden_pair(vendor, lab.firm)) return 0;
+    const double per_unit = w.effective_h100e(best);
+    const int term = end - start + 1;
+    const double units_per_month =
+        std::min(wanted / per_unit / term, 0.5 * w.chips[best].production_cap / sc.months_per_step);
+    if (units_per_month * term * per_unit <= 1.0) return 0;
+    const double market = w.chips[best].price;
+    BargainingInputs in;
+    in.seller_cost = w.param(chip.unit_cost) * (1.0 + w.param(sc.firms[vendor].chipmaker->min_margin));
+    in.seller_outside = std::max(market - in.seller_cost, 0.0);
+    in.lab_value = market * std::max(lab.bid_training, 0.0) / best_cost;
+    in.lab_outside = std::max(in.lab_value - market, 0.0);
+    in.lab_power = w.param(sc.market.lab_power);
+    in.lab_discount = w.param(sc.market.lab_discount);
+    in.seller_discount = w.param(sc.market.seller_discount);
+    in.markup = w.param(sc.market.posted_markup);
+    const std::optional<double> price = bargain(sc.market.bargaining, in);
+    if (!price) return 0;
+    ContractSpec& spec = w.signed_specs.emplace_back();
+    spec.id = "auto_" + sc.firms[lab.firm].name + "_" + sc.firms[vendor].name + "_" + chip.name + "_" + format_month(now);
+    spec.kind = ContractKind::chip_supply;
+    spec.seller = vendor;
+    spec.buyer = lab.firm;
+    spec.signed_at = now;
+    spec.start = start;
+    spec.end = end;
+    spec.chip = best;
+    spec.units_per_month = units_per_month;
+    spec.unit_price = *price;
+    spec.priority = true;
+    ContractState& state = w.contracts.emplace_back();
+    state.spec = &spec;
+    state.signed_at = now;
+    char text[200];
+    std::snprintf(text, sizeof text, "%s: %.0f %s a month at %.0f USD a unit (list %.0f), %s to %s", spec.id.c_str(),
+                  units_per_month, chip.name.c_str(), *price, market, format_month(start).c_str(),
+                  format_month(end).c_str());
+    w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[vendor].name + "," + sc.firms[lab.firm].name, text});
+    return units_per_month * term * per_unit;
+}
+
 }  // namespace
 
 void procure_capacity(World& w, RoleIndex l) {
@@ -175,7 +243,7 @@ void procure_capacity(World& w, RoleIndex l) {
     const Month end = start + (role.contract_term_months - 1);
     const RoleIndex own = w.firms[lab.firm].cloud;
     const double own_capacity = own != no_role ? w.clouds[own].capacity_general : 0.0;
-    const double wanted = share * (lab.need_training + lab.need_inference) - own_capacity -
+    double wanted = share * (lab.need_training + lab.need_inference) - own_capacity -
                           capacity_under_contract(w, lab.firm, start, ContractSide::bought);
     if (wanted <= 1.0) return;
 
@@ -216,6 +284,11 @@ void procure_capacity(World& w, RoleIndex l) {
     std::erase_if(quotes, [](const Quote& q) { return q.price < 0; });
     std::sort(quotes.begin(), quotes.end(), [](const Quote& a, const Quote& b) { return a.effective < b.effective; });
 
+    if (own != no_role && holder == no_firm) {
+        const double best_rental = quotes.empty() ? std::numeric_limits<double>::infinity() : quotes.front().effective;
+        wanted -= procure_chips(w, lab, wanted, start, end, best_rental);
+        if (wanted <= 1.0) return;
+    }
     if (holder == no_firm && accept_exclusivity(w, lab, role, quotes, wanted, start)) return;
 
     // Cheapest first, at most max_supplier_share of the round from one seller;

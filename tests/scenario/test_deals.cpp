@@ -574,3 +574,40 @@ events:
     for (int t = month(forced, "2025-01"); t < f.shape.times; ++t) from_a += f.flow_at(t, a, x);
     CHECK(from_a > 0);
 }
+
+TEST_CASE("procurement: a self-building lab gets chip supply quotes from chipmakers") {
+    // builder trains on its own cloud; it is short, and building costs it less than renting.
+    const std::string text = R"(
+scenario: {name: builder, start: 2024-01, end: 2025-06, seed: 3, replications: 2}
+market: {end_market_usd: 4.0e9, end_market_volatility: 0.1}
+chips:
+  h100: {vendor: chipco, release: 2023-01, unit_cost: 3300, list_price: 25000}
+regions:
+  us: {power_mw: 2000, interconnect_mw_per_month: 50}
+firms:
+  chipco: {chipmaker: {capacity_per_month: {h100: 20000}}}
+  renter: {cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 20000, age_months: 6}], power_online: {us: 40}, cash: 5.0e9, wacc: 0.3}}
+  builder:
+    cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 10000, age_months: 6}], power_online: {us: 400}, cash: 3.0e10, sells_capacity: false}
+    lab: {cash: 2.0e10, train0_h100e: 60000, capability0: 25.0, strategic_value: 8, contract_share: 0.9, contract_term_months: 12}
+)";
+    for (const char* protocol : {"nash", "posted"}) {
+        const std::vector<Override> protocol_override{parse_override(std::string("market.bargaining=") + protocol)};
+        const Scenario sc = load_scenario_text(text, "builder.yaml", protocol_override);
+        const ReplicationRecord r = run(sc);
+        std::vector<ContractRow> supply;
+        for (const ContractRow& c : r.contracts)
+            if (c.kind == "chip_supply") supply.push_back(c);
+        INFO(protocol);
+        REQUIRE_FALSE(supply.empty());
+        CHECK(supply[0].seller == "chipco");
+        CHECK(supply[0].buyer == "builder");
+        CHECK(supply[0].value_usd > 0);
+        const std::string signed_text = std::find_if(r.events.begin(), r.events.end(), [](const EventRow& e) {
+                                            return e.kind == "sign" && e.firms == "chipco,builder";
+                                        })->text;
+        if (std::string(protocol) == "posted")
+            // The vendor posts its floor (3300 * 1.2) marked up by 20%.
+            CHECK(signed_text.find("at 4752 USD a unit") != std::string::npos);
+    }
+}
