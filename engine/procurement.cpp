@@ -243,8 +243,13 @@ void procure_capacity(World& w, RoleIndex l) {
     const Month end = start + (role.contract_term_months - 1);
     const RoleIndex own = w.firms[lab.firm].cloud;
     const double own_capacity = own != no_role ? w.clouds[own].capacity_general : 0.0;
-    double wanted = share * (lab.need_training + lab.need_inference) - own_capacity -
-                          capacity_under_contract(w, lab.firm, start, ContractSide::bought);
+    // Need forecast to the middle of the term: training need grows at the lab's
+    // training_growth, inference need with the end market.
+    const double horizon_years = (role.contract_term_months / 2.0 + sc.months_per_step) / 12.0;
+    const double forecast =
+        lab.need_training * std::pow(w.param(role.training_growth), horizon_years) +
+        lab.need_inference * std::pow(std::max(1.0 + w.param(sc.market.end_market_growth), 0.0), horizon_years);
+    double wanted = share * forecast - own_capacity - capacity_under_contract(w, lab.firm, start, ContractSide::bought);
     if (wanted <= 1.0) return;
 
     // Quotes from every selling cloud (only the holder while an exclusive contract runs).
