@@ -257,7 +257,8 @@ contracts:
   - {id: base, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
      quantity_h100e: 1000, price_usd_per_h100e_hour: 2.5, rofr: true}
 )",
-                             {"firms.lab_x.lab.contract_share=0.9", "firms.lab_x.lab.max_supplier_share=0.5"});
+                             // Rounds small enough that the holder can match deals after its own.
+                             {"firms.lab_x.lab.contract_share=0.4", "firms.lab_x.lab.max_supplier_share=0.5"});
     const ReplicationRecord r = run(sc);
     const auto rows = signed_rows(r);
     REQUIRE_FALSE(rows.empty());
