@@ -135,10 +135,10 @@ SweepPlan prepare(const SweepArguments& args) {
     sweep_identity += "--- sweep file\n" + plan.spec.sweep_yaml + "--- base scenario\n" + base.resolved_yaml;
     const std::string shard_text = std::to_string(plan.shard.index) + "/" + std::to_string(plan.shard.count);
     plan.identity = "shard: " + shard_text + "\n" + sweep_identity;
-    plan.layout.attributes = {{"sweep_identity", sweep_identity},
+    plan.layout.extra_attributes = {{"sweep_identity", sweep_identity},
                               {"sweep_points", std::to_string(plan.design->points())},
                               {"replications", std::to_string(plan.replications)}};
-    if (plan.shard.count > 1) plan.layout.attributes.emplace_back("shard", shard_text);
+    if (plan.shard.count > 1) plan.layout.extra_attributes.emplace_back("shard", shard_text);
     return plan;
 }
 

@@ -17,6 +17,9 @@ struct RunLayout {
     std::uint64_t seed = 0;
     std::string scenario_yaml;    // fully resolved scenario text
     std::string sweep_yaml;       // empty unless a sweep
+    // More root attributes, as text: compare's scenario_yaml_b (B's resolved
+    // text); a sweep's sweep_identity, sweep_points, replications and shard.
+    std::vector<std::pair<std::string, std::string>> extra_attributes;
     std::vector<std::string> point_labels;  // "baseline"; "A","B"; "0".."n-1"
     int replications = 0;
     std::vector<Month> times;     // the recorded months
@@ -42,8 +45,6 @@ struct RunLayout {
         std::vector<std::string> labels;  // text values
     };
     std::vector<SweptParam> swept_params;
-    // More root attributes, as text (a sweep: sweep_identity, shard, sweep_points).
-    std::vector<std::pair<std::string, std::string>> attributes;
 };
 
 class RecordSink {

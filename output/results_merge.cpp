@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string attribute(const RunLayout& layout, const std::string& name) {
-    for (const auto& [key, value] : layout.attributes)
+    for (const auto& [key, value] : layout.extra_attributes)
         if (key == name) return value;
     return "";
 }
@@ -80,7 +80,7 @@ std::size_t merge_shards(const std::vector<fs::path>& shards, const fs::path& ou
             sp.values[g] = v;
         }
     }
-    std::erase_if(merged.attributes, [](const auto& a) { return a.first == "shard"; });
+    std::erase_if(merged.extra_attributes, [](const auto& a) { return a.first == "shard"; });
 
     ResultsWriter writer(out, merged);
     std::vector<StoredRecordReader::ChunkedDataset> datasets;

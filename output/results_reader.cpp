@@ -477,7 +477,7 @@ RunLayout read_layout(const std::filesystem::path& path) {
     layout.scenario_yaml = h5::read_attribute_string(root, "scenario_yaml");
     if (h5::has_attribute(root, "sweep_yaml")) layout.sweep_yaml = h5::read_attribute_string(root, "sweep_yaml");
     for (const char* name : {"sweep_identity", "shard", "sweep_points", "replications"})
-        if (h5::has_attribute(root, name)) layout.attributes.emplace_back(name, h5::read_attribute_string(root, name));
+        if (h5::has_attribute(root, name)) layout.extra_attributes.emplace_back(name, h5::read_attribute_string(root, name));
     const auto strings = [&](const char* ds) { return read_strings(open_dataset(root, ds).get()); };
     layout.point_labels = strings("/coords/point");
     layout.firm_names = strings("/coords/firm");
