@@ -233,8 +233,9 @@ std::function<void(std::size_t, std::size_t)> progress_line(const SweepPlan& pla
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const double rate = static_cast<double>(reps) / std::max(seconds, 1e-9);
         const double left = static_cast<double>(todo > shown ? todo - shown : 0) * plan.replications;
-        std::fprintf(stderr, "\rsweep %s: %zu/%zu points, %.1f replications/s, ETA %.0fs   ",
-                     plan.spec.name.c_str(), shown + already, plan.file_points.size(), rate, left / std::max(rate, 1e-9));
+        std::fprintf(stderr, "\rsweep %s: %zu/%zu points, %zu replications, %.1f replications/s, ETA %.0fs   ",
+                     plan.spec.name.c_str(), shown + already, plan.file_points.size(), reps, rate,
+                     left / std::max(rate, 1e-9));
     };
 }
 
@@ -298,6 +299,7 @@ int sweep_ranks(const SweepPlan& plan, const SweepArguments& args, const mpi::Se
 }
 #endif
 
+// Started by an MPI launcher (mpirun, srun): OpenMPI, PMI-2 and PMIx set these.
 bool launched_by_mpi_launcher() {
     for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
         if (std::getenv(name)) return true;
@@ -350,7 +352,6 @@ int command_merge(const SweepArguments& args) {
 }
 
 int command_validate_sweep(const SweepArguments& args) {
-    SweepArguments a = args;
     const SweepSpec spec = load_sweep(args.positional[0]);
     SweepScenarios scenarios(spec, args.overrides);
     const std::uint64_t seed = args.seed ? *args.seed : spec.seed ? *spec.seed : scenarios.base().seed;

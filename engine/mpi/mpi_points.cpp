@@ -15,12 +15,6 @@ namespace {
 constexpr int tag_request = 101, tag_reply = 102;
 }
 
-bool launched_by_mpi() {
-    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"})
-        if (std::getenv(name)) return true;
-    return false;
-}
-
 Session::Session(int& argc, char**& argv) {
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);

@@ -14,9 +14,6 @@
 
 namespace entangle::mpi {
 
-// True when this process was started by an MPI launcher (mpirun, srun).
-bool launched_by_mpi();
-
 // MPI_Init_thread (serialized calls from any one thread) / MPI_Finalize.
 class Session {
 public:

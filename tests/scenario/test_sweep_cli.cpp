@@ -185,7 +185,7 @@ TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to 
     // SIGINT: the completed points are kept in a .partial marked incomplete, exit 130.
     const fs::path stopped = dir / "stopped.h5";
     const int status = run_and_signal("sweep " + file + " -o " + stopped.string() + " --threads 2",
-                                      std::chrono::milliseconds(400), SIGINT);
+                                      std::chrono::milliseconds(500), SIGINT);
     REQUIRE(WIFEXITED(status));
     REQUIRE(WEXITSTATUS(status) == 130);
     const fs::path partial = dir / "stopped.h5.partial";
@@ -216,7 +216,7 @@ TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to 
     // SIGKILL: nothing runs on the way out; the journal alone carries the completed points.
     const fs::path killed = dir / "killed.h5";
     const int kill_status = run_and_signal("sweep " + file + " -o " + killed.string() + " --threads 2",
-                                           std::chrono::milliseconds(600), SIGKILL);
+                                           std::chrono::milliseconds(700), SIGKILL);
     REQUIRE(WIFSIGNALED(kill_status));
     REQUIRE(find_journals(killed).size() == 1);
     REQUIRE(run("sweep " + file + " -o " + killed.string() + " --resume --quiet").exit_code == 0);
