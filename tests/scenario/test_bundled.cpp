@@ -134,6 +134,14 @@ TEST_CASE("each what-if extends the baseline and starts with the question it ask
         CHECK(sc.start == base.start);
         CHECK(sc.end == base.end);
         CHECK(sc.firms.size() == base.firms.size());
+        // Lists replace rather than merge: a what-if that wrote its own `events:` would
+        // silently drop the baseline's deals. Every baseline event is kept or named in the file
+        // (in remove_events).
+        for (const EventSpec& e : base.events) {
+            const bool kept = std::any_of(sc.events.begin(), sc.events.end(),
+                                          [&](const EventSpec& w) { return w.id == e.id; });
+            if (!kept) CHECK_MESSAGE(text.find(e.id) != std::string::npos, "baseline event dropped: " << e.id);
+        }
     }
     CHECK(whatifs >= 10);
 }
