@@ -326,10 +326,19 @@ int command_sweep(const SweepArguments& args, int argc, char** argv) {
     const std::vector<std::uint32_t> todo = points_to_run(plan, done);
     ListSource source(todo);
     const bool show_progress = !args.quiet && stderr_is_terminal();
-    const SweepOutcome outcome =
-        run_points(plan, args, source, 0, args.resume && fs::exists(journal_path_for(plan.out, 0)),
-                   show_progress ? progress_line(plan, done.size(), todo.size(), started)
-                                 : std::function<void(std::size_t, std::size_t)>{});
+    SweepOutcome outcome;
+    try {
+        outcome = run_points(plan, args, source, 0, args.resume && fs::exists(journal_path_for(plan.out, 0)),
+                             show_progress ? progress_line(plan, done.size(), todo.size(), started)
+                                           : std::function<void(std::size_t, std::size_t)>{});
+    } catch (const InputError& e) {
+        // A point the checks before the run did not build (they cover each parameter's extremes).
+        if (show_progress) std::fputc('\n', stderr);
+        for (const InputProblem& p : e.problems()) std::cerr << p.format() << "\n";
+        std::cerr << "entangle: the sweep stopped at a point whose scenario is invalid; the points completed "
+                     "before it stay in " << journal_path_for(plan.out, 0).string() << "\n";
+        return 2;
+    }
     if (show_progress) std::fputc('\n', stderr);
     const std::size_t written = assemble(plan, !outcome.cancelled);
     return report(plan, args, written, outcome.cancelled, done.size(), started);
