@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "agents/standard_model.hpp"
+#include "engine/contracts.hpp"
 #include "engine/simulation.hpp"
 
 namespace entangle::agents {
@@ -65,9 +66,7 @@ void StandardModel::lab_finance(World& w, RoleIndex l) const {
     // An acquired lab is funded by its owner's account, not by rounds of its own.
     const bool independent = w.treasury[lab.firm] == lab.firm;
     if (independent && short_of_runway && w.step - lab.last_round_step >= cooldown_steps) {
-        // Outside money for now; strategic investors come with the deals release.
-        const double round = w.param(role.raise_fraction) * lab.valuation;
-        raise_outside_funding(w, lab.firm, round);
+        raise_funding_round(w, l, lab.valuation, w.param(role.raise_fraction) * lab.valuation);
         lab.last_round_step = w.step;
     }
 }

@@ -235,12 +235,7 @@ int command_compare(const Arguments& args) {
 
     ResultsWriter writer(out, layout);
     ComparisonSink comparison(a, b, headline_measures(a, layout, times), replications, &writer);
-    // A's and B's replication r side by side, so an interrupted file holds pairs.
-    std::vector<RunTask> tasks;
-    for (int r = 0; r < replications; ++r) {
-        tasks.push_back(RunTask{&a, 0, static_cast<std::uint32_t>(r)});
-        tasks.push_back(RunTask{&b, 1, static_cast<std::uint32_t>(r)});
-    }
+    const std::vector<RunTask> tasks = comparison_tasks(a, b, replications);
     RunOptions options;
     options.threads = args.threads;
     options.seed = seed;

@@ -169,6 +169,15 @@ PairedDifference paired_difference(const std::vector<double>& a, const std::vect
     return d;
 }
 
+std::vector<RunTask> comparison_tasks(const Scenario& a, const Scenario& b, int replications) {
+    std::vector<RunTask> tasks;
+    for (int r = 0; r < replications; ++r) {
+        tasks.push_back(RunTask{&a, 0, static_cast<std::uint32_t>(r)});
+        tasks.push_back(RunTask{&b, 1, static_cast<std::uint32_t>(r)});
+    }
+    return tasks;
+}
+
 std::vector<std::string> compared_parameters(const Scenario& a, const Scenario& b) {
     std::vector<std::string> names;
     for (const Scenario* sc : {&a, &b})

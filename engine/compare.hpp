@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/record.hpp"
+#include "engine/runner.hpp"
 #include "engine/scenario.hpp"
 #include "engine/sink.hpp"
 #include "engine/time.hpp"
@@ -58,6 +59,10 @@ struct PairedDifference {
 // The mean of b - a over pairs where both are finite, with a Student-t 95%
 // interval (none, NaN bounds, with fewer than two pairs).
 PairedDifference paired_difference(const std::vector<double>& a, const std::vector<double>& b);
+
+// A's and B's replication r side by side (points 0 and 1), so that an
+// interrupted file holds whole pairs; run them with common_stream_point = 0.
+std::vector<RunTask> comparison_tasks(const Scenario& a, const Scenario& b, int replications);
 
 // The uncertain parameters of A and then those only B draws: the /params of
 // a comparison (a value a point does not draw is NaN there).

@@ -91,6 +91,7 @@ void apply_changes(ContractSpec& spec, const ContractSpec& changes, std::span<co
         else if (key == "exclusive") spec.exclusive = changes.exclusive;
         else if (key == "rofr") spec.rofr = changes.rofr;
         else if (key == "until_agi") spec.until_agi = changes.until_agi;
+        else if (key == "waivable") spec.waivable = changes.waivable;
         else if (key == "sla_credit") spec.sla_credit = changes.sla_credit;
         else if (key == "take_or_pay") spec.take_or_pay = changes.take_or_pay;
     }

@@ -102,6 +102,8 @@ void init_lab(World& w, RoleIndex index, FirmId firm, const LabRole& role) {
     lab.capability = w.param(role.capability0);
     const int window_steps = months_to_steps(w, w.sc().market.capability_window_months);
     lab.flop_window.assign(static_cast<std::size_t>(std::max(window_steps, 1)), 0);
+    lab.investor_budget_left.clear();
+    for (const StrategicInvestor& investor : role.investors) lab.investor_budget_left.push_back(investor.budget_usd);
     w.firms[firm].cash += w.param(role.cash);
 }
 
@@ -957,6 +959,16 @@ void check_runnable(const Scenario& sc) {
     for (const ContractSpec& c : sc.contracts) check_contract_roles(sc, c, problems);
     for (const EventSpec& e : sc.events)
         if (e.enabled && e.contract) check_contract_roles(sc, *e.contract, problems);
+    for (const FirmSpec& firm : sc.firms)
+        if (firm.lab)
+            for (const StrategicInvestor& investor : firm.lab->investors) {
+                const std::string& name = sc.firms[investor.firm].name;
+                if (name == firm.name)
+                    problems.push_back("firm '" + firm.name + "': a lab cannot be its own strategic investor");
+                else if (investor.in_kind && !sc.firms[investor.firm].cloud)
+                    problems.push_back("firm '" + firm.name + "': investor '" + name +
+                                       "' invests in kind (cloud credits) but has no cloud role");
+            }
     check_acquisitions(sc, problems);
     if (!problems.empty()) {
         std::string text;

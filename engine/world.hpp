@@ -53,6 +53,7 @@ struct LabState {
     double valuation = 0;
     double burn_ewma = 0;           // USD per month, costs less revenue
     int last_round_step = -1000000;
+    std::vector<double> investor_budget_left;  // per LabRole::investors, USD
     // Ring buffer of effective training FLOP per step over the capability window.
     std::vector<double> flop_window;
     int window_head = 0;

@@ -170,6 +170,8 @@ const Schema<ContractSpec>& contract_schema() {
             flag_field<K>("until_agi", &K::until_agi, "ends when AGI is declared"),
             flag_field<K>("in_kind", &K::in_kind, "paid in compute rather than cash"),
             flag_field<K>("priority", &K::priority, "served before other contracts"),
+            flag_field<K>("waivable", &K::waivable,
+                          "false: the holder never sells a waiver of exclusivity (renegotiation, MODEL.md 8)"),
             number_field<K>("sla_credit", &K::sla_credit, unit_interval, "",
                             "share of the price credited for capacity not delivered"),
             number_field<K>("take_or_pay", &K::take_or_pay, unit_interval, "",

@@ -40,11 +40,7 @@ std::vector<double> interval_widths(const Scenario& a, const Scenario& b, int re
     RunLayout layout = make_layout(a, "compare", a.seed, replications, {"A", "B"});
     measures = headline_measures(a, layout, comparison_times(layout, {*parse_month("2026-12")}));
     ComparisonSink sink(a, b, measures, replications, nullptr);
-    std::vector<RunTask> tasks;
-    for (int r = 0; r < replications; ++r) {
-        tasks.push_back(RunTask{&a, 0, static_cast<std::uint32_t>(r)});
-        tasks.push_back(RunTask{&b, 1, static_cast<std::uint32_t>(r)});
-    }
+    const std::vector<RunTask> tasks = comparison_tasks(a, b, replications);
     RunOptions options;
     options.seed = a.seed;
     if (common) options.common_stream_point = 0;

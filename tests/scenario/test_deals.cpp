@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agents/standard_model.hpp"
+#include "engine/contracts.hpp"
 #include "engine/errors.hpp"
 #include "engine/scenario/loader.hpp"
 #include "engine/simulation.hpp"
@@ -256,7 +257,8 @@ contracts:
   - {id: base, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
      quantity_h100e: 1000, price_usd_per_h100e_hour: 2.5, rofr: true}
 )",
-                             {"firms.lab_x.lab.contract_share=0.9", "firms.lab_x.lab.max_supplier_share=0.5"});
+                             // Rounds small enough that the holder can match deals after its own.
+                             {"firms.lab_x.lab.contract_share=0.4", "firms.lab_x.lab.max_supplier_share=0.5"});
     const ReplicationRecord r = run(sc);
     const auto rows = signed_rows(r);
     REQUIRE_FALSE(rows.empty());
@@ -479,4 +481,134 @@ events:
                          "deals.yaml: event 'again': 'lab_y' was already acquired by 'cloud_a'\n"
                          "deals.yaml: event 'reverse': 'lab_y' is owned by its target 'cloud_a'",
                          ModelInputError);
+}
+
+TEST_CASE("funding: strategic investors take their budgets at the post-money price; outside money the rest") {
+    // lab_y: 10 B pre-money, a 4 B round. cloud_a puts in 1 B in kind (its last 1 B
+    // of budget), cloud_b 2 B in cash; outside money 1 B. cloud_a held 20% before.
+    const Scenario sc = load(R"(
+equity: {cloud_a: {lab_y: 0.2}}
+)", {});
+    Scenario with_investors = sc;
+    LabRole& role = *with_investors.firms[static_cast<std::size_t>(firm(sc, "lab_y"))].lab;
+    role.investors = {StrategicInvestor{static_cast<FirmId>(firm(sc, "cloud_a")), 1.0e9, true},
+                      StrategicInvestor{static_cast<FirmId>(firm(sc, "cloud_b")), 2.0e9, false}};
+    World w;
+    const std::vector<double> drawn = draw_uncertain(with_investors, StreamKey{with_investors.seed, 0, 0});
+    init_world(w, with_investors, StreamKey{with_investors.seed, 0, 0}, drawn);
+    const FirmId a = static_cast<FirmId>(firm(sc, "cloud_a")), b = static_cast<FirmId>(firm(sc, "cloud_b")),
+                 y = static_cast<FirmId>(firm(sc, "lab_y"));
+    const double cash_y = w.firms[y].cash, cash_b = w.firms[b].cash;
+    raise_funding_round(w, w.firms[y].lab, 10.0e9, 4.0e9);
+    CHECK(w.equity_at(a, y) == doctest::Approx(0.2 * 10.0 / 14.0 + 1.0 / 14.0));
+    CHECK(w.equity_at(b, y) == doctest::Approx(2.0 / 14.0));
+    CHECK(w.credits[y * w.n_firms() + a] == doctest::Approx(1.0e9));  // in kind: credits, no cash
+    CHECK(w.firms[y].cash == doctest::Approx(cash_y + 2.0e9 + 1.0e9));  // cloud_b's cash and outside money
+    CHECK(w.firms[b].cash == doctest::Approx(cash_b - 2.0e9));
+    CHECK(w.external.outside_funding == doctest::Approx(1.0e9));
+    // Budgets are spent: a second round is all outside money and dilutes them.
+    raise_funding_round(w, w.firms[y].lab, 14.0e9, 7.0e9);
+    CHECK(w.equity_at(b, y) == doctest::Approx(2.0 / 14.0 * 14.0 / 21.0));
+    CHECK(w.external.outside_funding == doctest::Approx(8.0e9));
+    CHECK(w.event_log.back().kind == "funding_round");
+}
+
+TEST_CASE("funding: an in-kind investor needs a cloud role") {
+    Scenario sc = load("");
+    sc.firms[static_cast<std::size_t>(firm(sc, "lab_y"))].lab->investors = {
+        StrategicInvestor{static_cast<FirmId>(firm(sc, "lab_x")), 1.0e9, true}};
+    CHECK_THROWS_WITH_AS(check_runnable(sc), doctest::Contains("investor 'lab_x' invests in kind"), ModelInputError);
+}
+
+TEST_CASE("procurement: a lab accepts an exclusivity discount only when it beats the option value it gives up") {
+    // A round small enough for cloud_a alone to cover (an offer must cover the whole round).
+    const std::vector<std::string> common = {"firms.lab_x.lab.contract_share=0.3", "firms.lab_x.lab.contract_term_months=6",
+                                             "firms.cloud_a.cloud.exclusivity_discount=0.15",
+                                             "firms.cloud_a.cloud.exclusivity_months=12"};
+    // Cheap to give up (dispersion 0.05 USD/H100e-h < 15% of a price above 1 USD): it signs exclusively.
+    std::vector<std::string> accept = common;
+    accept.push_back("firms.lab_x.lab.price_dispersion=0.05");
+    const Scenario sc = load("", accept);
+    const ReplicationRecord r = run(sc);
+    const auto rows = signed_rows(r);
+    REQUIRE_FALSE(rows.empty());
+    CHECK(rows[0].seller == "cloud_a");
+    CHECK(rows[0].exclusive);
+    CHECK(rows[0].end == format_month(*parse_month(rows[0].start) + 11));
+    // While it runs, nobody else supplies the lab.
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
+    for (int t = month(sc, rows[0].start.c_str()); t <= month(sc, rows[0].end.c_str()); ++t) {
+        CHECK(r.flow_at(t, b, x) == 0.0f);
+        CHECK(r.flow_at(t, a, x) > 0.0f);
+    }
+    // Dear to give up (dispersion 5 USD/H100e-h): it declines and splits its rounds as before.
+    std::vector<std::string> decline = common;
+    decline.push_back("firms.lab_x.lab.price_dispersion=5");
+    decline.push_back("firms.lab_x.lab.max_supplier_share=0.5");
+    const ReplicationRecord d = run(load("", decline));
+    const auto declined = signed_rows(d);
+    REQUIRE(declined.size() >= 2);
+    for (const ContractRow& c : declined) CHECK_FALSE(c.exclusive);
+}
+
+TEST_CASE("renegotiation: a clause marked waivable: false is never bought out; an amendment can still drop it") {
+    const std::string book = R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_b, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 5000, price_usd_per_h100e_hour: 2.5, exclusive: true, waivable: false}
+  - {id: rest_of_b, kind: capacity, seller: cloud_b, buyer: lab_y, start: 2024-01, end: 2025-12,
+     quantity_h100e: 60000, price_usd_per_h100e_hour: 2.0}
+)";
+    const Scenario held = load(book, {"firms.lab_x.lab.contract_share=0.9"});
+    const ReplicationRecord r = run(held);
+    CHECK(std::none_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "waiver"; }));
+    const int a = firm(held, "cloud_a"), x = firm(held, "lab_x");
+    for (int t = 0; t < r.shape.times; ++t) CHECK(r.flow_at(t, a, x) == 0.0f);
+    // A forced waiver: the scenario amends the clause away in 2025-01.
+    const Scenario forced = load(book + R"(
+events:
+  - {id: forced_waiver, at: 2025-01, do: amend, target: excl, changes: {exclusive: false}}
+)",
+                                 {"firms.lab_x.lab.contract_share=0.9"});
+    const ReplicationRecord f = run(forced);
+    double from_a = 0;
+    for (int t = month(forced, "2025-01"); t < f.shape.times; ++t) from_a += f.flow_at(t, a, x);
+    CHECK(from_a > 0);
+}
+
+TEST_CASE("procurement: a self-building lab gets chip supply quotes from chipmakers") {
+    // builder trains on its own cloud; it is short, and building costs it less than renting.
+    const std::string text = R"(
+scenario: {name: builder, start: 2024-01, end: 2025-06, seed: 3, replications: 2}
+market: {end_market_usd: 4.0e9, end_market_volatility: 0.1}
+chips:
+  h100: {vendor: chipco, release: 2023-01, unit_cost: 3300, list_price: 25000}
+regions:
+  us: {power_mw: 2000, interconnect_mw_per_month: 50}
+firms:
+  chipco: {chipmaker: {capacity_per_month: {h100: 20000}}}
+  renter: {cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 20000, age_months: 6}], power_online: {us: 40}, cash: 5.0e9, wacc: 0.3}}
+  builder:
+    cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 10000, age_months: 6}], power_online: {us: 400}, cash: 3.0e10, sells_capacity: false}
+    lab: {cash: 2.0e10, train0_h100e: 60000, capability0: 25.0, strategic_value: 8, contract_share: 0.9, contract_term_months: 12}
+)";
+    for (const char* protocol : {"nash", "posted"}) {
+        const std::vector<Override> protocol_override{parse_override(std::string("market.bargaining=") + protocol)};
+        const Scenario sc = load_scenario_text(text, "builder.yaml", protocol_override);
+        const ReplicationRecord r = run(sc);
+        std::vector<ContractRow> supply;
+        for (const ContractRow& c : r.contracts)
+            if (c.kind == "chip_supply") supply.push_back(c);
+        INFO(protocol);
+        REQUIRE_FALSE(supply.empty());
+        CHECK(supply[0].seller == "chipco");
+        CHECK(supply[0].buyer == "builder");
+        CHECK(supply[0].value_usd > 0);
+        const std::string signed_text = std::find_if(r.events.begin(), r.events.end(), [](const EventRow& e) {
+                                            return e.kind == "sign" && e.firms == "chipco,builder";
+                                        })->text;
+        if (std::string(protocol) == "posted")
+            // The vendor posts its floor (3300 * 1.2) marked up by 20%.
+            CHECK(signed_text.find("at 4752 USD a unit") != std::string::npos);
+    }
 }

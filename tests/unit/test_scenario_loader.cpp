@@ -308,7 +308,7 @@ TEST_CASE("loader: an amendment changes only amendable contract keys, and at lea
                  "  - {id: e3, at: 2023-06, do: amend, target: deal, changes: {end: 2024-13, exclusiv: true}}\n") ==
           "t.yaml:7:62: unknown key 'buyer' in events.e1.changes; valid keys: end, quantity_h100e, "
           "price_usd_per_h100e_hour, units_per_month, unit_price, value_usd, fee_usd_per_year, share, exclusive, "
-          "rofr, until_agi, sla_credit, take_or_pay\n"
+          "rofr, until_agi, waivable, sla_credit, take_or_pay\n"
           "t.yaml:7:82: events.e1.changes.rofr: expected true or false, found 'maybe'\n"
           "t.yaml:8:61: events.e2.changes: an amendment must change at least one key\n"
           "t.yaml:9:67: events.e3.changes.end: expected a month as YYYY-MM, found '2024-13'\n"
@@ -570,4 +570,23 @@ TEST_CASE("loader: a quarterly scenario tabulates paths per quarter") {
     CHECK(sc.steps() == 8);
     CHECK(sc.market.end_market_growth.at(1, {}) == doctest::Approx(3.0));  // 2024-04
     CHECK(sc.market.end_market_growth.at(7, {}) == doctest::Approx(12.0));
+}
+
+TEST_CASE("loader: a lab's strategic investors, in the order written") {
+    const Scenario sc = load_scenario_text(
+        header + "firms: {openai: {lab: {investors: {msft: {budget_usd: 1.3e10, in_kind: true}, nvda: {budget_usd: 1.0e9}}}},\n"
+                 "        msft: {lab: {}}, nvda: {lab: {}}}\n",
+        "t.yaml");
+    const LabRole& lab = *sc.firms[*sc.find_firm("openai")].lab;
+    REQUIRE(lab.investors.size() == 2);
+    CHECK(lab.investors[0].firm == *sc.find_firm("msft"));
+    CHECK(lab.investors[0].budget_usd == 1.3e10);
+    CHECK(lab.investors[0].in_kind);
+    CHECK(lab.investors[1].firm == *sc.find_firm("nvda"));
+    CHECK_FALSE(lab.investors[1].in_kind);
+    CHECK(errors(header + "firms: {openai: {lab: {investors: {msft: {budget: 1}, nobody: {budget_usd: -1}}}}, msft: {lab: {}}}\n") ==
+          "t.yaml:2:42: firms.openai.lab.investors.msft: missing required key 'budget_usd'\n"
+          "t.yaml:2:43: unknown key 'budget' in firms.openai.lab.investors.msft; valid keys: budget_usd, in_kind\n"
+          "t.yaml:2:55: firms.openai.lab.investors: unknown firm 'nobody' (firms: msft, openai)\n"
+          "t.yaml:2:76: firms.openai.lab.investors.nobody.budget_usd: -1 is out of range; expected a value >= 0");
 }
