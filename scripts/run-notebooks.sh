@@ -146,7 +146,7 @@ for entry in "${notebooks[@]}"; do
   rm -rf "$figure_dir" && mkdir -p "$figure_dir"
   log="$work/logs/$name.log"
   if ! env "${inputs[@]}" ENTANGLE_FIGURES="$figure_dir" "$python" -m nbconvert --to notebook --execute \
-      --ExecutePreprocessor.timeout=600 --output-dir "$work/executed" "notebooks/$name.ipynb" >"$log" 2>&1; then
+      --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.startup_timeout=180 --output-dir "$work/executed" "notebooks/$name.ipynb" >"$log" 2>&1; then
     failed+=("$name: execution failed (log: $log)")
     tail -n 40 "$log" | sed -e "s/\x1b\[[0-9;]*m//g" -e "s/^/  $name | /" >&2
     continue
