@@ -114,7 +114,7 @@ produce_inputs() {  # notebook name -> $inputs: the NAME=VALUE assignments that 
       fi
       inputs=("ENTANGLE_BASELINE=$results/baseline.h5" "ENTANGLE_NETWORK=$results/baseline.h5") ;;
     02_compare)
-      "$entangle" compare notebooks/whatif/exclusivity_kept.yaml notebooks/whatif/exclusivity_waived.yaml \
+      "$entangle" compare scenarios/baseline.yaml scenarios/whatif/msft_keeps_openai_exclusive.yaml \
         --replications "$replications" "${common[@]}" -o "$results/compare.h5" >&2 || return 1
       inputs=("ENTANGLE_COMPARE=$results/compare.h5") ;;
     03_sweep)  # points and replications as in the sweep files (small)
