@@ -10,7 +10,7 @@ for arg in "$@"; do
     --with-python) packages+=(python3 python3-h5py python3-xarray python3-h5netcdf python3-pandas
                               python3-numpy python3-netcdf4) ;;
     --with-notebooks) packages+=(python3 python3-h5py python3-xarray python3-h5netcdf python3-pandas
-                                 python3-numpy python3-matplotlib python3-ipykernel jupyter-nbconvert) ;;
+                                 python3-numpy python3-yaml python3-matplotlib python3-ipykernel jupyter-nbconvert) ;;
     --with-mpi) packages+=(openmpi-bin libopenmpi-dev) ;;
     *) echo "install-deps.sh: unknown option '$arg' (expected --with-python, --with-notebooks or --with-mpi)" >&2; exit 2 ;;
   esac
