@@ -12,20 +12,21 @@ namespace entangle::agents {
 namespace {
 
 // Capacity the cloud must or expects to supply `months` ahead.
-double forecast_demand(const World& w, const CloudState& cloud, int months) {
+double forecast_demand(const World& w, CloudState& cloud, int months) {
     const Scenario& sc = w.sc();
     const CloudRole& role = *sc.firms[cloud.firm].cloud;
     const double years = months / 12.0;
     double demand = 0;
-    if (role.sells_capacity) demand += cloud.spot_ewma * std::pow(1.0 + w.param(role.demand_growth), years);
+    const double demand_growth = cloud.demand_growth_pow(1.0 + w.param(role.demand_growth), years);
+    if (role.sells_capacity) demand += cloud.spot_ewma * demand_growth;
     const Month ahead = w.month() + months;
     demand += capacity_under_contract(w, cloud.firm, ahead, ContractSide::sold);
     const RoleIndex own_lab = w.firms[cloud.firm].lab;
     if (own_lab != no_role) {
         const LabState& lab = w.labs[own_lab];
         const LabRole& lab_role = *sc.firms[cloud.firm].lab;
-        demand += lab.need_training * std::pow(w.param(lab_role.training_growth), years) +
-                  lab.need_inference * std::pow(1.0 + w.param(role.demand_growth), years);
+        demand += lab.need_training * cloud.lab_growth_pow(w.param(lab_role.training_growth), years) +
+                  lab.need_inference * demand_growth;
     }
     return demand;
 }

@@ -195,7 +195,7 @@ void retire_and_depreciate(World& w) {
 void update_end_market(World& w) {
     const MarketSpec& m = w.sc().market;
     if (w.step > 0) {
-        w.growth_index *= std::pow(1.0 + w.param(m.end_market_growth), w.years_per_step());
+        w.growth_index *= w.end_market_growth_pow(1.0 + w.param(m.end_market_growth), w.years_per_step());
         w.demand_walk += std::sqrt(w.years_per_step()) * draw_standard_normal(w.market_stream);
     }
     w.end_market_usd = w.param(m.end_market_usd) * w.growth_index *
@@ -275,7 +275,7 @@ void price_families(World& w, CloudState& cloud) {
     in.dc_life_months = role.dc_life_months;
     in.om_rate = w.param(role.om_rate);
     in.target_utilisation = w.param(role.target_utilisation);
-    const double r = monthly_rate(in.wacc);
+    const double r = cloud.wacc_pow(1.0 + in.wacc, 1.0 / 12.0) - 1.0;  // monthly_rate(in.wacc)
     if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
         cloud.recovery_rate = r;
         cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
@@ -406,9 +406,14 @@ void add_demand_curve(World& w, RoleIndex lab, double training, double training_
     std::array<double, demand_grid + 2> prices{};
     std::size_t n = 0;
     for (double step : demand_grid_steps) prices[n++] = top * step;
-    if (training > tolerance) prices[n++] = training_value;
-    if (inference > tolerance) prices[n++] = inference_value;
-    std::sort(prices.begin(), prices.begin() + static_cast<std::ptrdiff_t>(n), std::greater<>());
+    // The grid descends already: insert the two values in place (cheaper than a sort).
+    const auto insert = [&](double value) {
+        std::size_t k = n++;
+        for (; k > 0 && prices[k - 1] < value; --k) prices[k] = prices[k - 1];
+        prices[k] = value;
+    };
+    if (training > tolerance) insert(training_value);
+    if (inference > tolerance) insert(inference_value);
     double bid_so_far = 0;
     for (std::size_t k = 0; k < n; ++k) {
         const double p = prices[k];
@@ -585,10 +590,11 @@ void value_firms(World& w) {
 
 // Negative cash is covered by borrowing; spare cash repays debt.
 void settle_debt(World& w) {
-    const double rate = monthly_rate(w.param(w.sc().market.interest_rate));
+    const double rate = w.interest_pow(1.0 + w.param(w.sc().market.interest_rate), 1.0 / 12.0) - 1.0;  // monthly_rate
     for (FirmId f = 0; f < w.firms.size(); ++f) {
         FirmState& firm = w.firms[f];
-        if (firm.debt > 0) pay_external(w, f, firm.debt * (std::pow(1 + rate, w.sc().months_per_step) - 1), &ExternalFlows::interest);
+        if (firm.debt > 0)
+            pay_external(w, f, firm.debt * (w.debt_pow(1 + rate, w.sc().months_per_step) - 1), &ExternalFlows::interest);
         if (firm.cash < 0) {
             const double loan = -firm.cash;
             receive_external(w, f, loan, &ExternalFlows::borrowing);
@@ -756,17 +762,10 @@ void transfer(World& w, FirmId from, FirmId to, double usd) {
     w.firms[to].cash += usd;
 }
 
-bool may_buy(const World& w, FirmId buyer, ChipId chip) { return w.buyable[buyer * w.chips.size() + chip]; }
-
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
     const ChipSpec& spec = sc.chips[chip];
     if (spec.vendor == buyer || spec.sold_to_any) return true;
     return std::find(spec.sold_to.begin(), spec.sold_to.end(), buyer) != spec.sold_to.end();
-}
-
-double chip_price_for(const World& w, FirmId buyer, ChipId chip) {
-    const ChipSpec& spec = w.sc().chips[chip];
-    return spec.vendor == buyer ? w.param(spec.unit_cost) : w.chips[chip].price;
 }
 
 void entangled_value(std::span<const double> equity, const Eigen::VectorXd& own, Eigen::VectorXd& value,

@@ -53,6 +53,7 @@ struct LabState {
     double valuation = 0;
     double burn_ewma = 0;           // USD per month, costs less revenue
     int last_round_step = -1000000;
+    CachedPow training_growth_pow;  // training_growth ^ years per step
     // Ring buffer of effective training FLOP per step over the capability window.
     std::vector<double> flop_window;
     int window_head = 0;
@@ -77,6 +78,8 @@ struct CloudState {
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
+    CachedPow wacc_pow;                   // (1 + wacc)^(1/12), for the monthly rate
+    CachedPow demand_growth_pow, lab_growth_pow;  // growth factors over the forecast horizon
     double dc_recovery = 0;               // CRF(dc_life) at recovery_rate
     std::vector<double> retire_schedule;  // [chip * steps + step]: units reaching end of life
     std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
@@ -203,6 +206,7 @@ struct World {
     double spot_volume = 0;
     double unmet_demand = 0;       // H100e wanted at the clearing price and not served
     RandomEngine market_stream;
+    CachedPow end_market_growth_pow, interest_pow, debt_pow;
 
     std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family
     std::vector<double> credits;        // [holder * n + issuer]: in-kind capacity credit, USD

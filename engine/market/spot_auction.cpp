@@ -40,8 +40,14 @@ ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids,
     const std::span<std::uint32_t> bid_order(scratch.data() + asks.size(), bids.size());
     std::iota(ask_order.begin(), ask_order.end(), 0u);
     std::iota(bid_order.begin(), bid_order.end(), 0u);
-    std::sort(ask_order.begin(), ask_order.end(), [&](auto a, auto b) { return asks[a].price < asks[b].price; });
-    std::sort(bid_order.begin(), bid_order.end(), [&](auto a, auto b) { return bids[a].price > bids[b].price; });
+    // Ties by index: the order, and with it every sum over a price level, is
+    // then the same whatever the standard library's sort does with equal keys.
+    std::sort(ask_order.begin(), ask_order.end(), [&](auto a, auto b) {
+        return asks[a].price < asks[b].price || (asks[a].price == asks[b].price && a < b);
+    });
+    std::sort(bid_order.begin(), bid_order.end(), [&](auto a, auto b) {
+        return bids[a].price > bids[b].price || (bids[a].price == bids[b].price && a < b);
+    });
 
     // Walk both curves level by level while the best remaining ask is no
     // dearer than the best remaining bid.
