@@ -227,9 +227,10 @@ struct World {
 
     // Scratch for the spot auction, reused every step.
     std::vector<Order> asks, bids;
-    std::vector<std::uint32_t> auction_scratch;
+    std::vector<RankedOrder> auction_scratch;
     std::vector<double> end_market_scratch;
     std::vector<double> sold_scratch, bought_scratch;
+    std::vector<double> region_scratch;
     std::vector<double> cournot_scratch;
     std::vector<CapacityQuote> quote_scratch;
 
