@@ -122,7 +122,7 @@ void StandardModel::cloud_invest(World& w, RoleIndex c) const {
     double units = gap / (w.param(chip.h100e) * w.param(chip.software_factor));
     const auto cost_of = [&](double u) { return u * price + std::max(u * mw_per_unit - spare_mw, 0.0) * capex_per_mw; };
     const double limit = std::max(std::min(w.param(role.capex_budget) * w.years_per_step(),
-                                           w.firms[cloud.firm].cash + borrowing_headroom(w, cloud.firm)),
+                                           w.account(cloud.firm).cash + borrowing_headroom(w, cloud.firm)),
                                   0.0);
     if (cost_of(units) > limit) {
         // Largest order the budget covers: chips alone up to the spare power, then chips plus buildings.

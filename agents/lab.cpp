@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "agents/standard_model.hpp"
+#include "engine/contracts.hpp"
 #include "engine/simulation.hpp"
 
 namespace entangle::agents {
@@ -23,7 +24,7 @@ void StandardModel::lab_plan(World& w, RoleIndex l) const {
     // over the months it plans to last.
     const double term_months = std::max(w.param(role.runway_months), 1.0);
     const double revenue_per_month = lab.revenue_served / w.sc().months_per_step;
-    const double means = std::max(w.firms[lab.firm].cash, 0.0) + w.param(role.funding_capacity) +
+    const double means = std::max(w.account(lab.firm).cash, 0.0) + w.param(role.funding_capacity) +
                          revenue_per_month * term_months;
     // Affordability caps what it spends, not the price of the first unit: at
     // price p it buys at most spend_limit / (p * hours) (the engine bids this
@@ -49,7 +50,7 @@ void StandardModel::lab_use(World& w, RoleIndex l) const {
 void StandardModel::lab_finance(World& w, RoleIndex l) const {
     LabState& lab = w.labs[l];
     const LabRole& role = *w.sc().firms[lab.firm].lab;
-    FirmState& firm = w.firms[lab.firm];
+    const FirmState& account = w.account(lab.firm);
     const double months = w.sc().months_per_step;
     const double burn =
         (lab.compute_spend + w.param(role.opex_usd_per_month) * months - lab.revenue_served) / months;
@@ -61,11 +62,11 @@ void StandardModel::lab_finance(World& w, RoleIndex l) const {
                                  std::exp(w.param(role.psi) * (lab.capability - w.frontier)));
 
     const int cooldown_steps = (role.funding_cooldown_months + w.sc().months_per_step - 1) / w.sc().months_per_step;
-    const bool short_of_runway = lab.burn_ewma > 0 && firm.cash < w.param(role.runway_months) * lab.burn_ewma;
-    if (short_of_runway && w.step - lab.last_round_step >= cooldown_steps) {
-        // Outside money for now; strategic investors come with the deals release.
-        const double round = w.param(role.raise_fraction) * lab.valuation;
-        raise_outside_funding(w, lab.firm, round);
+    const bool short_of_runway = lab.burn_ewma > 0 && account.cash < w.param(role.runway_months) * lab.burn_ewma;
+    // An acquired lab is funded by its owner's account, not by rounds of its own.
+    const bool independent = w.treasury[lab.firm] == lab.firm;
+    if (independent && short_of_runway && w.step - lab.last_round_step >= cooldown_steps) {
+        raise_funding_round(w, l, lab.valuation, w.param(role.raise_fraction) * lab.valuation);
         lab.last_round_step = w.step;
     }
 }

@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "agents/standard_model.hpp"
+#include "engine/compare.hpp"
 #include "engine/errors.hpp"
 #include "engine/runner.hpp"
 #include "engine/scenario/loader.hpp"
@@ -38,7 +40,9 @@ usage:
   entangle run [SCENARIO.yaml] [-o OUT.h5]   run a scenario's replications (default: the bundled baseline)
   entangle validate FILE.yaml                check a scenario file and exit
   entangle inspect OUT.h5                    print what a results file holds and a summary
-  entangle sweep | compare | merge           (not in this version yet)
+  entangle compare A.yaml B.yaml [-o OUT.h5] run both with common random numbers; print each headline
+                                             measure for A, B and B-A with a 95% interval
+  entangle sweep | merge                     (not in this version yet)
 
 options:
   -o, --output PATH      results file (default: results/<scenario name>.h5)
@@ -47,6 +51,10 @@ options:
   --threads N            worker threads (default: all cores)
   --set PATH=VALUE       override a scenario key, e.g. --set firms.openai.lab.training_growth=4 (repeatable)
   --quiet                no progress or summary
+  --at YYYY-MM           compare: a month to report (repeatable; default: December of the
+                         middle year and the last month)
+  --independent          compare: give B its own random streams instead of A's (shows what
+                         common random numbers buy: wider intervals)
   --help, --version
 
 exit codes: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted
@@ -65,6 +73,8 @@ struct Arguments {
     int threads = 0;
     std::vector<Override> overrides;
     bool quiet = false;
+    std::vector<Month> at;     // compare
+    bool independent = false;  // compare
 };
 
 long long parse_integer(const std::string& option, const std::string& text, long long min) {
@@ -95,6 +105,13 @@ Arguments parse_arguments(int argc, char** argv) {
         else if (word == "--threads") args.threads = static_cast<int>(parse_integer(word, value(), 1));
         else if (word == "--set") args.overrides.push_back(parse_override(value()));
         else if (word == "--quiet") args.quiet = true;
+        else if (word == "--independent") args.independent = true;
+        else if (word == "--at") {
+            const std::string& text = value();
+            const auto month = parse_month(text);
+            if (!month) throw BadUsage("--at: expected a month YYYY-MM, found '" + text + "'");
+            args.at.push_back(*month);
+        }
         else if (word.size() > 1 && word[0] == '-') throw BadUsage("unknown option '" + word + "' (see entangle --help)");
         else if (args.command.empty()) args.command = word;
         else args.positional.push_back(word);
@@ -119,6 +136,29 @@ int command_validate(const Arguments& args) {
     return exit_ok;
 }
 
+// Runs the tasks into the sink with progress and Ctrl-C handling. False when
+// interrupted: the sink is then finished as incomplete (the .partial is kept).
+bool run_to_file(const Arguments& args, const std::string& label, std::span<const RunTask> tasks,
+                 RunOptions options, RecordSink& sink, const fs::path& out) {
+    const agents::StandardModel model;
+    const auto started = std::chrono::steady_clock::now();
+    options.cancel = &interrupted;
+    if (!args.quiet && stderr_is_terminal())
+        options.progress = [&](std::size_t done, std::size_t total) {
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const double rate = done / std::max(seconds, 1e-9);
+            std::fprintf(stderr, "\r%s: %zu/%zu replications, %.1f/s, ETA %.0fs   ", label.c_str(), done, total, rate,
+                         (total - done) / std::max(rate, 1e-9));
+            if (done == total) std::fputc('\n', stderr);
+        };
+    const RunOutcome outcome = run_tasks(tasks, model, options, &sink);
+    if (!outcome.cancelled) return true;
+    sink.finish(false);
+    std::fprintf(stderr, "\nentangle: interrupted after %zu of %zu replications; partial results kept in %s.partial\n",
+                 outcome.completed, tasks.size(), out.string().c_str());
+    return false;
+}
+
 int command_run(const Arguments& args) {
     if (args.positional.size() > 1) throw BadUsage("run: expected at most one scenario file");
     const fs::path file = args.positional.empty() ? bundled_baseline() : fs::path(args.positional[0]);
@@ -133,29 +173,12 @@ int command_run(const Arguments& args) {
     const RunLayout layout = make_layout(scenario, "run", scenario.seed, scenario.replications, {scenario.name});
     ResultsWriter writer(out, layout);
     RunSummary summary(layout, &writer);
-    const agents::StandardModel model;
     const auto tasks = replication_tasks(scenario, 0, scenario.replications);
-    const bool show_progress = !args.quiet && stderr_is_terminal();
-    const auto started = std::chrono::steady_clock::now();
     RunOptions options;
     options.threads = args.threads;
     options.seed = scenario.seed;
-    options.cancel = &interrupted;
-    if (show_progress)
-        options.progress = [&](std::size_t done, std::size_t total) {
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            const double rate = done / std::max(seconds, 1e-9);
-            std::fprintf(stderr, "\rrun %s: %zu/%zu replications, %.1f/s, ETA %.0fs   ", scenario.name.c_str(), done,
-                         total, rate, (total - done) / std::max(rate, 1e-9));
-            if (done == total) std::fputc('\n', stderr);
-        };
-    const RunOutcome outcome = run_tasks(tasks, model, options, &summary);
-    if (outcome.cancelled) {
-        summary.finish(false);
-        std::fprintf(stderr, "\nentangle: interrupted after %zu of %zu replications; partial results kept in %s.partial\n",
-                     outcome.completed, tasks.size(), out.string().c_str());
-        return exit_interrupted;
-    }
+    const auto started = std::chrono::steady_clock::now();
+    if (!run_to_file(args, "run " + scenario.name, tasks, options, summary, out)) return exit_interrupted;
     summary.finish(true);
     if (!args.quiet) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -163,6 +186,68 @@ int command_run(const Arguments& args) {
                   << scenario.steps() << " months in " << seconds << " s\n"
                   << summary.table() << "results: " << out.string() << "\n";
     }
+    return exit_ok;
+}
+
+// A and B must lay out the same results: same firms, chips, regions and months.
+void check_comparable(const Scenario& a, const Scenario& b) {
+    const auto names = [](const auto& items) {
+        std::vector<std::string> out;
+        for (const auto& item : items) out.push_back(item.name);
+        return out;
+    };
+    std::string problem;
+    if (names(a.firms) != names(b.firms)) problem = "they have different firms";
+    else if (names(a.chips) != names(b.chips)) problem = "they have different chip families";
+    else if (names(a.regions) != names(b.regions)) problem = "they have different regions";
+    else if (a.start != b.start || a.end != b.end || a.months_per_step != b.months_per_step ||
+             a.outputs.every != b.outputs.every)
+        problem = "they run over different months (start, end, step or outputs.every)";
+    else if (a.outputs.network != b.outputs.network) problem = "one records the network matrices and the other not";
+    if (!problem.empty())
+        throw ModelInputError("compare: '" + a.source_path + "' and '" + b.source_path + "' cannot be paired: " +
+                              problem + " (a what-if should extend the scenario it is compared with)");
+}
+
+int command_compare(const Arguments& args) {
+    if (args.positional.size() != 2)
+        throw BadUsage("compare: expected two scenario files (entangle compare A.yaml B.yaml)");
+    Scenario a = load_scenario(args.positional[0], args.overrides);
+    Scenario b = load_scenario(args.positional[1], args.overrides);
+    check_runnable(a);
+    check_runnable(b);
+    check_comparable(a, b);
+    // Common random numbers: both run A's seed and replication count unless told otherwise.
+    const int replications = args.replications.value_or(a.replications);
+    const std::uint64_t seed = args.seed.value_or(a.seed);
+    if (replications < 2) throw BadUsage("compare: needs at least 2 replications for an interval");
+    a.replications = b.replications = replications;
+    a.seed = b.seed = seed;
+    const fs::path out =
+        args.output ? fs::path(*args.output) : fs::path("results") / ("compare_" + a.name + "_" + b.name + ".h5");
+    RunLayout layout = make_layout(a, "compare", seed, replications, {"A", "B"});
+    const std::vector<int> times = comparison_times(layout, args.at);
+    layout.drawn_param_names = compared_parameters(a, b);
+    layout.extra_attributes = {{"scenario_yaml_b", b.resolved_yaml},
+                               {"point_scenarios", a.name + "," + b.name},
+                               {"random_numbers", args.independent ? "independent" : "common"}};
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+
+    ResultsWriter writer(out, layout);
+    ComparisonSink comparison(a, b, headline_measures(a, layout, times), replications, &writer);
+    const std::vector<RunTask> tasks = comparison_tasks(a, b, replications);
+    RunOptions options;
+    options.threads = args.threads;
+    options.seed = seed;
+    if (!args.independent) options.common_stream_point = 0;
+    if (!run_to_file(args, "compare " + a.name + " vs " + b.name, tasks, options, comparison, out))
+        return exit_interrupted;
+    comparison.finish(true);
+    if (!args.quiet)
+        std::cout << "compare: A = '" << a.name << "' (" << a.source_path << "), B = '" << b.name << "' ("
+                  << b.source_path << "), " << replications << " replications each, "
+                  << (args.independent ? "independent" : "common") << " random numbers, seed " << seed << "\n"
+                  << comparison.table() << "results: " << out.string() << "\n";
     return exit_ok;
 }
 
@@ -176,10 +261,11 @@ int dispatch(const Arguments& args) {
     if (args.command == "run") return command_run(args);
     if (args.command == "validate") return command_validate(args);
     if (args.command == "inspect") return command_inspect(args);
-    if (args.command == "sweep" || args.command == "compare" || args.command == "merge")
+    if (args.command == "compare") return command_compare(args);
+    if (args.command == "sweep" || args.command == "merge")
         throw BadUsage("'" + args.command + "' is not available in this version yet");
-    if (args.command.empty()) throw BadUsage("expected a command: run, validate or inspect (see entangle --help)");
-    throw BadUsage("unknown command '" + args.command + "'; expected run, validate or inspect");
+    if (args.command.empty()) throw BadUsage("expected a command: run, compare, validate or inspect (see entangle --help)");
+    throw BadUsage("unknown command '" + args.command + "'; expected run, compare, validate or inspect");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "engine/simulation.hpp"
 
@@ -65,6 +66,20 @@ void order_contracted_chips(World& w, ContractState& c) {
     c.paid_total += units * spec.unit_price;
 }
 
+// New shares dilute every holder of the investee by `factor` (pre / post-money).
+void dilute(World& w, FirmId investee, double factor) {
+    const std::size_t n = w.n_firms();
+    for (std::size_t holder = 0; holder < n; ++holder) w.equity[holder * n + investee] *= factor;
+}
+
+// The investor pays for its new shares: in cash, or in kind as capacity
+// credits with its cloud (no cash moves now; the investee's later purchases
+// from the investor draw on them), as in cloud-credit deals.
+void pay_in(World& w, FirmId investee, FirmId investor, double usd, bool in_kind) {
+    if (in_kind) w.credits[investee * w.n_firms() + investor] += usd;
+    else transfer(w, investor, investee, usd);
+}
+
 // The investor pays and takes a stake: the stated share, or value / post-money.
 // Other holders are diluted in proportion.
 void invest(World& w, ContractState& c) {
@@ -78,16 +93,9 @@ void invest(World& w, ContractState& c) {
                                                 : 0.0;
         stake = pre_money + spec.value_usd > 0 ? spec.value_usd / (pre_money + spec.value_usd) : 0.0;
     }
-    const std::size_t n = w.n_firms();
-    for (std::size_t holder = 0; holder < n; ++holder) w.equity[holder * n + investee] *= 1.0 - stake;
-    w.equity[investor * n + investee] += stake;
-    if (spec.in_kind) {
-        // Paid as capacity credits with the investor's cloud: no cash moves now;
-        // the investee's later purchases from the investor draw on them.
-        w.credits[investee * n + investor] += spec.value_usd;
-    } else {
-        transfer(w, investor, investee, spec.value_usd);
-    }
+    dilute(w, investee, 1.0 - stake);
+    w.equity[investor * w.n_firms() + investee] += stake;
+    pay_in(w, investee, investor, spec.value_usd, spec.in_kind);
     c.paid_total += spec.value_usd;
     log_event(w, "invest", w.sc().firms[investor].name + "," + w.sc().firms[investee].name,
               spec.id + ": " + std::to_string(spec.value_usd / 1e9) + " B USD for " + std::to_string(stake * 100) +
@@ -104,6 +112,37 @@ void activate(World& w, ContractState& c) {
 }
 
 }  // namespace
+
+void raise_funding_round(World& w, RoleIndex l, double pre_money, double round) {
+    LabState& lab = w.labs[l];
+    const LabRole& role = *w.sc().firms[lab.firm].lab;
+    const double post_money = pre_money + round;
+    if (round <= 0 || post_money <= 0) return;
+    dilute(w, lab.firm, pre_money / post_money);
+    double left = round;
+    std::string takers;
+    for (std::size_t i = 0; i < role.investors.size(); ++i) {
+        const StrategicInvestor& investor = role.investors[i];
+        const double take = std::min(left, lab.investor_budget_left[i]);
+        if (take <= 0) continue;
+        w.equity[investor.firm * w.n_firms() + lab.firm] += take / post_money;
+        pay_in(w, lab.firm, investor.firm, take, investor.in_kind);
+        lab.investor_budget_left[i] -= take;
+        left -= take;
+        char part[96];
+        std::snprintf(part, sizeof part, "%s %.2f B%s", w.sc().firms[investor.firm].name.c_str(), take / 1e9,
+                      investor.in_kind ? " in kind" : "");
+        takers += (takers.empty() ? "" : ", ") + std::string(part);
+    }
+    if (left > 0) {
+        // Outside investors: money from outside the modelled firms (their shares are not tracked).
+        raise_outside_funding(w, lab.firm, left);
+    }
+    char text[160];
+    std::snprintf(text, sizeof text, "%.2f B USD at %.1f B pre-money (outside %.2f B%s%s)", round / 1e9,
+                  pre_money / 1e9, left / 1e9, takers.empty() ? "" : "; ", takers.c_str());
+    log_event(w, "funding_round", w.sc().firms[lab.firm].name, text);
+}
 
 const char* contract_kind_name(ContractKind kind) {
     switch (kind) {

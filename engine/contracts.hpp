@@ -30,6 +30,11 @@ void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd);
 // Ends a contract now with a status and reason (and the event that ended it).
 void end_contract(ContractState& contract, ContractStatus status, const char* reason, const std::string& by = {});
 
+// A lab's funding round of `round` USD at `pre_money` (MODEL.md 5.3): its
+// strategic investors take up to their remaining budgets in order, outside
+// money the rest; every existing holder is diluted by pre / post-money.
+void raise_funding_round(World& w, RoleIndex lab, double pre_money, double round);
+
 // The AGI panel verified `lab`: its until_agi contracts as licensor or payer end.
 void end_until_agi_contracts(World& w, FirmId lab);
 

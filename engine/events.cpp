@@ -1,10 +1,12 @@
 #include "engine/events.hpp"
 
-#include "engine/contracts.hpp"
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
+#include "engine/contracts.hpp"
 #include "engine/rng.hpp"
+#include "engine/simulation.hpp"
 
 namespace entangle {
 namespace {
@@ -16,22 +18,165 @@ void verify_agi(World& w, LabState& lab, const std::string& how) {
     end_until_agi_contracts(w, lab.firm);
 }
 
-ContractState* find_contract(World& w, const std::string& id) {
+// The version of a contract in force or waiting (an amended contract has
+// several versions under one id; only the latest is live).
+ContractState* find_live_contract(World& w, const std::string& id) {
     for (ContractState& c : w.contracts)
-        if (c.spec->id == id) return &c;
+        if (c.spec->id == id && c.live()) return &c;
     return nullptr;
+}
+
+bool forbid_in_force(const EventSpec& e, Month now) {
+    return e.enabled && e.kind == EventKind::forbid && e.at <= now && (e.until == Month{} || now <= e.until);
+}
+
+// The forbid event in force this month that bars the pair, if any.
+const EventSpec* forbidding_event(const World& w, FirmId a, FirmId b) {
+    const Month now = w.month();
+    for (const EventSpec& e : w.sc().events)
+        if (forbid_in_force(e, now) && std::ranges::find(e.firms, a) != e.firms.end() &&
+            std::ranges::find(e.firms, b) != e.firms.end())
+            return &e;
+    return nullptr;
+}
+
+// Rebuilds the forbidden-pair matrix for this month, and the chip families
+// each firm may buy (a cloud may not order from a vendor it is barred from).
+void update_forbidden_pairs(World& w) {
+    if (w.forbidden.empty()) return;
+    const Scenario& sc = w.sc();
+    const Month now = w.month();
+    const std::size_t n = w.n_firms();
+    std::ranges::fill(w.forbidden, std::uint8_t{0});
+    w.any_forbidden = false;
+    for (const EventSpec& e : sc.events) {
+        if (!forbid_in_force(e, now)) continue;
+        for (FirmId a : e.firms)
+            for (FirmId b : e.firms)
+                if (a != b) w.forbidden[a * n + b] = 1;
+        w.any_forbidden = true;
+    }
+    const std::size_t chips = sc.chips.size();
+    for (FirmId f = 0; f < n; ++f)
+        for (ChipId c = 0; c < chips; ++c)
+            w.buyable[f * chips + c] = may_buy(sc, f, c) && !w.forbidden_pair(f, sc.chips[c].vendor);
+}
+
+std::string pair_names(const World& w, FirmId a, FirmId b) {
+    return w.sc().firms[a].name + "," + w.sc().firms[b].name;
+}
+
+// A contract announced this month between a barred pair is never signed.
+void block_if_forbidden(World& w, const EventSpec& e, const std::string& text) {
+    const ContractSpec& spec = *e.contract;
+    const EventSpec* forbid = forbidding_event(w, spec.seller, spec.buyer);
+    if (!forbid) return;
+    for (ContractState& c : w.contracts)
+        if (c.spec == &spec && c.live()) end_contract(c, ContractStatus::terminated, "forbidden", forbid->id);
+    w.event_log.push_back(EventRow{format_month(w.month()), "blocked", pair_names(w, spec.seller, spec.buyer),
+                                   text + " (not signed: " + forbid->id + " forbids the pair)"});
+}
+
+// The new version of an amended contract: the old terms with the changed keys.
+void apply_changes(ContractSpec& spec, const ContractSpec& changes, std::span<const std::string> keys) {
+    for (const std::string& key : keys) {
+        if (key == "end") spec.end = changes.end;
+        else if (key == "quantity_h100e") spec.quantity_h100e = changes.quantity_h100e;
+        else if (key == "price_usd_per_h100e_hour") spec.price_usd_per_h100e_hour = changes.price_usd_per_h100e_hour;
+        else if (key == "units_per_month") spec.units_per_month = changes.units_per_month;
+        else if (key == "unit_price") spec.unit_price = changes.unit_price;
+        else if (key == "value_usd") spec.value_usd = changes.value_usd;
+        else if (key == "fee_usd_per_year") spec.fee_usd_per_year = changes.fee_usd_per_year;
+        else if (key == "share") spec.share = changes.share;
+        else if (key == "exclusive") spec.exclusive = changes.exclusive;
+        else if (key == "rofr") spec.rofr = changes.rofr;
+        else if (key == "until_agi") spec.until_agi = changes.until_agi;
+        else if (key == "waivable") spec.waivable = changes.waivable;
+        else if (key == "sla_credit") spec.sla_credit = changes.sla_credit;
+        else if (key == "take_or_pay") spec.take_or_pay = changes.take_or_pay;
+    }
+}
+
+// The live version ends with status `amended`; a new version with the same id
+// and start carries on from this month with the changed terms (a commitment
+// keeps what was spent under it). Both are rows of the contracts table.
+void amend(World& w, const EventSpec& e, const std::string& text) {
+    const Month now = w.month();
+    ContractState* old = find_live_contract(w, e.target);
+    if (!old) {
+        w.event_log.push_back(EventRow{format_month(now), "amend_ignored", "",
+                                       text + " (contract " + e.target + " is not in force)"});
+        return;
+    }
+    ContractSpec& spec = w.signed_specs.emplace_back(*old->spec);
+    apply_changes(spec, e.changes, e.changed_keys);
+    const bool was_pending = old->status == ContractStatus::pending;
+    ContractState next;
+    next.spec = &spec;
+    next.signed_at = std::max(old->signed_at, now);
+    next.status = was_pending ? ContractStatus::pending : ContractStatus::active;
+    next.spent = old->spent;
+    // Clauses given up by a waiver stay given up unless the amendment restores them.
+    const auto changed = [&](std::string_view key) { return std::ranges::find(e.changed_keys, key) != e.changed_keys.end(); };
+    next.exclusive = changed("exclusive") ? spec.exclusive : old->exclusive;
+    next.rofr = changed("rofr") ? spec.rofr : old->rofr;
+    end_contract(*old, ContractStatus::amended, "amended", e.id);
+    const std::string firms = pair_names(w, spec.seller, spec.buyer);
+    const std::ptrdiff_t at = old - w.contracts.data();
+    if (spec.end < now || spec.end < spec.start) {
+        w.event_log.push_back(EventRow{format_month(now), "amend", firms, text + " (ends it now)"});
+        return;
+    }
+    // Right after the old version, so the book keeps its service order.
+    w.contracts.insert(w.contracts.begin() + at + 1, next);
+    w.event_log.push_back(EventRow{format_month(now), "amend", firms, text});
+}
+
+// The acquirer pays the price to the target's owners (modelled holders by
+// their stakes; the rest leaves the system), takes its cash and debt into its
+// own account and holds all of it. The target's roles keep operating under its
+// name, their money flowing through the acquirer's account from now on.
+void acquire(World& w, const EventSpec& e, const std::string& text) {
+    const FirmId acquirer = e.firms[0], target = e.firms[1];
+    const std::size_t n = w.n_firms();
+    const Month now = w.month();
+    if (w.treasury[target] != target || w.treasury[acquirer] == target) {
+        w.event_log.push_back(EventRow{format_month(now), "acquire_ignored", pair_names(w, acquirer, target),
+                                       text + " (the target is already owned by another firm)"});
+        return;
+    }
+    double held_inside = 0;
+    for (FirmId holder = 0; holder < n; ++holder) {
+        const double stake = w.equity[holder * n + target];
+        if (stake <= 0) continue;
+        transfer(w, acquirer, holder, stake * e.value);
+        held_inside += stake;
+        w.equity[holder * n + target] = 0;
+    }
+    const double outside = std::max(1.0 - held_inside, 0.0) * e.value;
+    w.account(acquirer).cash -= outside;
+    w.external.acquisitions += outside;
+    w.equity[acquirer * n + target] = 1.0;
+    FirmState& seller_books = w.firms[target];
+    FirmState& buyer_books = w.account(acquirer);
+    buyer_books.cash += seller_books.cash;
+    buyer_books.debt += seller_books.debt;
+    seller_books.cash = seller_books.debt = 0;
+    const FirmId root = w.treasury[acquirer];
+    for (FirmId& t : w.treasury)
+        if (t == target) t = root;
+    char price[96];
+    std::snprintf(price, sizeof price, " (%.2f B USD, %.2f B of it to modelled holders)", e.value / 1e9,
+                  (e.value - outside) / 1e9);
+    w.event_log.push_back(EventRow{format_month(now), "acquire", pair_names(w, acquirer, target), text + price});
 }
 
 }  // namespace
 
-bool event_simulated(EventKind kind) {
-    return kind == EventKind::sign || kind == EventKind::invest || kind == EventKind::terminate ||
-           kind == EventKind::declare_agi || kind == EventKind::set || kind == EventKind::scale ||
-           kind == EventKind::shock;
-}
 
 void apply_events(World& w) {
     const Month now = w.month();
+    update_forbidden_pairs(w);
     for (const EventSpec& e : w.sc().events) {
         if (!e.enabled || e.at != now) continue;
         const std::string text = e.text.empty() ? e.id : e.id + ": " + e.text;
@@ -39,13 +184,17 @@ void apply_events(World& w) {
             case EventKind::sign:
             case EventKind::invest: {
                 const ContractSpec& c = *e.contract;
+                if (w.forbidden_pair(c.seller, c.buyer)) {
+                    block_if_forbidden(w, e, text);
+                    break;
+                }
                 w.event_log.push_back(EventRow{format_month(now), e.kind == EventKind::sign ? "sign" : "invest_signed",
-                                               w.sc().firms[c.seller].name + "," + w.sc().firms[c.buyer].name, text});
+                                               pair_names(w, c.seller, c.buyer), text});
                 break;
             }
             case EventKind::terminate: {
-                ContractState* c = find_contract(w, e.target);
-                if (c && (c->status == ContractStatus::active || c->status == ContractStatus::pending)) {
+                ContractState* c = find_live_contract(w, e.target);
+                if (c) {
                     end_contract(*c, ContractStatus::terminated, "terminated", e.id);
                     w.event_log.push_back(EventRow{format_month(now), "terminate",
                                                    w.sc().firms[c->spec->seller].name + "," +
@@ -73,7 +222,15 @@ void apply_events(World& w) {
                                                "", e.text.empty() ? e.id + ": " + change : e.id + ": " + e.text + " (" + change + ")"});
                 break;
             }
-            default: break;  // refused before step 0 by check_runnable
+            case EventKind::forbid: {
+                std::string firms;
+                for (FirmId f : e.firms) firms += (firms.empty() ? "" : ",") + w.sc().firms[f].name;
+                w.event_log.push_back(EventRow{format_month(now), "forbid", firms,
+                                               text + " (until " + (e.until == Month{} ? std::string("the end") : format_month(e.until)) + ")"});
+                break;
+            }
+            case EventKind::amend: amend(w, e, text); break;
+            case EventKind::acquire: acquire(w, e, text); break;
         }
     }
 }

@@ -12,7 +12,4 @@ void apply_events(World& w);
 // verification ends its until_agi contracts.
 void run_agi_panel(World& w);
 
-// Event kinds this version simulates; check_runnable refuses the others.
-bool event_simulated(EventKind kind);
-
 }  // namespace entangle

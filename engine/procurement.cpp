@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "engine/contracts.hpp"
 #include "engine/market/bargaining.hpp"
+#include "engine/simulation.hpp"
 
 namespace entangle {
 namespace {
@@ -35,7 +37,7 @@ double steer(const World& w, FirmId buyer, FirmId seller, double price) {
 }
 
 void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Month start, Month end,
-          const char* how) {
+          const char* how, bool exclusive = false) {
     const Scenario& sc = w.sc();
     const Month now = w.month();
     ContractSpec& spec = w.signed_specs.emplace_back();
@@ -48,9 +50,11 @@ void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Mo
     spec.end = end;
     spec.quantity_h100e = quantity;
     spec.price_usd_per_h100e_hour = price;
+    spec.exclusive = exclusive;
     ContractState& state = w.contracts.emplace_back();
     state.spec = &spec;
     state.signed_at = now;
+    state.exclusive = exclusive;
     char text[160];
     std::snprintf(text, sizeof text, "%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", spec.id.c_str(), quantity,
                   price, format_month(start).c_str(), format_month(end).c_str(), how);
@@ -66,6 +70,7 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
     if (unmet <= 1.0) return;
     for (ContractState& c : w.contracts) {
         if (c.status != ContractStatus::active || !c.exclusive || c.spec->buyer != lab.firm) continue;
+        if (!c.spec->waivable) return;  // the holder will not sell its clause at any price
         const CloudState& holder = w.clouds[w.firms[c.spec->seller].cloud];
         const Month now = w.month();
         if (deliverable_capacity(w, holder, now) > 1.0) return;  // the holder can still serve it
@@ -112,6 +117,117 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
     }
 }
 
+// The ROFR holder that takes a deal with `seller` on the same terms, or `seller`.
+FirmId rofr_taker(const World& w, FirmId lab, FirmId seller, double price, double quantity, Month start) {
+    for (const ContractState& c : w.contracts) {
+        if (!c.live() || !c.rofr || c.spec->buyer != lab || c.spec->seller == seller) continue;
+        if (w.forbidden_pair(c.spec->seller, lab)) continue;
+        const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
+        if (rofr_matches(price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity))
+            return c.spec->seller;
+    }
+    return seller;
+}
+
+// MODEL.md 7: a seller may offer `exclusivity_discount` off its price for an
+// exclusive contract of `exclusivity_months` covering the whole round (a seller
+// that cannot deliver all of it makes no offer: the lab would go short); the lab
+// takes the cheapest such offer when the discount over the term is worth more
+// than the option value it gives up, price_dispersion * quantity * hours.
+bool accept_exclusivity(World& w, const LabState& lab, const LabRole& role, std::span<const Quote> quotes,
+                        double wanted, Month start) {
+    const Quote* best = nullptr;
+    double best_price = std::numeric_limits<double>::infinity(), best_discount = 0;
+    for (const Quote& q : quotes) {
+        const double discount = w.param(w.sc().firms[w.clouds[q.cloud].firm].cloud->exclusivity_discount);
+        if (discount <= 0 || q.deliverable < wanted) continue;
+        if (q.price * (1 - discount) < best_price) {
+            best = &q;
+            best_price = q.price * (1 - discount);
+            best_discount = discount;
+        }
+    }
+    if (!best) return false;
+    const FirmId offering = w.clouds[best->cloud].firm;
+    const int months = w.sc().firms[offering].cloud->exclusivity_months;
+    const double hours = hours_per_month * months;
+    const double saving = best_discount * best->price * wanted * hours;
+    const double option_value = w.param(role.price_dispersion) * wanted * hours;
+    if (saving <= option_value) return false;
+    const FirmId seller = rofr_taker(w, lab.firm, offering, best_price, wanted, start);
+    sign(w, lab.firm, seller, wanted, best_price, start, start + (months - 1),
+         seller == offering ? " (exclusive, for a discount)" : " (exclusive; matched under a right of first refusal)",
+         true);
+    return true;
+}
+
+// MODEL.md 7: a self-building lab (one with a cloud of its own) also gets
+// quotes from chipmakers. The family it would build with is the one of lowest
+// levelised cost to its cloud; when that beats renting (`best_rental`, USD per
+// H100e-hour), the vendor and the lab bargain a chip_supply contract: units
+// spread over the term (at most half the family's current output a month),
+// served before open orders. The vendor's reservation is its price floor plus
+// its outside option of selling to open orders at the list price; the lab's
+// value of a unit is the price scaled by v_L over its levelised cost, its
+// outside option buying the unit as an open order. Returns the H100e covered.
+double procure_chips(World& w, const LabState& lab, double wanted, Month start, Month end,
+                     double best_rental) {
+    const Scenario& sc = w.sc();
+    const CloudState& own = w.clouds[w.firms[lab.firm].cloud];
+    const Month now = w.month();
+    ChipId best = 0;
+    double best_cost = best_rental;
+    bool found = false;
+    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        if (!may_buy(w, lab.firm, c) || sc.chips[c].release > now || w.chips[c].production_cap <= 0) continue;
+        if (sc.chips[c].workload == Workload::inference) continue;  // it builds to train as well as serve
+        const double cost = own.levelised[c].full;
+        if (cost > 0 && cost < best_cost) best = c, best_cost = cost, found = true;
+    }
+    if (!found) return 0;
+    const ChipSpec& chip = sc.chips[best];
+    const FirmId vendor = chip.vendor;
+    if (vendor == lab.firm || w.forbidden_pair(vendor, lab.firm)) return 0;
+    const double per_unit = w.effective_h100e(best);
+    const int term = end - start + 1;
+    const double units_per_month =
+        std::min(wanted / per_unit / term, 0.5 * w.chips[best].production_cap / sc.months_per_step);
+    if (units_per_month * term * per_unit <= 1.0) return 0;
+    const double market = w.chips[best].price;
+    BargainingInputs in;
+    in.seller_cost = w.param(chip.unit_cost) * (1.0 + w.param(sc.firms[vendor].chipmaker->min_margin));
+    in.seller_outside = std::max(market - in.seller_cost, 0.0);
+    in.lab_value = market * std::max(lab.bid_training, 0.0) / best_cost;
+    in.lab_outside = std::max(in.lab_value - market, 0.0);
+    in.lab_power = w.param(sc.market.lab_power);
+    in.lab_discount = w.param(sc.market.lab_discount);
+    in.seller_discount = w.param(sc.market.seller_discount);
+    in.markup = w.param(sc.market.posted_markup);
+    const std::optional<double> price = bargain(sc.market.bargaining, in);
+    if (!price) return 0;
+    ContractSpec& spec = w.signed_specs.emplace_back();
+    spec.id = "auto_" + sc.firms[lab.firm].name + "_" + sc.firms[vendor].name + "_" + chip.name + "_" + format_month(now);
+    spec.kind = ContractKind::chip_supply;
+    spec.seller = vendor;
+    spec.buyer = lab.firm;
+    spec.signed_at = now;
+    spec.start = start;
+    spec.end = end;
+    spec.chip = best;
+    spec.units_per_month = units_per_month;
+    spec.unit_price = *price;
+    spec.priority = true;
+    ContractState& state = w.contracts.emplace_back();
+    state.spec = &spec;
+    state.signed_at = now;
+    char text[200];
+    std::snprintf(text, sizeof text, "%s: %.0f %s a month at %.0f USD a unit (list %.0f), %s to %s", spec.id.c_str(),
+                  units_per_month, chip.name.c_str(), *price, market, format_month(start).c_str(),
+                  format_month(end).c_str());
+    w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[vendor].name + "," + sc.firms[lab.firm].name, text});
+    return units_per_month * term * per_unit;
+}
+
 }  // namespace
 
 void procure_capacity(World& w, RoleIndex l) {
@@ -127,8 +243,13 @@ void procure_capacity(World& w, RoleIndex l) {
     const Month end = start + (role.contract_term_months - 1);
     const RoleIndex own = w.firms[lab.firm].cloud;
     const double own_capacity = own != no_role ? w.clouds[own].capacity_general : 0.0;
-    const double wanted = share * (lab.need_training + lab.need_inference) - own_capacity -
-                          capacity_under_contract(w, lab.firm, start, ContractSide::bought);
+    // Need forecast to the middle of the term: training need grows at the lab's
+    // training_growth, inference need with the end market.
+    const double horizon_years = (role.contract_term_months / 2.0 + sc.months_per_step) / 12.0;
+    const double forecast =
+        lab.need_training * std::pow(w.param(role.training_growth), horizon_years) +
+        lab.need_inference * std::pow(std::max(1.0 + w.param(sc.market.end_market_growth), 0.0), horizon_years);
+    double wanted = share * forecast - own_capacity - capacity_under_contract(w, lab.firm, start, ContractSide::bought);
     if (wanted <= 1.0) return;
 
     // Quotes from every selling cloud (only the holder while an exclusive contract runs).
@@ -140,6 +261,7 @@ void procure_capacity(World& w, RoleIndex l) {
         const CloudState& cloud = w.clouds[c];
         if (cloud.firm == lab.firm || !sc.firms[cloud.firm].cloud->sells_capacity) continue;
         if (holder != no_firm && cloud.firm != holder) continue;
+        if (w.forbidden_pair(cloud.firm, lab.firm)) continue;
         if (cloud.levelised_full <= 0) continue;
         const double deliverable = deliverable_capacity(w, cloud, start);
         if (deliverable <= 1.0) continue;
@@ -167,6 +289,13 @@ void procure_capacity(World& w, RoleIndex l) {
     std::erase_if(quotes, [](const Quote& q) { return q.price < 0; });
     std::sort(quotes.begin(), quotes.end(), [](const Quote& a, const Quote& b) { return a.effective < b.effective; });
 
+    if (own != no_role && holder == no_firm) {
+        const double best_rental = quotes.empty() ? std::numeric_limits<double>::infinity() : quotes.front().effective;
+        wanted -= procure_chips(w, lab, wanted, start, end, best_rental);
+        if (wanted <= 1.0) return;
+    }
+    if (holder == no_firm && accept_exclusivity(w, lab, role, quotes, wanted, start)) return;
+
     // Cheapest first, at most max_supplier_share of the round from one seller;
     // a ROFR holder may take each deal on the same terms first.
     const double per_seller = w.param(role.max_supplier_share) * wanted;
@@ -175,17 +304,9 @@ void procure_capacity(World& w, RoleIndex l) {
         if (remaining <= 1.0) break;
         const double quantity = std::min({remaining, q.deliverable, per_seller});
         if (quantity <= 1.0) continue;
-        FirmId seller = w.clouds[q.cloud].firm;
-        const char* how = "";
-        for (const ContractState& c : w.contracts) {
-            if (!c.live() || !c.rofr || c.spec->buyer != lab.firm || c.spec->seller == seller) continue;
-            const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
-            if (rofr_matches(q.price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity)) {
-                seller = c.spec->seller;
-                how = " (matched under a right of first refusal)";
-                break;
-            }
-        }
+        const FirmId offering = w.clouds[q.cloud].firm;
+        const FirmId seller = rofr_taker(w, lab.firm, offering, q.price, quantity, start);
+        const char* how = seller == offering ? "" : " (matched under a right of first refusal)";
         sign(w, lab.firm, seller, quantity, q.price, start, end, how);
         remaining -= quantity;
     }

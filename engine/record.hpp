@@ -127,6 +127,9 @@ struct ReplicationRecord {
     float& equity_at(int t, int h, int g) {
         return equity[(static_cast<std::size_t>(t) * shape.firms + h) * shape.firms + g];
     }
+    float equity_at(int t, int h, int g) const {
+        return equity[(static_cast<std::size_t>(t) * shape.firms + h) * shape.firms + g];
+    }
 };
 
 }  // namespace entangle

@@ -45,7 +45,8 @@ RunOutcome run_tasks(std::span<const RunTask> tasks, const AgentModel& agents, c
                     tbb::filter_mode::parallel,
                     [&](std::size_t i) {
                         const RunTask& task = tasks[i];
-                        const StreamKey key{options.seed, task.point, task.replication};
+                        const StreamKey key{options.seed, options.common_stream_point.value_or(task.point),
+                                            task.replication};
                         auto record = std::make_shared<ReplicationRecord>();
                         run_replication(*task.scenario, agents, key, options.record ? record.get() : nullptr);
                         record->point = task.point;

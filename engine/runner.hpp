@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 
 #include "engine/agent_model.hpp"
@@ -24,6 +25,9 @@ struct RunOptions {
     int threads = 0;              // 0: all cores
     std::uint64_t seed = 0;
     bool record = true;           // false: simulate only (benchmarks)
+    // Set: every task draws from the streams of this point (common random
+    // numbers: `compare` runs A and B as points 0 and 1 on the same streams).
+    std::optional<std::uint32_t> common_stream_point;
     const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT) to stop starting new replications
     // Called after each record is written, from the writing thread.
     std::function<void(std::size_t done, std::size_t total)> progress;

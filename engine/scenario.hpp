@@ -106,6 +106,15 @@ struct CloudRole {
     int forecast_horizon_months = 12;   // months; >= 1
     Param spot_ewma_weight = C(0.3);    // weight of the latest month in its EWMA of spot sales; (0, 1]
     Param cash = C(0);                  // USD at start
+    Param exclusivity_discount = C(0);  // price cut it offers a lab for exclusivity; [0, 1) (0: no offers)
+    int exclusivity_months = 24;        // term of the exclusive contracts it offers; >= 1
+};
+
+// A firm that takes part in a lab's funding rounds (MODEL.md 5.3).
+struct StrategicInvestor {
+    FirmId firm = 0;
+    double budget_usd = 0;  // the most it puts in over the run
+    bool in_kind = false;   // pays in capacity credits with its cloud rather than cash
 };
 
 struct LabRole {
@@ -133,6 +142,8 @@ struct LabRole {
     int contract_term_months = 12;        // term of the capacity contracts it signs; >= 1
     int procurement_interval_months = 6;  // months between procurement rounds; >= 1
     Param max_supplier_share = C(1.0);    // most of a round's quantity it buys from one seller; (0, 1]
+    Param price_dispersion = C(0.5);      // USD per H100e-hour it expects to save by shopping around; >= 0
+    std::vector<StrategicInvestor> investors;  // take part in its funding rounds, in this order
 };
 
 struct FirmSpec {
@@ -169,10 +180,17 @@ struct ContractSpec {
     double fee_usd_per_year = 0;
     double share = 0;          // revenue_share
     bool exclusive = false, rofr = false, until_agi = false, in_kind = false, priority = false;
+    bool waivable = true;      // false: the holder never sells a waiver of its clauses (section 8)
     double sla_credit = 0, take_or_pay = 0;
 };
 
 enum class EventKind : std::uint8_t { sign, forbid, amend, terminate, set, scale, acquire, invest, shock, declare_agi };
+
+// The contract keys an `amend` event may change (their ContractSpec names),
+// read by the loader and applied by the engine from this one list.
+inline constexpr std::string_view amendable_contract_keys[] = {
+    "end",       "quantity_h100e", "price_usd_per_h100e_hour", "units_per_month", "unit_price",
+    "value_usd", "fee_usd_per_year", "share", "exclusive", "rofr", "until_agi", "waivable", "sla_credit", "take_or_pay"};
 
 // Kept as parsed for the deals issue: the loader validates the common fields.
 struct EventSpec {
@@ -183,6 +201,8 @@ struct EventSpec {
     std::optional<ContractSpec> contract;   // sign, invest
     std::vector<FirmId> firms;              // forbid, acquire (acquirer, target), declare_agi
     std::string target;                     // amend/terminate: contract id; set/scale/shock: key path
+    ContractSpec changes;                   // amend: the new values of changed_keys
+    std::vector<std::string> changed_keys;  // amend: from amendable_contract_keys
     double value = 0;                       // set/scale/shock multiplier or value; acquire price
     Month until;                            // forbid: last month of the window
     std::string text;                       // free text for the events table

@@ -35,11 +35,11 @@ double sum_cash(const World& w) {
 
 // Firm cash comes in and goes out of the system of firms only through these.
 void receive_external(World& w, FirmId firm, double usd, double ExternalFlows::*account) {
-    w.firms[firm].cash += usd;
+    w.account(firm).cash += usd;
     w.external.*account += usd;
 }
 void pay_external(World& w, FirmId firm, double usd, double ExternalFlows::*account) {
-    w.firms[firm].cash -= usd;
+    w.account(firm).cash -= usd;
     w.external.*account += usd;
 }
 
@@ -102,6 +102,8 @@ void init_lab(World& w, RoleIndex index, FirmId firm, const LabRole& role) {
     lab.capability = w.param(role.capability0);
     const int window_steps = months_to_steps(w, w.sc().market.capability_window_months);
     lab.flop_window.assign(static_cast<std::size_t>(std::max(window_steps, 1)), 0);
+    lab.investor_budget_left.clear();
+    for (const StrategicInvestor& investor : role.investors) lab.investor_budget_left.push_back(investor.budget_usd);
     w.firms[firm].cash += w.param(role.cash);
 }
 
@@ -361,10 +363,68 @@ void phase_procurement(World& w, const AgentModel& agents) {
     }
 }
 
-// Matches filled bids to filled asks pro rata (a uniform price makes the
-// pairing immaterial to anyone's payoff) and settles payments.
-void settle_spot(World& w, double price, double volume, bool inference_only) {
-    if (volume <= 0) return;
+// Pairs each seller's sales with each buyer's purchases: pro rata (a uniform
+// price makes the pairing immaterial to anyone's payoff), or, when `forbid`
+// events bar some pairs, the pro-rata pairing restricted to allowed pairs by
+// iterative proportional fitting. Volume no allowed pair can carry does not
+// trade (the seller keeps it, the buyer's need stays unmet).
+// pairing[c * labs + l] gets H100e from cloud c to lab l.
+void pair_spot_trades(World& w, std::span<const double> sold, std::span<const double> bought, double volume,
+                      std::vector<double>& pairing) {
+    const std::size_t clouds = sold.size(), labs = bought.size();
+    pairing.assign(clouds * labs, 0.0);
+    bool barred = false;
+    for (std::size_t c = 0; c < clouds; ++c)
+        for (std::size_t l = 0; l < labs; ++l) {
+            if (sold[c] <= 0 || bought[l] <= 0) continue;
+            if (w.forbidden_pair(w.clouds[c].firm, w.labs[l].firm)) {
+                barred = true;
+                continue;
+            }
+            pairing[c * labs + l] = sold[c] * bought[l] / volume;
+        }
+    if (!barred) return;
+    const auto scale_rows = [&](bool only_down) {
+        for (std::size_t c = 0; c < clouds; ++c) {
+            double row = 0;
+            for (std::size_t l = 0; l < labs; ++l) row += pairing[c * labs + l];
+            if (row <= 0 || (only_down && row <= sold[c])) continue;
+            for (std::size_t l = 0; l < labs; ++l) pairing[c * labs + l] *= sold[c] / row;
+        }
+    };
+    const auto scale_columns = [&](bool only_down) {
+        for (std::size_t l = 0; l < labs; ++l) {
+            double column = 0;
+            for (std::size_t c = 0; c < clouds; ++c) column += pairing[c * labs + l];
+            if (column <= 0 || (only_down && column <= bought[l])) continue;
+            for (std::size_t c = 0; c < clouds; ++c) pairing[c * labs + l] *= bought[l] / column;
+        }
+    };
+    for (int round = 0; round < 50; ++round) {
+        scale_rows(false);
+        scale_columns(false);
+    }
+    // Never more than either side traded in the auction.
+    scale_rows(true);
+    scale_columns(true);
+}
+
+// One pair's spot trade: H100e from cloud to lab, paid at the clearing price.
+void settle_spot_pair(World& w, RoleIndex c, RoleIndex l, double quantity, double price) {
+    CloudState& cloud = w.clouds[c];
+    LabState& lab = w.labs[l];
+    const double payment = quantity * price * w.hours_per_step();
+    w.flow_at(cloud.firm, lab.firm) += quantity;
+    pay_for_compute(w, lab.firm, cloud.firm, payment);
+    if (lab.firm != cloud.firm) w.firms[cloud.firm].revenue += payment;
+    lab.compute_spend += payment;
+    cloud.spot_sold += quantity;
+    lab.held += quantity;
+}
+
+// Settles the auction's trades; returns the volume that changed hands.
+double settle_spot(World& w, double price, double volume, bool inference_only) {
+    if (volume <= 0) return 0;
     // Totals per seller and per buyer first: tranches of one firm trade as one.
     std::vector<double>& sold = w.sold_scratch;
     std::vector<double>& bought = w.bought_scratch;
@@ -372,26 +432,26 @@ void settle_spot(World& w, double price, double volume, bool inference_only) {
     bought.assign(w.labs.size(), 0.0);
     for (const Order& ask : w.asks) sold[ask.owner] += ask.filled;
     for (const Order& bid : w.bids) bought[bid.owner] += bid.filled;
-    const double hours = w.hours_per_step();
+    const std::size_t labs = w.labs.size();
+    double traded = 0;
+    const auto trade = [&](RoleIndex c, RoleIndex l, double quantity) {
+        settle_spot_pair(w, c, l, quantity, price);
+        if (inference_only) w.labs[l].held_inference_only += quantity;
+        traded += quantity;
+    };
+    if (w.any_forbidden) {
+        pair_spot_trades(w, sold, bought, volume, w.pairing_scratch);
+        for (RoleIndex c = 0; c < w.clouds.size(); ++c)
+            for (RoleIndex l = 0; l < labs; ++l)
+                if (w.pairing_scratch[c * labs + l] > 0) trade(c, l, w.pairing_scratch[c * labs + l]);
+        return traded;
+    }
     for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
         if (sold[c] <= 0) continue;
-        CloudState& cloud = w.clouds[c];
-        cloud.spot_sold += sold[c];
-        for (RoleIndex l = 0; l < w.labs.size(); ++l) {
-            if (bought[l] <= 0) continue;
-            LabState& lab = w.labs[l];
-            const double q = sold[c] * bought[l] / volume;
-            const double payment = q * price * hours;
-            w.flow_at(cloud.firm, lab.firm) += q;
-            pay_for_compute(w, lab.firm, cloud.firm, payment);
-            if (lab.firm != cloud.firm) w.firms[cloud.firm].revenue += payment;
-            lab.compute_spend += payment;
-        }
+        for (RoleIndex l = 0; l < labs; ++l)
+            if (bought[l] > 0) trade(c, l, sold[c] * bought[l] / volume);
     }
-    for (RoleIndex l = 0; l < w.labs.size(); ++l) {
-        w.labs[l].held += bought[l];
-        if (inference_only) w.labs[l].held_inference_only += bought[l];
-    }
+    return traded;
 }
 
 // A budget-constrained lab's demand: at price p it wants
@@ -458,8 +518,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         add_demand_curve(w, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget);
     }
     const ClearingResult result = clear_uniform_price(w.asks, w.bids, w.auction_scratch);
-    settle_spot(w, result.price, result.volume, inference_only);
-    w.spot_volume += result.volume;
+    w.spot_volume += settle_spot(w, result.price, result.volume, inference_only);
     if (!inference_only) {
         w.unmet_demand = 0;
         for (const Order& bid : w.bids)
@@ -765,8 +824,8 @@ void check_invariants(World& w, double cash_before) {
 }  // namespace
 
 void transfer(World& w, FirmId from, FirmId to, double usd) {
-    w.firms[from].cash -= usd;
-    w.firms[to].cash += usd;
+    w.account(from).cash -= usd;
+    w.account(to).cash += usd;
 }
 
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
@@ -794,7 +853,7 @@ double borrowing_headroom(const World& w, FirmId firm) {
     const FirmState& f = w.firms[firm];
     if (f.cloud == no_role) return 0;
     const CloudRole& role = *w.sc().firms[firm].cloud;
-    return std::max(w.param(role.max_leverage) * w.clouds[f.cloud].book_value - f.debt, 0.0);
+    return std::max(w.param(role.max_leverage) * w.clouds[f.cloud].book_value - w.account(firm).debt, 0.0);
 }
 
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units) {
@@ -879,16 +938,44 @@ void check_contract_roles(const Scenario& sc, const ContractSpec& c, std::vector
 
 }  // namespace
 
+// Acquisitions in date order: a firm is bought at most once, never by a firm it owns.
+void check_acquisitions(const Scenario& sc, std::vector<std::string>& problems) {
+    std::vector<const EventSpec*> acquisitions;
+    for (const EventSpec& e : sc.events)
+        if (e.enabled && e.kind == EventKind::acquire && e.firms.size() == 2) acquisitions.push_back(&e);
+    std::ranges::stable_sort(acquisitions, {}, [](const EventSpec* e) { return e->at; });
+    std::vector<FirmId> owner(sc.firms.size());
+    for (FirmId f = 0; f < owner.size(); ++f) owner[f] = f;
+    for (const EventSpec* e : acquisitions) {
+        const FirmId acquirer = e->firms[0], target = e->firms[1];
+        if (owner[target] != target)
+            problems.push_back("event '" + e->id + "': '" + sc.firms[target].name + "' was already acquired by '" +
+                               sc.firms[owner[target]].name + "'");
+        else if (owner[acquirer] == target)
+            problems.push_back("event '" + e->id + "': '" + sc.firms[acquirer].name + "' is owned by its target '" +
+                               sc.firms[target].name + "'");
+        else
+            for (FirmId& o : owner)
+                if (o == target) o = owner[acquirer];
+    }
+}
+
 void check_runnable(const Scenario& sc) {
     std::vector<std::string> problems;
     for (const ContractSpec& c : sc.contracts) check_contract_roles(sc, c, problems);
-    for (const EventSpec& e : sc.events) {
-        if (!e.enabled) continue;
-        if (e.contract) check_contract_roles(sc, *e.contract, problems);
-        if (!event_simulated(e.kind))
-            problems.push_back("event '" + e.id + "': this version simulates sign, invest, terminate, declare_agi, "
-                               "set, scale and shock events; set enabled: false or remove it");
-    }
+    for (const EventSpec& e : sc.events)
+        if (e.enabled && e.contract) check_contract_roles(sc, *e.contract, problems);
+    for (const FirmSpec& firm : sc.firms)
+        if (firm.lab)
+            for (const StrategicInvestor& investor : firm.lab->investors) {
+                const std::string& name = sc.firms[investor.firm].name;
+                if (name == firm.name)
+                    problems.push_back("firm '" + firm.name + "': a lab cannot be its own strategic investor");
+                else if (investor.in_kind && !sc.firms[investor.firm].cloud)
+                    problems.push_back("firm '" + firm.name + "': investor '" + name +
+                                       "' invests in kind (cloud credits) but has no cloud role");
+            }
+    check_acquisitions(sc, problems);
     if (!problems.empty()) {
         std::string text;
         for (const std::string& p : problems) {
@@ -962,6 +1049,13 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.buyable.assign(n * sc.chips.size(), 0);
     for (FirmId f = 0; f < n; ++f)
         for (ChipId c = 0; c < sc.chips.size(); ++c) w.buyable[f * sc.chips.size() + c] = may_buy(sc, f, c);
+    w.treasury.resize(n);
+    for (FirmId f = 0; f < n; ++f) w.treasury[f] = f;
+    const bool has_forbids = std::ranges::any_of(
+        sc.events, [](const EventSpec& e) { return e.enabled && e.kind == EventKind::forbid; });
+    w.forbidden.assign(has_forbids ? n * n : 0, 0);
+    w.any_forbidden = false;
+    w.pairing_scratch.reserve(has_forbids ? w.clouds.size() * w.labs.size() : 0);
     w.flow.assign(n * n, 0);
     w.equity.assign(n * n, 0);
     for (const EquityStake& s : sc.equity) w.equity[s.holder * n + s.target] = s.share;

@@ -3,6 +3,7 @@
 // sink (output/ implements one for HDF5). The engine never includes the writer.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/record.hpp"
@@ -16,6 +17,8 @@ struct RunLayout {
     std::uint64_t seed = 0;
     std::string scenario_yaml;    // fully resolved scenario text
     std::string sweep_yaml;       // empty unless a sweep
+    // More root attributes, e.g. compare's scenario_yaml_b (B's resolved text).
+    std::vector<std::pair<std::string, std::string>> extra_attributes;
     std::vector<std::string> point_labels;  // "baseline"; "A","B"; "0".."n-1"
     int replications = 0;
     std::vector<Month> times;     // the recorded months

@@ -54,6 +54,7 @@ struct LabState {
     double burn_ewma = 0;           // USD per month, costs less revenue
     int last_round_step = -1000000;
     CachedPow training_growth_pow;  // training_growth ^ years per step
+    std::vector<double> investor_budget_left;  // per LabRole::investors, USD
     // Ring buffer of effective training FLOP per step over the capability window.
     std::vector<double> flop_window;
     int window_head = 0;
@@ -174,9 +175,10 @@ struct CapacityQuote {
 struct ExternalFlows {
     double end_market = 0, outside_funding = 0, borrowing = 0;
     double power = 0, operations = 0, wages = 0, chip_production = 0, construction = 0, interest = 0, repayment = 0;
+    double acquisitions = 0;  // acquisition prices paid to owners outside the modelled firms
     double inflow() const { return end_market + outside_funding + borrowing; }
     double outflow() const {
-        return power + operations + wages + chip_production + construction + interest + repayment;
+        return power + operations + wages + chip_production + construction + interest + repayment + acquisitions;
     }
 };
 
@@ -208,7 +210,14 @@ struct World {
     RandomEngine market_stream;
     CachedPow end_market_growth_pow, interest_pow, debt_pow;
 
-    std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family
+    std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family (forbids included)
+    // The firm whose account holds each firm's cash and debt: itself, or its
+    // acquirer once it is acquired (its roles keep operating under its name).
+    std::vector<FirmId> treasury;
+    // [a * n + b]: a `forbid` event bars the pair from trading this month
+    // (empty when the scenario has no forbid events).
+    std::vector<std::uint8_t> forbidden;
+    bool any_forbidden = false;
     std::vector<double> credits;        // [holder * n + issuer]: in-kind capacity credit, USD
 
     // Valuation: own value of each firm and the entangled value V = (I - E)^-1 own.
@@ -233,6 +242,7 @@ struct World {
     std::vector<double> region_scratch;
     std::vector<double> cournot_scratch;
     std::vector<CapacityQuote> quote_scratch;
+    std::vector<double> pairing_scratch;
 
     const Scenario& sc() const { return *scenario; }
     double param(const Param& p) const { return p.at(step, drawn); }
@@ -243,6 +253,9 @@ struct World {
     }
     std::size_t n_firms() const { return firms.size(); }
     double& flow_at(FirmId supplier, FirmId customer) { return flow[supplier * firms.size() + customer]; }
+    FirmState& account(FirmId f) { return firms[treasury[f]]; }
+    const FirmState& account(FirmId f) const { return firms[treasury[f]]; }
+    bool forbidden_pair(FirmId a, FirmId b) const { return any_forbidden && forbidden[a * firms.size() + b]; }
     double equity_at(FirmId holder, FirmId target) const { return equity[holder * firms.size() + target]; }
     double hours_per_step() const { return hours_per_month * sc().months_per_step; }
     double years_per_step() const { return sc().months_per_step / 12.0; }

@@ -429,6 +429,7 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     h5::write_attribute(root, "created", utc_now());
     h5::write_attribute(root, "scenario_yaml", layout.scenario_yaml);
     if (!layout.sweep_yaml.empty()) h5::write_attribute(root, "sweep_yaml", layout.sweep_yaml);
+    for (const auto& [name, text] : layout.extra_attributes) h5::write_attribute(root, name.c_str(), text);
     h5::write_attribute_bool(root, "complete", false);
 
     {

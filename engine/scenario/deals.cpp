@@ -57,7 +57,7 @@ const KindTable<EventKind>& event_kinds() {
     static const KindTable<EventKind> table{{
         {"sign", EventKind::sign, {"contract"}},
         {"forbid", EventKind::forbid, {"firms"}},
-        {"amend", EventKind::amend, {"target"}},
+        {"amend", EventKind::amend, {"target", "changes"}},
         {"terminate", EventKind::terminate, {"target"}},
         {"set", EventKind::set, {"target", "value"}},
         {"scale", EventKind::scale, {"target", "value"}},
@@ -67,6 +67,10 @@ const KindTable<EventKind>& event_kinds() {
         {"declare_agi", EventKind::declare_agi, {}},
     }};
     return table;
+}
+
+std::string with_article(const std::string& word) {
+    return (word.find_first_of("aeiou") == 0 ? "an " : "a ") + word;
 }
 
 // The keys a kind needs, each reported when missing.
@@ -100,7 +104,7 @@ void finish_contract(ContractSpec& c, const Tree& map, const Where& w, Reader& r
     if (c.seller != no_firm && c.seller == c.buyer) r.error(map, w, "seller and buyer are the same firm");
     const Tree* kind = map.find("kind");
     if (const auto* entry = kind ? contract_kinds().find(kind->text) : nullptr)
-        require_keys(map, entry->needs, "a " + entry->word + " contract", w, r);
+        require_keys(map, entry->needs, with_article(entry->word) + " contract", w, r);
 }
 
 // A contract as given in `contracts` or in an event.
@@ -166,6 +170,8 @@ const Schema<ContractSpec>& contract_schema() {
             flag_field<K>("until_agi", &K::until_agi, "ends when AGI is declared"),
             flag_field<K>("in_kind", &K::in_kind, "paid in compute rather than cash"),
             flag_field<K>("priority", &K::priority, "served before other contracts"),
+            flag_field<K>("waivable", &K::waivable,
+                          "false: the holder never sells a waiver of exclusivity (renegotiation, MODEL.md 8)"),
             number_field<K>("sla_credit", &K::sla_credit, unit_interval, "",
                             "share of the price credited for capacity not delivered"),
             number_field<K>("take_or_pay", &K::take_or_pay, unit_interval, "",
@@ -212,15 +218,46 @@ void finish_event(EventSpec& e, const Tree& map, const Where& w, Reader& r) {
     const Tree* kind = map.is_map() ? map.find("do") : nullptr;
     const auto* entry = kind ? event_kinds().find(kind->text) : nullptr;
     if (!entry) return;  // a missing or unknown `do` is reported already
-    require_keys(map, entry->needs, "a " + entry->word + " event", w, r);
+    require_keys(map, entry->needs, with_article(entry->word) + " event", w, r);
     if (const Tree* target = map.find("target"); target && target->is_scalar())
         check_event_target(e, *target, w, r);
     if (e.kind == EventKind::acquire && map.find("firms") && e.firms.size() != 2)
         r.error(*map.find("firms"), w / "firms", "an acquire event needs two firms: [acquirer, target]");
+    if (e.kind == EventKind::forbid && map.find("firms") && e.firms.size() < 2)
+        r.error(*map.find("firms"), w / "firms", "a forbid event needs at least two firms (every pair among them is forbidden)");
+    if ((e.kind == EventKind::forbid || e.kind == EventKind::acquire) && map.find("firms")) {
+        std::vector<FirmId> sorted = e.firms;
+        std::ranges::sort(sorted);
+        if (std::ranges::adjacent_find(sorted) != sorted.end())
+            r.error(*map.find("firms"), w / "firms", "a firm is named twice");
+    }
     const auto at = parse_month(month_text(map, "at")), until = parse_month(month_text(map, "until"));
     if (at && until && *until < *at)
         r.error(*map.find("until"), w / "until",
                 format_month(*until) + " is before the event's month " + format_month(*at));
+}
+
+bool amendable(std::string_view key) {
+    return std::ranges::find(amendable_contract_keys, key) != std::end(amendable_contract_keys);
+}
+
+// What an amendment may change: the amendable keys of contract_schema, none required.
+const Schema<ContractSpec>& amendment_schema() {
+    static const Schema<ContractSpec> schema = [] {
+        Schema<ContractSpec> s;
+        for (const Field<ContractSpec>& f : contract_schema())
+            if (amendable(f.key)) {
+                s.push_back(f);
+                s.back().required = false;
+            }
+        return s;
+    }();
+    return schema;
+}
+
+std::string amendable_keys_text() {
+    std::vector<std::string> keys(std::begin(amendable_contract_keys), std::end(amendable_contract_keys));
+    return join(keys);
 }
 
 }  // namespace
@@ -250,6 +287,16 @@ const Schema<EventSpec>& event_schema() {
                             "amend, terminate: a contract id; set, scale, shock: a parameter's key path",
                             [](E& e, const Tree& t, const Where& w, Reader& r) {
                                 if (auto v = r.text(t, w)) e.target = *v;
+                            }),
+            custom_field<E>("changes", "map", "none",
+                            "amend: the contract keys it changes, with their new values (" + amendable_keys_text() +
+                                ")",
+                            [](E& e, const Tree& t, const Where& w, Reader& r) {
+                                read_fields(e.changes, t, amendment_schema(), w, r);
+                                if (!t.is_map()) return;
+                                for (const TreeEntry& entry : t.entries)
+                                    if (amendable(entry.key)) e.changed_keys.push_back(entry.key);
+                                if (t.entries.empty()) r.error(t, w, "an amendment must change at least one key");
                             }),
             number_field<E>("value", &E::value, any_value, "",
                             "set: the new value; scale, shock: the multiplier; acquire: the price in USD"),

@@ -325,8 +325,39 @@ const Schema<CloudRole>& cloud_schema() {
         param_field<D>("spot_ewma_weight", &D::spot_ewma_weight, positive_share, "",
                        "weight of the latest month in its average of spot sales"),
         param_field<D>("cash", &D::cash, any_value, "USD", "cash at start"),
+        param_field<D>("exclusivity_discount", &D::exclusivity_discount, Range{0, 1, false, true}, "",
+                       "price cut it offers a lab in a procurement round for an exclusive contract (0: no offers)"),
+        integer_field<D>("exclusivity_months", &D::exclusivity_months, at_least(1), "months",
+                         "term of the exclusive contracts it offers"),
     };
     return schema;
+}
+
+// investors: {firm: {budget_usd: USD, in_kind: bool}}, in the order written.
+void read_investors(LabRole& role, const Tree& t, const Where& w, Reader& r) {
+    if (!t.is_map()) {
+        r.error(t, w, "expected a map {investor: {budget_usd: USD, in_kind: true|false}}, found " + t.describe());
+        return;
+    }
+    for (const TreeEntry& e : t.entries) {
+        const auto firm = r.firm(e.key_node(), w);
+        const Where iw = w / e.key;
+        if (!e.value.is_map()) {
+            r.error(e.value, iw, "expected a map {budget_usd: USD, in_kind: true|false}, found " + e.value.describe());
+            continue;
+        }
+        r.check_keys(e.value, {"budget_usd", "in_kind"}, iw);
+        StrategicInvestor investor;
+        std::optional<double> budget;
+        if (const Tree* b = e.value.find("budget_usd")) budget = r.number(*b, iw / "budget_usd", non_negative);
+        else r.error(e.value, iw, "missing required key 'budget_usd'");
+        if (const Tree* k = e.value.find("in_kind"))
+            if (auto flag = r.boolean(*k, iw / "in_kind")) investor.in_kind = *flag;
+        if (!firm || !budget) continue;
+        investor.firm = *firm;
+        investor.budget_usd = *budget;
+        role.investors.push_back(investor);
+    }
 }
 
 const Schema<LabRole>& lab_schema() {
@@ -374,6 +405,14 @@ const Schema<LabRole>& lab_schema() {
                          "months between its procurement rounds"),
         param_field<L>("max_supplier_share", &L::max_supplier_share, positive_share, "",
                        "most of a round's quantity it buys from one seller (diversification)"),
+        param_field<L>("price_dispersion", &L::price_dispersion, non_negative, "USD per H100e-hour",
+                       "what it expects to save by shopping around: the option value it gives up per H100e-hour "
+                       "when it accepts exclusivity"),
+        custom_field<L>("investors", "{firm: {budget_usd, in_kind}}", "{}",
+                        "strategic investors in its funding rounds, in order: each takes up to its remaining "
+                        "budget_usd (USD over the run) at the post-money price, in cash or (in_kind: true) as "
+                        "credits with its cloud; outside money takes the rest",
+                        read_investors),
     };
     return schema;
 }

@@ -136,3 +136,37 @@ TEST_CASE("cli: the same seed gives byte-identical data on 1 and 2 threads") {
                                 a.string() + " " + b.string();
     CHECK(std::system(compare.c_str()) == 0);
 }
+
+TEST_CASE("cli: compare prints A, B, B-A with intervals and writes points A and B") {
+    const fs::path dir = scratch_dir("compare");
+    write_file(dir / "b.yaml", "scenario: {name: whatif, extends: " + source_dir +
+                                   "/scenarios/minimal.yaml}\nmarket: {end_market_growth: 2.0}\n");
+    const fs::path out = dir / "cmp.h5";
+    const Result r = run("compare " + source_dir + "/scenarios/minimal.yaml " + (dir / "b.yaml").string() +
+                         " --replications 6 --at 2025-06 -o " + out.string());
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("common random numbers") != std::string::npos);
+    CHECK(r.output.find("95% interval of B-A") != std::string::npos);
+    CHECK(r.output.find("spot_price                    2025-06") != std::string::npos);
+    REQUIRE(fs::exists(out));
+    const Result inspected = run("inspect " + out.string());
+    CHECK(inspected.exit_code == 0);
+    CHECK(inspected.output.find("point") != std::string::npos);
+}
+
+TEST_CASE("cli: compare refuses scenarios that cannot be paired, and bad months, creating no file") {
+    const fs::path dir = scratch_dir("compare_bad");
+    const fs::path out = dir / "cmp.h5";
+    const Result unpaired = run("compare " + source_dir + "/scenarios/minimal.yaml " + source_dir +
+                                "/scenarios/baseline.yaml -o " + out.string());
+    CHECK(unpaired.exit_code == 2);
+    CHECK(unpaired.output.find("cannot be paired: they have different firms") != std::string::npos);
+    const Result bad_month = run("compare " + source_dir + "/scenarios/minimal.yaml " + source_dir +
+                                 "/scenarios/minimal.yaml --at 2031-01 -o " + out.string());
+    CHECK(bad_month.exit_code == 2);
+    CHECK(bad_month.output.find("--at 2031-01: not a recorded month of the run (2024-01 to 2025-12)") !=
+          std::string::npos);
+    CHECK(run("compare " + source_dir + "/scenarios/minimal.yaml").exit_code == 2);
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(out.string() + ".partial"));
+}

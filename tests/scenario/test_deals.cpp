@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agents/standard_model.hpp"
+#include "engine/contracts.hpp"
 #include "engine/errors.hpp"
 #include "engine/scenario/loader.hpp"
 #include "engine/simulation.hpp"
@@ -206,13 +207,16 @@ events:
   - {id: late_cap, at: 2024-08, do: sign, contract: {id: late, kind: capacity, seller: cloud_b, buyer: lab_x,
       start: 2024-10, term_months: 9, quantity_h100e: 5000, price_usd_per_h100e_hour: 2.4}}
   - {id: stop, at: 2025-02, do: terminate, target: cap}
+  - {id: ban, at: 2024-05, do: forbid, firms: [cloud_b, lab_x], until: 2024-12}
+  - {id: reprice, at: 2024-06, do: amend, target: commit, changes: {value_usd: 2.0e9, take_or_pay: 0.8}}
+  - {id: merger, at: 2025-01, do: acquire, firms: [cloud_a, cloud_b], value: 4.0e9}
 )");
     check_runnable(sc);
     const agents::StandardModel model;
     for (std::uint64_t rep = 0; rep < 60; ++rep) {
         ReplicationRecord r;
         CHECK_NOTHROW(run_replication(sc, model, StreamKey{sc.seed, 0, rep}, &r));  // invariants checked every month
-        CHECK(r.contracts.size() == 8);
+        CHECK(r.contracts.size() == 9);  // the amended commitment has two versions
     }
 }
 
@@ -253,7 +257,8 @@ contracts:
   - {id: base, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
      quantity_h100e: 1000, price_usd_per_h100e_hour: 2.5, rofr: true}
 )",
-                             {"firms.lab_x.lab.contract_share=0.9", "firms.lab_x.lab.max_supplier_share=0.5"});
+                             // Rounds small enough that the holder can match deals after its own.
+                             {"firms.lab_x.lab.contract_share=0.4", "firms.lab_x.lab.max_supplier_share=0.5"});
     const ReplicationRecord r = run(sc);
     const auto rows = signed_rows(r);
     REQUIRE_FALSE(rows.empty());
@@ -342,4 +347,268 @@ events:
     CHECK(m0.at(month(sc, "2024-12"), drawn) == doctest::Approx(4.0e9));
     CHECK(m0.at(month(sc, "2025-01"), drawn) == doctest::Approx(2.0e9));
     CHECK_NOTHROW(run(sc));
+}
+
+TEST_CASE("events: a forbidden pair never trades in its window, spot or contract, and trades after it") {
+    const Scenario sc = load(R"(
+events:
+  - {id: ban, at: 2024-04, do: forbid, firms: [cloud_b, lab_x], until: 2025-03}
+  - {id: deal, at: 2024-06, do: sign, contract: {id: banned_deal, kind: capacity, seller: cloud_b, buyer: lab_x,
+      start: 2024-07, term_months: 6, quantity_h100e: 5000, price_usd_per_h100e_hour: 2.4}}
+)");
+    const int b = firm(sc, "cloud_b"), a = firm(sc, "cloud_a"), x = firm(sc, "lab_x"), y = firm(sc, "lab_y");
+    double before = 0, after = 0, allowed = 0;
+    for (std::uint64_t rep = 0; rep < 4; ++rep) {
+        const ReplicationRecord r = run(sc, rep);
+        for (int t = month(sc, "2024-04"); t <= month(sc, "2025-03"); ++t) {
+            CHECK(r.flow_at(t, b, x) == 0.0f);
+            allowed += r.flow_at(t, a, x) + r.flow_at(t, b, y);
+        }
+        for (int t = 0; t < month(sc, "2024-04"); ++t) before += r.flow_at(t, b, x);
+        for (int t = month(sc, "2025-04"); t < r.shape.times; ++t) after += r.flow_at(t, b, x);
+        // The contract announced inside the window is never signed.
+        CHECK(row(r, "banned_deal").status == "terminated");
+        CHECK(row(r, "banned_deal").end_reason == "forbidden:ban");
+        CHECK(std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "blocked"; }));
+    }
+    CHECK(before > 0);   // they traded on the spot market before the window
+    CHECK(allowed > 0);  // other pairs keep trading in it
+    CHECK(after > 0);    // and the pair trades again after it
+}
+
+TEST_CASE("events: a forbid between a vendor and a cloud stops its chip orders in the window") {
+    const Scenario sc = load(R"(
+events:
+  - {id: export_ban, at: 2024-01, do: forbid, firms: [chipco, cloud_a]}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b");
+    double capex_a = 0, capex_b = 0;
+    for (int t = 0; t < r.shape.times; ++t) {
+        capex_a += r.firm_at(FirmSeries::capex, t, a);
+        capex_b += r.firm_at(FirmSeries::capex, t, b);
+    }
+    CHECK(capex_a == 0.0);  // no chips shipped to it: it may not order them
+    CHECK(capex_b > 0.0);
+}
+
+TEST_CASE("events: amending an exclusive contract to drop the clause lets other suppliers in the next month") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 20000, price_usd_per_h100e_hour: 2.5, exclusive: true}
+events:
+  - {id: open_up, at: 2025-01, do: amend, target: excl, changes: {exclusive: false, price_usd_per_h100e_hour: 2.0}}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
+    const int amended = month(sc, "2025-01");
+    for (int t = 0; t < amended; ++t) CHECK(r.flow_at(t, b, x) == 0.0f);
+    double from_b = 0;
+    for (int t = amended; t < r.shape.times; ++t) {
+        from_b += r.flow_at(t, b, x);
+        CHECK(r.flow_at(t, a, x) > 0.0f);  // the contract itself runs on
+    }
+    CHECK(from_b > 0);
+    // Two versions under one id: the first ended by the amendment, the second in force to its term.
+    std::vector<ContractRow> versions;
+    for (const ContractRow& c : r.contracts)
+        if (c.id == "excl") versions.push_back(c);
+    REQUIRE(versions.size() == 2);
+    CHECK(versions[0].status == "amended");
+    CHECK(versions[0].end_reason == "amended:open_up");
+    CHECK(versions[0].exclusive);
+    CHECK(versions[1].status == "active");  // still in force when the run ends
+    CHECK_FALSE(versions[1].exclusive);
+    CHECK(versions[1].price_usd_per_h100e_hour == 2.0);
+    CHECK(versions[1].signed_month == "2025-01");
+}
+
+TEST_CASE("events: an amendment that ends a contract early, and one of a contract not in force") {
+    const Scenario sc = load(R"(
+contracts:
+  - {id: cap, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 20000, price_usd_per_h100e_hour: 2.5}
+events:
+  - {id: shorten, at: 2024-07, do: amend, target: cap, changes: {end: 2024-09}}
+  - {id: too_late, at: 2025-03, do: amend, target: cap, changes: {rofr: true}}
+)");
+    const ReplicationRecord r = run(sc);
+    const int a = firm(sc, "cloud_a"), x = firm(sc, "lab_x");
+    CHECK(r.contracts.back().id == "cap");
+    CHECK(r.contracts.back().end == "2024-09");
+    CHECK(r.contracts.back().status == "expired");
+    // Capacity beyond spot: 20000 H100e a month under the contract to 2024-09 only.
+    CHECK(r.flow_at(month(sc, "2024-09"), a, x) >= 20000.0f * 0.999f);
+    CHECK(std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "amend_ignored"; }));
+}
+
+TEST_CASE("events: an acquisition pays the target's owners, consolidates its cash and conserves money and capacity") {
+    const Scenario sc = load(R"(
+equity: {cloud_a: {lab_y: 0.25}}
+events:
+  - {id: buy_y, at: 2024-07, do: acquire, firms: [cloud_b, lab_y], value: 8.0e9}
+)");
+    const Scenario without = load(R"(
+equity: {cloud_a: {lab_y: 0.25}}
+)");
+    // Invariants (money, capacity) are checked every month inside the run.
+    const ReplicationRecord r = run(sc), base = run(without);
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), y = firm(sc, "lab_y");
+    const int t = month(sc, "2024-07"), before = t - 1;
+    // The target's account is the acquirer's from then on.
+    CHECK(r.firm_at(FirmSeries::cash, before, y) > 0);
+    for (int s = t; s < r.shape.times; ++s) CHECK(r.firm_at(FirmSeries::cash, s, y) == 0.0);
+    // cloud_a held 25%: it received a quarter of the price that month.
+    const double a_gain = r.firm_at(FirmSeries::cash, t, a) - base.firm_at(FirmSeries::cash, t, a);
+    CHECK(a_gain == doctest::Approx(0.25 * 8.0e9).epsilon(0.02));
+    // The acquirer now holds all of the target; nobody else holds any.
+    CHECK(r.equity_at(t, b, y) == 1.0f);
+    CHECK(r.equity_at(t, a, y) == 0.0f);
+    // The target keeps operating: it still holds compute and earns revenue.
+    CHECK(r.firm_at(FirmSeries::compute, r.shape.times - 1, y) > 0);
+    CHECK(std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "acquire"; }));
+}
+
+TEST_CASE("events: a firm is acquired once, and never by a firm it owns") {
+    const Scenario sc = load(R"(
+events:
+  - {id: first, at: 2024-03, do: acquire, firms: [cloud_a, lab_y], value: 1.0e9}
+  - {id: again, at: 2024-06, do: acquire, firms: [cloud_b, lab_y], value: 1.0e9}
+  - {id: reverse, at: 2024-09, do: acquire, firms: [lab_y, cloud_a], value: 1.0e9}
+)");
+    CHECK_THROWS_WITH_AS(check_runnable(sc),
+                         "deals.yaml: event 'again': 'lab_y' was already acquired by 'cloud_a'\n"
+                         "deals.yaml: event 'reverse': 'lab_y' is owned by its target 'cloud_a'",
+                         ModelInputError);
+}
+
+TEST_CASE("funding: strategic investors take their budgets at the post-money price; outside money the rest") {
+    // lab_y: 10 B pre-money, a 4 B round. cloud_a puts in 1 B in kind (its last 1 B
+    // of budget), cloud_b 2 B in cash; outside money 1 B. cloud_a held 20% before.
+    const Scenario sc = load(R"(
+equity: {cloud_a: {lab_y: 0.2}}
+)", {});
+    Scenario with_investors = sc;
+    LabRole& role = *with_investors.firms[static_cast<std::size_t>(firm(sc, "lab_y"))].lab;
+    role.investors = {StrategicInvestor{static_cast<FirmId>(firm(sc, "cloud_a")), 1.0e9, true},
+                      StrategicInvestor{static_cast<FirmId>(firm(sc, "cloud_b")), 2.0e9, false}};
+    World w;
+    const std::vector<double> drawn = draw_uncertain(with_investors, StreamKey{with_investors.seed, 0, 0});
+    init_world(w, with_investors, StreamKey{with_investors.seed, 0, 0}, drawn);
+    const FirmId a = static_cast<FirmId>(firm(sc, "cloud_a")), b = static_cast<FirmId>(firm(sc, "cloud_b")),
+                 y = static_cast<FirmId>(firm(sc, "lab_y"));
+    const double cash_y = w.firms[y].cash, cash_b = w.firms[b].cash;
+    raise_funding_round(w, w.firms[y].lab, 10.0e9, 4.0e9);
+    CHECK(w.equity_at(a, y) == doctest::Approx(0.2 * 10.0 / 14.0 + 1.0 / 14.0));
+    CHECK(w.equity_at(b, y) == doctest::Approx(2.0 / 14.0));
+    CHECK(w.credits[y * w.n_firms() + a] == doctest::Approx(1.0e9));  // in kind: credits, no cash
+    CHECK(w.firms[y].cash == doctest::Approx(cash_y + 2.0e9 + 1.0e9));  // cloud_b's cash and outside money
+    CHECK(w.firms[b].cash == doctest::Approx(cash_b - 2.0e9));
+    CHECK(w.external.outside_funding == doctest::Approx(1.0e9));
+    // Budgets are spent: a second round is all outside money and dilutes them.
+    raise_funding_round(w, w.firms[y].lab, 14.0e9, 7.0e9);
+    CHECK(w.equity_at(b, y) == doctest::Approx(2.0 / 14.0 * 14.0 / 21.0));
+    CHECK(w.external.outside_funding == doctest::Approx(8.0e9));
+    CHECK(w.event_log.back().kind == "funding_round");
+}
+
+TEST_CASE("funding: an in-kind investor needs a cloud role") {
+    Scenario sc = load("");
+    sc.firms[static_cast<std::size_t>(firm(sc, "lab_y"))].lab->investors = {
+        StrategicInvestor{static_cast<FirmId>(firm(sc, "lab_x")), 1.0e9, true}};
+    CHECK_THROWS_WITH_AS(check_runnable(sc), doctest::Contains("investor 'lab_x' invests in kind"), ModelInputError);
+}
+
+TEST_CASE("procurement: a lab accepts an exclusivity discount only when it beats the option value it gives up") {
+    // A round small enough for cloud_a alone to cover (an offer must cover the whole round).
+    const std::vector<std::string> common = {"firms.lab_x.lab.contract_share=0.3", "firms.lab_x.lab.contract_term_months=6",
+                                             "firms.cloud_a.cloud.exclusivity_discount=0.15",
+                                             "firms.cloud_a.cloud.exclusivity_months=12"};
+    // Cheap to give up (dispersion 0.05 USD/H100e-h < 15% of a price above 1 USD): it signs exclusively.
+    std::vector<std::string> accept = common;
+    accept.push_back("firms.lab_x.lab.price_dispersion=0.05");
+    const Scenario sc = load("", accept);
+    const ReplicationRecord r = run(sc);
+    const auto rows = signed_rows(r);
+    REQUIRE_FALSE(rows.empty());
+    CHECK(rows[0].seller == "cloud_a");
+    CHECK(rows[0].exclusive);
+    CHECK(rows[0].end == format_month(*parse_month(rows[0].start) + 11));
+    // While it runs, nobody else supplies the lab.
+    const int a = firm(sc, "cloud_a"), b = firm(sc, "cloud_b"), x = firm(sc, "lab_x");
+    for (int t = month(sc, rows[0].start.c_str()); t <= month(sc, rows[0].end.c_str()); ++t) {
+        CHECK(r.flow_at(t, b, x) == 0.0f);
+        CHECK(r.flow_at(t, a, x) > 0.0f);
+    }
+    // Dear to give up (dispersion 5 USD/H100e-h): it declines and splits its rounds as before.
+    std::vector<std::string> decline = common;
+    decline.push_back("firms.lab_x.lab.price_dispersion=5");
+    decline.push_back("firms.lab_x.lab.max_supplier_share=0.5");
+    const ReplicationRecord d = run(load("", decline));
+    const auto declined = signed_rows(d);
+    REQUIRE(declined.size() >= 2);
+    for (const ContractRow& c : declined) CHECK_FALSE(c.exclusive);
+}
+
+TEST_CASE("renegotiation: a clause marked waivable: false is never bought out; an amendment can still drop it") {
+    const std::string book = R"(
+contracts:
+  - {id: excl, kind: capacity, seller: cloud_b, buyer: lab_x, start: 2024-01, end: 2025-12,
+     quantity_h100e: 5000, price_usd_per_h100e_hour: 2.5, exclusive: true, waivable: false}
+  - {id: rest_of_b, kind: capacity, seller: cloud_b, buyer: lab_y, start: 2024-01, end: 2025-12,
+     quantity_h100e: 60000, price_usd_per_h100e_hour: 2.0}
+)";
+    const Scenario held = load(book, {"firms.lab_x.lab.contract_share=0.9"});
+    const ReplicationRecord r = run(held);
+    CHECK(std::none_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "waiver"; }));
+    const int a = firm(held, "cloud_a"), x = firm(held, "lab_x");
+    for (int t = 0; t < r.shape.times; ++t) CHECK(r.flow_at(t, a, x) == 0.0f);
+    // A forced waiver: the scenario amends the clause away in 2025-01.
+    const Scenario forced = load(book + R"(
+events:
+  - {id: forced_waiver, at: 2025-01, do: amend, target: excl, changes: {exclusive: false}}
+)",
+                                 {"firms.lab_x.lab.contract_share=0.9"});
+    const ReplicationRecord f = run(forced);
+    double from_a = 0;
+    for (int t = month(forced, "2025-01"); t < f.shape.times; ++t) from_a += f.flow_at(t, a, x);
+    CHECK(from_a > 0);
+}
+
+TEST_CASE("procurement: a self-building lab gets chip supply quotes from chipmakers") {
+    // builder trains on its own cloud; it is short, and building costs it less than renting.
+    const std::string text = R"(
+scenario: {name: builder, start: 2024-01, end: 2025-06, seed: 3, replications: 2}
+market: {end_market_usd: 4.0e9, end_market_volatility: 0.1}
+chips:
+  h100: {vendor: chipco, release: 2023-01, unit_cost: 3300, list_price: 25000}
+regions:
+  us: {power_mw: 2000, interconnect_mw_per_month: 50}
+firms:
+  chipco: {chipmaker: {capacity_per_month: {h100: 20000}}}
+  renter: {cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 20000, age_months: 6}], power_online: {us: 40}, cash: 5.0e9, wacc: 0.3}}
+  builder:
+    cloud: {regions: [us], fleet: [{chip: h100, region: us, units: 10000, age_months: 6}], power_online: {us: 400}, cash: 3.0e10, sells_capacity: false}
+    lab: {cash: 2.0e10, train0_h100e: 60000, capability0: 25.0, strategic_value: 8, contract_share: 0.9, contract_term_months: 12}
+)";
+    for (const char* protocol : {"nash", "posted"}) {
+        const std::vector<Override> protocol_override{parse_override(std::string("market.bargaining=") + protocol)};
+        const Scenario sc = load_scenario_text(text, "builder.yaml", protocol_override);
+        const ReplicationRecord r = run(sc);
+        std::vector<ContractRow> supply;
+        for (const ContractRow& c : r.contracts)
+            if (c.kind == "chip_supply") supply.push_back(c);
+        INFO(protocol);
+        REQUIRE_FALSE(supply.empty());
+        CHECK(supply[0].seller == "chipco");
+        CHECK(supply[0].buyer == "builder");
+        CHECK(supply[0].value_usd > 0);
+        const std::string signed_text = std::find_if(r.events.begin(), r.events.end(), [](const EventRow& e) {
+                                            return e.kind == "sign" && e.firms == "chipco,builder";
+                                        })->text;
+        if (std::string(protocol) == "posted")
+            // The vendor posts its floor (3300 * 1.2) marked up by 20%.
+            CHECK(signed_text.find("at 4752 USD a unit") != std::string::npos);
+    }
 }

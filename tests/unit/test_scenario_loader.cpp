@@ -278,7 +278,7 @@ TEST_CASE("loader: contracts need the keys of their kind and consistent dates") 
 TEST_CASE("loader: events need the keys of their kind and targets that exist") {
     CHECK(errors(header + one_lab +
                  "events:\n"
-                 "  - {id: e1, at: 2024-01, do: amend, target: deal}\n"
+                 "  - {id: e1, at: 2024-01, do: amend, target: deal, changes: {rofr: false}}\n"
                  "  - {id: e2, at: 2024-01, do: scale, target: firms.openai.lab.traning_growth}\n"
                  "  - {id: e3, at: 2024-05, do: forbid, firms: [openai], until: 2024-01}\n"
                  "  - {id: e4, at: 2024-05, do: acquire, firms: [openai], value: 1}\n"
@@ -287,11 +287,32 @@ TEST_CASE("loader: events need the keys of their kind and targets that exist") {
           "t.yaml:5:5: events.e2: a scale event needs 'value'\n"
           "t.yaml:5:46: events.e2.target: unknown parameter 'firms.openai.lab.traning_growth'; did you mean "
           "'firms.openai.lab.training_growth'? (expected a key path such as firms.NAME.lab.training_growth)\n"
+          "t.yaml:6:46: events.e3.firms: a forbid event needs at least two firms (every pair among them is "
+          "forbidden)\n"
           "t.yaml:6:63: events.e3.until: 2024-01 is before the event's month 2024-05\n"
           "t.yaml:7:47: events.e4.firms: an acquire event needs two firms: [acquirer, target]\n"
           "t.yaml:8:31: events.e5.do: expected one of sign | forbid | amend | terminate | set | scale | "
           "acquire | "
           "invest | shock | declare_agi, found 'sigh'; did you mean 'sign'?");
+}
+
+TEST_CASE("loader: an amendment changes only amendable contract keys, and at least one") {
+    const std::string deal =
+        "contracts:\n"
+        "  - {id: deal, kind: capacity, seller: azure, buyer: openai, start: 2023-01, term_months: 12,\n"
+        "     quantity_h100e: 1, price_usd_per_h100e_hour: 1}\n";
+    CHECK(errors(header + "firms: {openai: {lab: {}}, azure: {lab: {}}}\n" + deal +
+                 "events:\n"
+                 "  - {id: e1, at: 2023-06, do: amend, target: deal, changes: {buyer: azure, rofr: maybe}}\n"
+                 "  - {id: e2, at: 2023-06, do: amend, target: deal, changes: {}}\n"
+                 "  - {id: e3, at: 2023-06, do: amend, target: deal, changes: {end: 2024-13, exclusiv: true}}\n") ==
+          "t.yaml:7:62: unknown key 'buyer' in events.e1.changes; valid keys: end, quantity_h100e, "
+          "price_usd_per_h100e_hour, units_per_month, unit_price, value_usd, fee_usd_per_year, share, exclusive, "
+          "rofr, until_agi, waivable, sla_credit, take_or_pay\n"
+          "t.yaml:7:82: events.e1.changes.rofr: expected true or false, found 'maybe'\n"
+          "t.yaml:8:61: events.e2.changes: an amendment must change at least one key\n"
+          "t.yaml:9:67: events.e3.changes.end: expected a month as YYYY-MM, found '2024-13'\n"
+          "t.yaml:9:76: unknown key 'exclusiv' in events.e3.changes; did you mean 'exclusive'?");
 }
 
 TEST_CASE("loader: equity shares of a target add up to at most 1") {
@@ -549,4 +570,23 @@ TEST_CASE("loader: a quarterly scenario tabulates paths per quarter") {
     CHECK(sc.steps() == 8);
     CHECK(sc.market.end_market_growth.at(1, {}) == doctest::Approx(3.0));  // 2024-04
     CHECK(sc.market.end_market_growth.at(7, {}) == doctest::Approx(12.0));
+}
+
+TEST_CASE("loader: a lab's strategic investors, in the order written") {
+    const Scenario sc = load_scenario_text(
+        header + "firms: {openai: {lab: {investors: {msft: {budget_usd: 1.3e10, in_kind: true}, nvda: {budget_usd: 1.0e9}}}},\n"
+                 "        msft: {lab: {}}, nvda: {lab: {}}}\n",
+        "t.yaml");
+    const LabRole& lab = *sc.firms[*sc.find_firm("openai")].lab;
+    REQUIRE(lab.investors.size() == 2);
+    CHECK(lab.investors[0].firm == *sc.find_firm("msft"));
+    CHECK(lab.investors[0].budget_usd == 1.3e10);
+    CHECK(lab.investors[0].in_kind);
+    CHECK(lab.investors[1].firm == *sc.find_firm("nvda"));
+    CHECK_FALSE(lab.investors[1].in_kind);
+    CHECK(errors(header + "firms: {openai: {lab: {investors: {msft: {budget: 1}, nobody: {budget_usd: -1}}}}, msft: {lab: {}}}\n") ==
+          "t.yaml:2:42: firms.openai.lab.investors.msft: missing required key 'budget_usd'\n"
+          "t.yaml:2:43: unknown key 'budget' in firms.openai.lab.investors.msft; valid keys: budget_usd, in_kind\n"
+          "t.yaml:2:55: firms.openai.lab.investors: unknown firm 'nobody' (firms: msft, openai)\n"
+          "t.yaml:2:76: firms.openai.lab.investors.nobody.budget_usd: -1 is out of range; expected a value >= 0");
 }
