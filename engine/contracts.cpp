@@ -21,6 +21,7 @@ const char* status_name(ContractStatus s) {
 }
 
 void log_event(World& w, const char* kind, const std::string& firms, const std::string& text) {
+    if (!w.log_events) return;
     w.event_log.push_back(EventRow{format_month(w.month()), kind, firms, text});
 }
 
@@ -129,6 +130,7 @@ void raise_funding_round(World& w, RoleIndex l, double pre_money, double round) 
         pay_in(w, lab.firm, investor.firm, take, investor.in_kind);
         lab.investor_budget_left[i] -= take;
         left -= take;
+        if (!w.log_events) continue;
         char part[96];
         std::snprintf(part, sizeof part, "%s %.2f B%s", w.sc().firms[investor.firm].name.c_str(), take / 1e9,
                       investor.in_kind ? " in kind" : "");
@@ -138,6 +140,7 @@ void raise_funding_round(World& w, RoleIndex l, double pre_money, double round) 
         // Outside investors: money from outside the modelled firms (their shares are not tracked).
         raise_outside_funding(w, lab.firm, left);
     }
+    if (!w.log_events) return;  // a round every few months per lab: text only when it is recorded
     char text[160];
     std::snprintf(text, sizeof text, "%.2f B USD at %.1f B pre-money (outside %.2f B%s%s)", round / 1e9,
                   pre_money / 1e9, left / 1e9, takers.empty() ? "" : "; ", takers.c_str());

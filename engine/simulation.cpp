@@ -1109,6 +1109,7 @@ void run_replication(const Scenario& sc, const AgentModel& agents, const StreamK
     const std::vector<double> drawn = draw_uncertain(sc, key);
     World w;
     init_world(w, sc, key, drawn);
+    w.log_events = record != nullptr;
     if (record) {
         record->point = static_cast<std::uint32_t>(key.point);
         record->replication = static_cast<std::uint32_t>(key.replication);

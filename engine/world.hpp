@@ -233,6 +233,7 @@ struct World {
 
     // What happened, for the events table (strings only when something happens).
     std::vector<EventRow> event_log;
+    bool log_events = true;  // false when nothing is recorded: frequent rows are then not even formatted
 
     // Scratch for the spot auction, reused every step.
     std::vector<Order> asks, bids;
