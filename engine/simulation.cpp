@@ -256,6 +256,8 @@ void install_delivered(World& w, CloudState& cloud) {
             cloud.stranded_value[c] -= value;
             const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
             if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
+            if (!cloud.retire_scan_from.empty())
+                cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
             const double per_month = value / chip.lifetime_months;
             cloud.book_value += value;
             cloud.monthly_depreciation += per_month;

@@ -83,6 +83,9 @@ struct CloudState {
     CachedPow demand_growth_pow, lab_growth_pow;  // growth factors over the forecast horizon
     double dc_recovery = 0;               // CRF(dc_life) at recovery_rate
     std::vector<double> retire_schedule;  // [chip * steps + step]: units reaching end of life
+    // Per chip: every unit due to retire after the current step is scheduled at or after this
+    // step (the investment forecast moves it past zeros; installing lowers it if need be).
+    std::vector<int> retire_scan_from;
     std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
     double monthly_depreciation = 0;      // USD per month, straight line
     double book_value = 0;                // USD, chips at cost less depreciation
