@@ -58,6 +58,7 @@ std::optional<Tree> load_tree(std::string_view text, const std::string& file, Pr
 
 void strip_inheritance(Tree& tree) {
     tree.erase("remove_events");
+    tree.erase("add_events");
     if (Tree* header = tree.find("scenario"); header && header->is_map()) header->erase("extends");
 }
 
@@ -86,6 +87,26 @@ void remove_events(Tree& base, const Tree& ids, Problems& problems) {
             return eid && eid->text == id.text;
         });
     }
+}
+
+// add_events: [event, ...] appends events to the base's list (a plain
+// `events:` list would replace it, dropping every deal of the base).
+void add_events(Tree& merged, const Tree& added, Problems& problems) {
+    if (!added.is_list()) {
+        problems.add(added.mark, "add_events: expected a list of events, found " + added.describe());
+        return;
+    }
+    Tree* events = merged.find("events");
+    if (!events) {
+        merged.entries.push_back(TreeEntry{"events", added.mark, added});
+        return;
+    }
+    if (events->is_null()) {
+        *events = added;
+        return;
+    }
+    if (!events->is_list()) return;  // reported when the events section is read
+    for (const Tree& e : added.items) events->items.push_back(e);
 }
 
 std::optional<Tree> load_base(const Tree& extends, const std::string& file, Problems& problems,
@@ -128,18 +149,22 @@ std::optional<Tree> load_tree(std::string_view text, const std::string& file, Pr
     const Tree* header = tree->find("scenario");
     const Tree* extends = header && header->is_map() ? header->find("extends") : nullptr;
     const TreeEntry* removes = tree->find_entry("remove_events");
+    const TreeEntry* adds = tree->find_entry("add_events");
     if (!extends || extends->is_null()) {
-        if (removes)
-            problems.add(removes->key_mark,
-                         "remove_events removes events of the scenario this one extends, but "
-                         "scenario.extends is not given");
+        for (const TreeEntry* inherited : {removes, adds})
+            if (inherited)
+                problems.add(inherited->key_mark,
+                             inherited->key + " changes the events of the scenario this one extends, but "
+                                              "scenario.extends is not given");
         strip_inheritance(*tree);
         return tree;
     }
     auto base = load_base(*extends, file, problems, chain);
     if (!base) return std::nullopt;
     if (removes) remove_events(*base, removes->value, problems);
+    const std::optional<Tree> added = adds ? std::optional<Tree>(adds->value) : std::nullopt;
     merge_into(*base, *tree);
+    if (added) add_events(*base, *added, problems);
     strip_inheritance(*base);
     return base;
 }

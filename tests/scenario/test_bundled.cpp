@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 #include <map>
 #include <mutex>
 
@@ -86,4 +91,57 @@ TEST_CASE("scenarios/baseline.yaml gives bit-identical results on 1 and 2 thread
         CHECK(same_bits(r.chip, other.chip));
         CHECK(r.capacity_flow == other.capacity_flow);
     }
+}
+
+// Every bundled scenario file (the baseline, minimal.yaml and the what-ifs of
+// scenarios/whatif/) loads, passes the run-time checks and runs a few
+// replications with every invariant checked each month. The what-ifs extend
+// the baseline: this also catches an id removed from the baseline that a
+// what-if still names.
+TEST_CASE("every bundled scenario file loads and runs") {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(source_dir + "/scenarios"))
+        if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    CHECK(files.size() >= 12);  // baseline, minimal and at least ten what-ifs
+    const agents::StandardModel model;
+    for (const auto& file : files) {
+        CAPTURE(file.string());
+        const Scenario sc = load_scenario(file.string());
+        check_runnable(sc);
+        Count sink;
+        RunOptions options;
+        options.seed = sc.seed;
+        options.record = false;
+        const RunOutcome outcome = run_tasks(replication_tasks(sc, 0, 3), model, options, &sink);
+        CHECK(outcome.completed == 3);
+    }
+}
+
+TEST_CASE("each what-if extends the baseline and starts with the question it asks") {
+    int whatifs = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(source_dir + "/scenarios/whatif")) {
+        if (entry.path().extension() != ".yaml") continue;
+        ++whatifs;
+        CAPTURE(entry.path().string());
+        std::ifstream in(entry.path());
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        CHECK(text.rfind("# Question: ", 0) == 0);
+        CHECK(text.find("extends: ../baseline.yaml") != std::string::npos);
+        const Scenario sc = load_scenario(entry.path().string());
+        const Scenario base = load_scenario(source_dir + "/scenarios/baseline.yaml");
+        CHECK(sc.name == entry.path().stem().string());
+        CHECK(sc.start == base.start);
+        CHECK(sc.end == base.end);
+        CHECK(sc.firms.size() == base.firms.size());
+        // Lists replace rather than merge: a what-if that wrote its own `events:` would
+        // silently drop the baseline's deals. Every baseline event is kept or named in the file
+        // (in remove_events).
+        for (const EventSpec& e : base.events) {
+            const bool kept = std::any_of(sc.events.begin(), sc.events.end(),
+                                          [&](const EventSpec& w) { return w.id == e.id; });
+            if (!kept) CHECK_MESSAGE(text.find(e.id) != std::string::npos, "baseline event dropped: " << e.id);
+        }
+    }
+    CHECK(whatifs >= 10);
 }

@@ -391,7 +391,27 @@ TEST_CASE(
               "bad_base.yaml:4:17: firms.openai.lab.cash: expected a number, a time path or a distribution, "
               "found 'lots'");
     CHECK(errors(header + one_lab + "remove_events: [x]\n") ==
-          "t.yaml:3:1: remove_events removes events of the scenario this one extends, but scenario.extends "
+          "t.yaml:3:1: remove_events changes the events of the scenario this one extends, but scenario.extends "
+          "is not given");
+}
+
+TEST_CASE("loader: add_events appends to the base's events; an events list would replace them") {
+    const std::string added =
+        "add_events:\n"
+        "  - {id: late_shock, at: 2024-09, do: scale, target: firms.openai.lab.training_growth, value: 0.5}\n";
+    const Scenario sc = load_scenario_text(
+        "scenario: {name: more, extends: valid.yaml}\nremove_events: [growth_shock]\n" + added, data_dir + "more.yaml");
+    std::vector<std::string> ids;
+    for (const EventSpec& e : sc.events) ids.push_back(e.id);
+    CHECK(ids == std::vector<std::string>{"msft_waiver", "google_deal", "late_shock"});
+    CHECK_FALSE(contains(sc.resolved_yaml, "add_events"));
+    // An added event is checked like any other, where it was written.
+    CHECK(errors("scenario: {name: more, extends: " + data_dir + "valid.yaml}\n"
+                 "add_events:\n  - {id: google_deal, at: 2024-09, do: declare_agi}\n") ==
+          "t.yaml:3:10: events.google_deal.id: duplicate event id 'google_deal' (first given at " + data_dir +
+              "valid.yaml:58:9)");
+    CHECK(errors(header + one_lab + added) ==
+          "t.yaml:3:1: add_events changes the events of the scenario this one extends, but scenario.extends "
           "is not given");
 }
 
