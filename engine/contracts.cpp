@@ -162,6 +162,7 @@ const char* contract_kind_name(ContractKind kind) {
 void init_contracts(World& w) {
     const Scenario& sc = w.sc();
     w.contracts.clear();
+    w.contract_index = {};
     const auto add = [&](const ContractSpec& spec, Month known_from) {
         ContractState& c = w.contracts.emplace_back();
         c.spec = &spec;
@@ -184,6 +185,7 @@ void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
     const double from_credit = std::min(credit, usd);
     credit -= from_credit;
     transfer(w, buyer, seller, usd - from_credit);
+    if (w.indexed_contracts().commitments[buyer * w.n_firms() + seller] == 0) return;  // no commitment between them
     for (ContractState& c : w.contracts)
         if (c.status == ContractStatus::active && c.spec->kind == ContractKind::commitment && c.spec->buyer == buyer &&
             c.spec->seller == seller)
@@ -273,6 +275,7 @@ double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSi
 }
 
 FirmId exclusive_holder(const World& w, FirmId lab_firm) {
+    if (w.indexed_contracts().exclusive[lab_firm] == 0) return no_firm;
     for (const ContractState& c : w.contracts)
         if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&
             c.spec->buyer == lab_firm)

@@ -199,6 +199,28 @@ struct World {
     std::vector<ChipState> chips;
     std::vector<RegionState> regions;
     std::vector<ContractState> contracts;
+    // Which parties the book could concern, for hot scans to skip firms it cannot (a cache of
+    // `contracts`, rebuilt when the book grows: entries are only added, and their kind,
+    // parties and exclusivity are set when added; a waiver only drops exclusivity).
+    struct ContractIndex {
+        std::size_t built_for = static_cast<std::size_t>(-1);  // contracts.size() when built
+        std::vector<std::uint16_t> commitments;  // [buyer * n + seller]: commitment contracts
+        std::vector<std::uint16_t> exclusive;    // [buyer]: capacity contracts made exclusive
+    };
+    mutable ContractIndex contract_index;
+    const ContractIndex& indexed_contracts() const {
+        ContractIndex& index = contract_index;
+        if (index.built_for == contracts.size()) return index;
+        const std::size_t n = firms.size();
+        index.commitments.assign(n * n, 0);
+        index.exclusive.assign(n, 0);
+        for (const ContractState& c : contracts) {
+            if (c.spec->kind == ContractKind::commitment) ++index.commitments[c.spec->buyer * n + c.spec->seller];
+            if (c.spec->kind == ContractKind::capacity && c.exclusive) ++index.exclusive[c.spec->buyer];
+        }
+        index.built_for = contracts.size();
+        return index;
+    }
     std::deque<ContractSpec> signed_specs;  // contracts signed during the run (stable addresses)
 
     // Market
