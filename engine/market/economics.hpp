@@ -85,14 +85,8 @@ inline double backlog_price(double price, double backlog_units, double output_pe
 // The cloud's scarcity-priced spot ask: idle fleets price toward running cost,
 // full ones above full cost (MODEL.md 5.2).
 inline double spot_ask(const LevelisedCost& cost, double utilisation, double target_utilisation, double eta) {
-    const double ratio = std::fmax(target_utilisation > 0 ? utilisation / target_utilisation : 1.0, 0.0);
-    // The exponents scenarios use are cheaper as products than through pow
-    // (equal up to rounding); the spot market evaluates this ~60 times a month.
-    const double scarcity = eta == 2.0   ? ratio * ratio
-                            : eta == 1.5 ? ratio * std::sqrt(ratio)
-                            : eta == 1.0 ? ratio
-                                         : std::pow(ratio, eta);
-    return std::fmax(cost.variable, cost.full * scarcity);
+    const double ratio = target_utilisation > 0 ? utilisation / target_utilisation : 1.0;
+    return std::fmax(cost.variable, cost.full * std::pow(std::fmax(ratio, 0.0), eta));
 }
 
 }  // namespace entangle

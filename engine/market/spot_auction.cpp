@@ -33,19 +33,15 @@ void fill_side(std::span<Order> orders, std::span<const RankedOrder> ranked, dou
     }
 }
 
-// Ranks one side best first: by price, ties by index, so the order, and with
-// it every sum over a price level, is the same whatever the standard
-// library's sort does with equal keys.
+// Ranks one side best first by price. (Tied orders keep the order the sort
+// leaves them in; their level is shared pro rata, so only the rounding of the
+// level's total can depend on it.)
 void rank(std::span<const Order> orders, std::span<RankedOrder> ranked, bool ascending) {
     for (std::uint32_t i = 0; i < orders.size(); ++i) ranked[i] = RankedOrder{orders[i].price, i};
     if (ascending)
-        std::sort(ranked.begin(), ranked.end(), [](const RankedOrder& a, const RankedOrder& b) {
-            return a.price < b.price || (a.price == b.price && a.index < b.index);
-        });
+        std::sort(ranked.begin(), ranked.end(), [](const RankedOrder& a, const RankedOrder& b) { return a.price < b.price; });
     else
-        std::sort(ranked.begin(), ranked.end(), [](const RankedOrder& a, const RankedOrder& b) {
-            return a.price > b.price || (a.price == b.price && a.index < b.index);
-        });
+        std::sort(ranked.begin(), ranked.end(), [](const RankedOrder& a, const RankedOrder& b) { return a.price > b.price; });
 }
 
 }  // namespace
