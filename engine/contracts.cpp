@@ -262,6 +262,8 @@ void end_until_agi_contracts(World& w, FirmId lab) {
 }
 
 double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side) {
+    const World::ContractIndex& index = w.indexed_contracts();
+    if ((side == ContractSide::sold ? index.capacity_sold : index.capacity_bought)[firm] == 0) return 0;
     const Month now = w.month();
     double total = 0;
     for (const ContractState& c : w.contracts) {

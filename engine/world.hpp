@@ -206,6 +206,7 @@ struct World {
         std::size_t built_for = static_cast<std::size_t>(-1);  // contracts.size() when built
         std::vector<std::uint16_t> commitments;  // [buyer * n + seller]: commitment contracts
         std::vector<std::uint16_t> exclusive;    // [buyer]: capacity contracts made exclusive
+        std::vector<std::uint16_t> capacity_sold, capacity_bought;  // [firm]: capacity contracts
     };
     mutable ContractIndex contract_index;
     const ContractIndex& indexed_contracts() const {
@@ -214,7 +215,10 @@ struct World {
         const std::size_t n = firms.size();
         index.commitments.assign(n * n, 0);
         index.exclusive.assign(n, 0);
+        index.capacity_sold.assign(n, 0);
+        index.capacity_bought.assign(n, 0);
         for (const ContractState& c : contracts) {
+            if (c.spec->kind == ContractKind::capacity) ++index.capacity_sold[c.spec->seller], ++index.capacity_bought[c.spec->buyer];
             if (c.spec->kind == ContractKind::commitment) ++index.commitments[c.spec->buyer * n + c.spec->seller];
             if (c.spec->kind == ContractKind::capacity && c.exclusive) ++index.exclusive[c.spec->buyer];
         }
