@@ -39,24 +39,29 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
         if (role.pricing == ChipPricing::cournot && total_cap > 0)
             output = std::min(output, maker.cournot_output * w.sc().months_per_step * output / total_cap);
         // Gather this family's open orders (oldest first) into reused scratch.
-        maker.requested.clear();
-        maker.priority.clear();
-        std::vector<ChipOrder>& orders = w.chips[c].orders;
-        for (const ChipOrder& order : orders) {
-            maker.requested.push_back(order.units_left);
-            maker.priority.push_back(role.allocation == Allocation::strategic
-                                         ? 1.0 + w.param(role.strategic_weight) * stake_between(w, order.buyer, maker.firm)
-                                         : 1.0);
-        }
-        maker.shipped.resize(maker.requested.size());
         // Contracted (priority) orders are served first, oldest first; the rest
         // of the output is shared among open orders by the vendor's rule.
-        for (std::size_t k = 0; k < orders.size(); ++k) {
-            orders[k].shipping = 0;
-            if (!orders[k].priority) continue;
-            orders[k].shipping = std::min(orders[k].units_left, output);
-            output -= orders[k].shipping;
+        std::vector<ChipOrder>& orders = w.chips[c].orders;
+        const std::size_t n = orders.size();
+        maker.requested.resize(n);
+        maker.shipped.resize(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            ChipOrder& order = orders[k];
+            order.shipping = 0;
+            maker.requested[k] = order.units_left;
+            if (!order.priority) continue;
+            order.shipping = std::min(order.units_left, output);
+            output -= order.shipping;
             maker.requested[k] = 0;
+        }
+        // Allocation weights: only the strategic rule reads them.
+        if (role.allocation == Allocation::strategic) {
+            const double weight = w.param(role.strategic_weight);
+            maker.priority.resize(n);
+            for (std::size_t k = 0; k < n; ++k)
+                maker.priority[k] = 1.0 + weight * stake_between(w, orders[k].buyer, maker.firm);
+        } else {
+            maker.priority.assign(n, 1.0);
         }
         allocate_output(role.allocation, output, maker.requested, maker.priority, maker.shipped);
         for (std::size_t k = 0; k < orders.size(); ++k) orders[k].shipping += maker.shipped[k];

@@ -12,35 +12,41 @@ namespace entangle::agents {
 namespace {
 
 // Capacity the cloud must or expects to supply `months` ahead.
-double forecast_demand(const World& w, const CloudState& cloud, int months) {
+double forecast_demand(const World& w, CloudState& cloud, int months) {
     const Scenario& sc = w.sc();
     const CloudRole& role = *sc.firms[cloud.firm].cloud;
     const double years = months / 12.0;
     double demand = 0;
-    if (role.sells_capacity) demand += cloud.spot_ewma * std::pow(1.0 + w.param(role.demand_growth), years);
+    const double demand_growth = cloud.demand_growth_pow(1.0 + w.param(role.demand_growth), years);
+    if (role.sells_capacity) demand += cloud.spot_ewma * demand_growth;
     const Month ahead = w.month() + months;
     demand += capacity_under_contract(w, cloud.firm, ahead, ContractSide::sold);
     const RoleIndex own_lab = w.firms[cloud.firm].lab;
     if (own_lab != no_role) {
         const LabState& lab = w.labs[own_lab];
         const LabRole& lab_role = *sc.firms[cloud.firm].lab;
-        demand += lab.need_training * std::pow(w.param(lab_role.training_growth), years) +
-                  lab.need_inference * std::pow(1.0 + w.param(role.demand_growth), years);
+        demand += lab.need_training * cloud.lab_growth_pow(w.param(lab_role.training_growth), years) +
+                  lab.need_inference * demand_growth;
     }
     return demand;
 }
 
 // Effective H100e installed, delivered or on order, less what retires before the horizon.
-double pipeline_capacity(const World& w, const CloudState& cloud, int horizon_steps) {
+double pipeline_capacity(const World& w, CloudState& cloud, int horizon_steps) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     double total = 0;
     const int last = std::min(w.step + horizon_steps, w.steps);
+    if (cloud.retire_scan_from.empty()) cloud.retire_scan_from.assign(cloud.installed.size(), 0);
     for (ChipId c = 0; c < cloud.installed.size(); ++c) {
         const double coming = cloud.stranded[c] + cloud.on_order[c];
         if (cloud.installed[c] <= 0 && coming <= 0) continue;
         double retiring = 0;
         const double* schedule = cloud.retire_schedule.data() + c * stride;
-        for (int s = w.step + 1; s <= last; ++s) retiring += schedule[s];
+        // Leading zeros add nothing: start the window's sum at its first retirement.
+        int& from = cloud.retire_scan_from[c];
+        from = std::max(from, w.step + 1);
+        while (from <= last && schedule[from] == 0) ++from;
+        for (int s = from; s <= last; ++s) retiring += schedule[s];
         total += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * w.effective_h100e(c);
     }
     return total;

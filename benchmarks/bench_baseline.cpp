@@ -1,7 +1,9 @@
 // Throughput of the bundled baseline: replications and firm-steps per second
 // on 1 and on all threads, with output off (simulate only), records kept but
 // not written, and written to HDF5; and peak memory. Prints figures; never
-// passes or fails. Usage: entangle_bench [SCENARIO.yaml] [--replications N]
+// passes or fails. Usage: entangle_bench [SCENARIO.yaml] [--replications N] [--simulate-only]
+// --simulate-only runs just 1 thread with output off and no warm-up: the
+// input for instruction counts under callgrind.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -67,8 +69,10 @@ void measure(const Scenario& sc, int replications, int threads, Output output) {
 int main(int argc, char** argv) {
     std::string path = std::string(ENTANGLE_SOURCE_DIR) + "/scenarios/baseline.yaml";
     int replications = 400;
+    bool simulate_only = false;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--replications") == 0 && i + 1 < argc) replications = std::stoi(argv[++i]);
+        else if (std::strcmp(argv[i], "--simulate-only") == 0) simulate_only = true;
         else path = argv[i];
     }
     const Scenario sc = load_scenario(path);
@@ -77,6 +81,10 @@ int main(int argc, char** argv) {
                 sc.steps(), sc.chips.size(), cores);
     std::printf("%-8s %-8s %10s %10s %14s %16s %18s %10s\n", "threads", "output", "reps", "seconds", "reps/s",
                 "firm-steps/s", "firm-steps/s/core", "peak MiB");
+    if (simulate_only) {
+        measure(sc, replications, 1, Output::off);
+        return 0;
+    }
     measure(sc, std::max(replications / 8, 4), 1, Output::off);  // warm-up, not reported separately
     for (Output output : {Output::off, Output::records, Output::hdf5})
         for (int threads : {1, cores}) measure(sc, replications, threads, output);

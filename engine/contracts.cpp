@@ -21,6 +21,7 @@ const char* status_name(ContractStatus s) {
 }
 
 void log_event(World& w, const char* kind, const std::string& firms, const std::string& text) {
+    if (!w.log_events) return;
     w.event_log.push_back(EventRow{format_month(w.month()), kind, firms, text});
 }
 
@@ -129,6 +130,7 @@ void raise_funding_round(World& w, RoleIndex l, double pre_money, double round) 
         pay_in(w, lab.firm, investor.firm, take, investor.in_kind);
         lab.investor_budget_left[i] -= take;
         left -= take;
+        if (!w.log_events) continue;
         char part[96];
         std::snprintf(part, sizeof part, "%s %.2f B%s", w.sc().firms[investor.firm].name.c_str(), take / 1e9,
                       investor.in_kind ? " in kind" : "");
@@ -138,6 +140,7 @@ void raise_funding_round(World& w, RoleIndex l, double pre_money, double round) 
         // Outside investors: money from outside the modelled firms (their shares are not tracked).
         raise_outside_funding(w, lab.firm, left);
     }
+    if (!w.log_events) return;  // a round every few months per lab: text only when it is recorded
     char text[160];
     std::snprintf(text, sizeof text, "%.2f B USD at %.1f B pre-money (outside %.2f B%s%s)", round / 1e9,
                   pre_money / 1e9, left / 1e9, takers.empty() ? "" : "; ", takers.c_str());
@@ -159,6 +162,7 @@ const char* contract_kind_name(ContractKind kind) {
 void init_contracts(World& w) {
     const Scenario& sc = w.sc();
     w.contracts.clear();
+    w.contract_index = {};
     const auto add = [&](const ContractSpec& spec, Month known_from) {
         ContractState& c = w.contracts.emplace_back();
         c.spec = &spec;
@@ -181,6 +185,7 @@ void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
     const double from_credit = std::min(credit, usd);
     credit -= from_credit;
     transfer(w, buyer, seller, usd - from_credit);
+    if (w.indexed_contracts().commitments[buyer * w.n_firms() + seller] == 0) return;  // no commitment between them
     for (ContractState& c : w.contracts)
         if (c.status == ContractStatus::active && c.spec->kind == ContractKind::commitment && c.spec->buyer == buyer &&
             c.spec->seller == seller)
@@ -257,6 +262,8 @@ void end_until_agi_contracts(World& w, FirmId lab) {
 }
 
 double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side) {
+    const World::ContractIndex& index = w.indexed_contracts();
+    if ((side == ContractSide::sold ? index.capacity_sold : index.capacity_bought)[firm] == 0) return 0;
     const Month now = w.month();
     double total = 0;
     for (const ContractState& c : w.contracts) {
@@ -270,6 +277,7 @@ double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSi
 }
 
 FirmId exclusive_holder(const World& w, FirmId lab_firm) {
+    if (w.indexed_contracts().exclusive[lab_firm] == 0) return no_firm;
     for (const ContractState& c : w.contracts)
         if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&
             c.spec->buyer == lab_firm)

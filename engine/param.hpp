@@ -54,18 +54,16 @@ public:
     void change_from(int step, int steps, bool scale, double value);
 
     // The value at step t in a replication whose uncertain draws are `drawn`.
+    // Tests in order of frequency, not a switch: the step loop reads parameters
+    // tens of thousands of times a replication, mostly constants.
     double at(int step, std::span<const double> drawn) const {
-        switch (kind_) {
-            case Kind::constant: return value_;
-            case Kind::path: return by_step_[static_cast<std::size_t>(step)];
-            case Kind::uncertain: {
-                double v = drawn[uncertain_index_];
-                for (const Change& c : changes_)
-                    if (step >= c.from_step) v = c.scale ? v * c.value : c.value;
-                return v;
-            }
-        }
-        return value_;
+        if (kind_ == Kind::constant) [[likely]]
+            return value_;
+        if (kind_ == Kind::path) return by_step_[static_cast<std::size_t>(step)];
+        double v = drawn[uncertain_index_];
+        for (const Change& c : changes_)
+            if (step >= c.from_step) v = c.scale ? v * c.value : c.value;
+        return v;
     }
     // For parameters that are fixed over a run (uncertain or constant only).
     double fixed(std::span<const double> drawn) const { return at(0, drawn); }

@@ -197,7 +197,7 @@ void retire_and_depreciate(World& w) {
 void update_end_market(World& w) {
     const MarketSpec& m = w.sc().market;
     if (w.step > 0) {
-        w.growth_index *= std::pow(1.0 + w.param(m.end_market_growth), w.years_per_step());
+        w.growth_index *= w.end_market_growth_pow(1.0 + w.param(m.end_market_growth), w.years_per_step());
         w.demand_walk += std::sqrt(w.years_per_step()) * draw_standard_normal(w.market_stream);
     }
     w.end_market_usd = w.param(m.end_market_usd) * w.growth_index *
@@ -256,6 +256,8 @@ void install_delivered(World& w, CloudState& cloud) {
             cloud.stranded_value[c] -= value;
             const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
             if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
+            if (!cloud.retire_scan_from.empty())
+                cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
             const double per_month = value / chip.lifetime_months;
             cloud.book_value += value;
             cloud.monthly_depreciation += per_month;
@@ -277,7 +279,7 @@ void price_families(World& w, CloudState& cloud) {
     in.dc_life_months = role.dc_life_months;
     in.om_rate = w.param(role.om_rate);
     in.target_utilisation = w.param(role.target_utilisation);
-    const double r = monthly_rate(in.wacc);
+    const double r = cloud.wacc_pow(1.0 + in.wacc, 1.0 / 12.0) - 1.0;  // monthly_rate(in.wacc)
     if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
         cloud.recovery_rate = r;
         cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
@@ -466,9 +468,14 @@ void add_demand_curve(World& w, RoleIndex lab, double training, double training_
     std::array<double, demand_grid + 2> prices{};
     std::size_t n = 0;
     for (double step : demand_grid_steps) prices[n++] = top * step;
-    if (training > tolerance) prices[n++] = training_value;
-    if (inference > tolerance) prices[n++] = inference_value;
-    std::sort(prices.begin(), prices.begin() + static_cast<std::ptrdiff_t>(n), std::greater<>());
+    // The grid descends already: insert the two values in place (cheaper than a sort).
+    const auto insert = [&](double value) {
+        std::size_t k = n++;
+        for (; k > 0 && prices[k - 1] < value; --k) prices[k] = prices[k - 1];
+        prices[k] = value;
+    };
+    if (training > tolerance) insert(training_value);
+    if (inference > tolerance) insert(inference_value);
     double bid_so_far = 0;
     for (std::size_t k = 0; k < n; ++k) {
         const double p = prices[k];
@@ -644,10 +651,11 @@ void value_firms(World& w) {
 
 // Negative cash is covered by borrowing; spare cash repays debt.
 void settle_debt(World& w) {
-    const double rate = monthly_rate(w.param(w.sc().market.interest_rate));
+    const double rate = w.interest_pow(1.0 + w.param(w.sc().market.interest_rate), 1.0 / 12.0) - 1.0;  // monthly_rate
     for (FirmId f = 0; f < w.firms.size(); ++f) {
         FirmState& firm = w.firms[f];
-        if (firm.debt > 0) pay_external(w, f, firm.debt * (std::pow(1 + rate, w.sc().months_per_step) - 1), &ExternalFlows::interest);
+        if (firm.debt > 0)
+            pay_external(w, f, firm.debt * (w.debt_pow(1 + rate, w.sc().months_per_step) - 1), &ExternalFlows::interest);
         if (firm.cash < 0) {
             const double loan = -firm.cash;
             receive_external(w, f, loan, &ExternalFlows::borrowing);
@@ -752,7 +760,7 @@ void phase_record(World& w, ReplicationRecord& r) {
 }
 
 // MODEL.md section 10, every step.
-void check_invariants(const World& w, double cash_before) {
+void check_invariants(World& w, double cash_before) {
     const double cash_after = sum_cash(w);
     const double expected = w.external.inflow() - w.external.outflow();
     const double scale = 1.0 + std::fabs(cash_before) + w.external.inflow() + w.external.outflow();
@@ -781,9 +789,14 @@ void check_invariants(const World& w, double cash_before) {
                 violation(w, "power: " + name + " draws " + std::to_string(site.used_mw) + " MW in " +
                                  w.sc().regions[site.region].name + " with " + std::to_string(site.online_mw) +
                                  " MW online");
+        // The smallest stock first (one branch per cloud); the family only to name it.
+        double lowest = 0;
         for (ChipId c = 0; c < cloud.installed.size(); ++c)
-            if (cloud.installed[c] < -tolerance || cloud.stranded[c] < -tolerance || cloud.on_order[c] < -tolerance)
-                violation(w, "stock: " + name + " holds a negative number of " + w.sc().chips[c].name + " units");
+            lowest = std::min({lowest, cloud.installed[c], cloud.stranded[c], cloud.on_order[c]});
+        if (lowest < -tolerance)
+            for (ChipId c = 0; c < cloud.installed.size(); ++c)
+                if (cloud.installed[c] < -tolerance || cloud.stranded[c] < -tolerance || cloud.on_order[c] < -tolerance)
+                    violation(w, "stock: " + name + " holds a negative number of " + w.sc().chips[c].name + " units");
     }
     for (const LabState& lab : w.labs) {
         double column = 0;
@@ -796,11 +809,13 @@ void check_invariants(const World& w, double cash_before) {
         if (w.firms[f].cash < -tolerance * (1 + w.firms[f].debt))
             violation(w, "cash: " + w.sc().firms[f].name + " has negative cash " + std::to_string(w.firms[f].cash) +
                              " USD after borrowing");
+    // Power online per region in one pass over the sites (same order of sums as a pass per region).
+    std::vector<double>& online_in = w.region_scratch;
+    online_in.assign(w.regions.size(), 0.0);
+    for (const CloudState& cloud : w.clouds)
+        for (const Site& s : cloud.sites) online_in[s.region] += s.online_mw;
     for (std::size_t r = 0; r < w.regions.size(); ++r) {
-        double online = 0;
-        for (const CloudState& cloud : w.clouds)
-            for (const Site& s : cloud.sites)
-                if (s.region == r) online += s.online_mw;
+        const double online = online_in[r];
         if (std::fabs(online - w.regions[r].allocated_mw) > 1e-6 * (1 + online))
             violation(w, "power: datacenters online in " + w.sc().regions[r].name + " (" + std::to_string(online) +
                              " MW) differ from the power allocated there (" +
@@ -815,17 +830,10 @@ void transfer(World& w, FirmId from, FirmId to, double usd) {
     w.account(to).cash += usd;
 }
 
-bool may_buy(const World& w, FirmId buyer, ChipId chip) { return w.buyable[buyer * w.chips.size() + chip]; }
-
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
     const ChipSpec& spec = sc.chips[chip];
     if (spec.vendor == buyer || spec.sold_to_any) return true;
     return std::find(spec.sold_to.begin(), spec.sold_to.end(), buyer) != spec.sold_to.end();
-}
-
-double chip_price_for(const World& w, FirmId buyer, ChipId chip) {
-    const ChipSpec& spec = w.sc().chips[chip];
-    return spec.vendor == buyer ? w.param(spec.unit_cost) : w.chips[chip].price;
 }
 
 void entangled_value(std::span<const double> equity, const Eigen::VectorXd& own, Eigen::VectorXd& value,
@@ -1103,6 +1111,7 @@ void run_replication(const Scenario& sc, const AgentModel& agents, const StreamK
     const std::vector<double> drawn = draw_uncertain(sc, key);
     World w;
     init_world(w, sc, key, drawn);
+    w.log_events = record != nullptr;
     if (record) {
         record->point = static_cast<std::uint32_t>(key.point);
         record->replication = static_cast<std::uint32_t>(key.replication);

@@ -41,8 +41,13 @@ void raise_outside_funding(World& w, FirmId firm, double usd);
 // USD a firm may still borrow.
 double borrowing_headroom(const World& w, FirmId firm);
 // Price a buyer pays per unit: the vendor's price, or unit cost inside one firm.
-double chip_price_for(const World& w, FirmId buyer, ChipId chip);
+// (Inline: the invest and supply phases call these for every family of every cloud.)
+inline double chip_price_for(const World& w, FirmId buyer, ChipId chip) {
+    const ChipSpec& spec = w.sc().chips[chip];
+    return spec.vendor == buyer ? w.param(spec.unit_cost) : w.chips[chip].price;
+}
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip);
-bool may_buy(const World& w, FirmId buyer, ChipId chip);  // the same, from a table built at set-up
+// The same, from a table built at set-up.
+inline bool may_buy(const World& w, FirmId buyer, ChipId chip) { return w.buyable[buyer * w.chips.size() + chip]; }
 
 }  // namespace entangle

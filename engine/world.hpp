@@ -53,6 +53,7 @@ struct LabState {
     double valuation = 0;
     double burn_ewma = 0;           // USD per month, costs less revenue
     int last_round_step = -1000000;
+    CachedPow training_growth_pow;  // training_growth ^ years per step
     std::vector<double> investor_budget_left;  // per LabRole::investors, USD
     // Ring buffer of effective training FLOP per step over the capability window.
     std::vector<double> flop_window;
@@ -78,8 +79,13 @@ struct CloudState {
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
+    CachedPow wacc_pow;                   // (1 + wacc)^(1/12), for the monthly rate
+    CachedPow demand_growth_pow, lab_growth_pow;  // growth factors over the forecast horizon
     double dc_recovery = 0;               // CRF(dc_life) at recovery_rate
     std::vector<double> retire_schedule;  // [chip * steps + step]: units reaching end of life
+    // Per chip: every unit due to retire after the current step is scheduled at or after this
+    // step (the investment forecast moves it past zeros; installing lowers it if need be).
+    std::vector<int> retire_scan_from;
     std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
     double monthly_depreciation = 0;      // USD per month, straight line
     double book_value = 0;                // USD, chips at cost less depreciation
@@ -193,6 +199,32 @@ struct World {
     std::vector<ChipState> chips;
     std::vector<RegionState> regions;
     std::vector<ContractState> contracts;
+    // Which parties the book could concern, for hot scans to skip firms it cannot (a cache of
+    // `contracts`, rebuilt when the book grows: entries are only added, and their kind,
+    // parties and exclusivity are set when added; a waiver only drops exclusivity).
+    struct ContractIndex {
+        std::size_t built_for = static_cast<std::size_t>(-1);  // contracts.size() when built
+        std::vector<std::uint16_t> commitments;  // [buyer * n + seller]: commitment contracts
+        std::vector<std::uint16_t> exclusive;    // [buyer]: capacity contracts made exclusive
+        std::vector<std::uint16_t> capacity_sold, capacity_bought;  // [firm]: capacity contracts
+    };
+    mutable ContractIndex contract_index;
+    const ContractIndex& indexed_contracts() const {
+        ContractIndex& index = contract_index;
+        if (index.built_for == contracts.size()) return index;
+        const std::size_t n = firms.size();
+        index.commitments.assign(n * n, 0);
+        index.exclusive.assign(n, 0);
+        index.capacity_sold.assign(n, 0);
+        index.capacity_bought.assign(n, 0);
+        for (const ContractState& c : contracts) {
+            if (c.spec->kind == ContractKind::capacity) ++index.capacity_sold[c.spec->seller], ++index.capacity_bought[c.spec->buyer];
+            if (c.spec->kind == ContractKind::commitment) ++index.commitments[c.spec->buyer * n + c.spec->seller];
+            if (c.spec->kind == ContractKind::capacity && c.exclusive) ++index.exclusive[c.spec->buyer];
+        }
+        index.built_for = contracts.size();
+        return index;
+    }
     std::deque<ContractSpec> signed_specs;  // contracts signed during the run (stable addresses)
 
     // Market
@@ -205,6 +237,7 @@ struct World {
     double spot_volume = 0;
     double unmet_demand = 0;       // H100e wanted at the clearing price and not served
     RandomEngine market_stream;
+    CachedPow end_market_growth_pow, interest_pow, debt_pow;
 
     std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family (forbids included)
     // The firm whose account holds each firm's cash and debt: itself, or its
@@ -229,12 +262,14 @@ struct World {
 
     // What happened, for the events table (strings only when something happens).
     std::vector<EventRow> event_log;
+    bool log_events = true;  // false when nothing is recorded: frequent rows are then not even formatted
 
     // Scratch for the spot auction, reused every step.
     std::vector<Order> asks, bids;
-    std::vector<std::uint32_t> auction_scratch;
+    std::vector<RankedOrder> auction_scratch;
     std::vector<double> end_market_scratch;
     std::vector<double> sold_scratch, bought_scratch;
+    std::vector<double> region_scratch;
     std::vector<double> cournot_scratch;
     std::vector<CapacityQuote> quote_scratch;
     std::vector<double> pairing_scratch;

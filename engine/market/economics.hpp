@@ -4,6 +4,17 @@
 
 namespace entangle {
 
+// pow(base, exponent), remembered until its arguments change: rates in a
+// scenario are constants or paths that change at knots, and the step loop
+// asks for the same factor month after month (pow is among its dearest calls).
+struct CachedPow {
+    double base = NAN, exponent = NAN, value = NAN;
+    double operator()(double b, double e) {
+        if (b != base || e != exponent) base = b, exponent = e, value = std::pow(b, e);
+        return value;
+    }
+};
+
 // Monthly rate equivalent to an annual cost of capital.
 inline double monthly_rate(double annual_rate) { return std::pow(1.0 + annual_rate, 1.0 / 12.0) - 1.0; }
 
@@ -67,7 +78,7 @@ inline double backlog_price(double price, double backlog_units, double output_pe
                             const BacklogPricing& rule) {
     if (output_per_month > 0)
         price *= std::exp(rule.kappa * months_per_step * (backlog_units / output_per_month - rule.backlog_target_months));
-    price *= std::pow(1.0 - rule.age_decay, months_per_step / 12.0);
+    if (rule.age_decay != 0) price *= std::pow(1.0 - rule.age_decay, months_per_step / 12.0);
     return std::fmin(std::fmax(price, rule.floor), rule.ceiling);
 }
 

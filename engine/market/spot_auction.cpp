@@ -10,76 +10,87 @@ namespace {
 
 // Fills the orders of one side, best first, up to `volume`; the last price
 // level reached is shared pro rata among its orders.
-void fill_side(std::span<Order> orders, std::span<const std::uint32_t> order_of, double volume) {
+void fill_side(std::span<Order> orders, std::span<const RankedOrder> ranked, double volume) {
     std::size_t i = 0;
     double left = volume;
     // Rounding in the walk can leave a residue of ~1e-15; it is not demand.
     const double residue = 1e-12 * volume;
-    while (i < order_of.size() && left > residue) {
+    while (i < ranked.size() && left > residue) {
         std::size_t level_end = i;
         double level_quantity = 0;
-        const double level_price = orders[order_of[i]].price;
-        while (level_end < order_of.size() && orders[order_of[level_end]].price == level_price) {
-            level_quantity += orders[order_of[level_end]].quantity;
+        const double level_price = ranked[i].price;
+        while (level_end < ranked.size() && ranked[level_end].price == level_price) {
+            level_quantity += orders[ranked[level_end].index].quantity;
             ++level_end;
         }
         const double share = level_quantity > left ? left / level_quantity : 1.0;
-        for (std::size_t k = i; k < level_end; ++k) orders[order_of[k]].filled = orders[order_of[k]].quantity * share;
+        for (std::size_t k = i; k < level_end; ++k) {
+            Order& o = orders[ranked[k].index];
+            o.filled = o.quantity * share;
+        }
         left -= std::min(left, level_quantity);
         i = level_end;
     }
 }
 
+// Ranks one side best first by price. (Tied orders keep the order the sort
+// leaves them in; their level is shared pro rata, so only the rounding of the
+// level's total can depend on it.)
+void rank(std::span<const Order> orders, std::span<RankedOrder> ranked, bool ascending) {
+    for (std::uint32_t i = 0; i < orders.size(); ++i) ranked[i] = RankedOrder{orders[i].price, i};
+    if (ascending)
+        std::sort(ranked.begin(), ranked.end(), [](const RankedOrder& a, const RankedOrder& b) { return a.price < b.price; });
+    else
+        std::sort(ranked.begin(), ranked.end(), [](const RankedOrder& a, const RankedOrder& b) { return a.price > b.price; });
+}
+
 }  // namespace
 
-ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, std::vector<std::uint32_t>& scratch) {
+ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, std::vector<RankedOrder>& scratch) {
     for (auto& o : asks) o.filled = 0;
     for (auto& o : bids) o.filled = 0;
     scratch.resize(asks.size() + bids.size());
-    const std::span<std::uint32_t> ask_order(scratch.data(), asks.size());
-    const std::span<std::uint32_t> bid_order(scratch.data() + asks.size(), bids.size());
-    std::iota(ask_order.begin(), ask_order.end(), 0u);
-    std::iota(bid_order.begin(), bid_order.end(), 0u);
-    std::sort(ask_order.begin(), ask_order.end(), [&](auto a, auto b) { return asks[a].price < asks[b].price; });
-    std::sort(bid_order.begin(), bid_order.end(), [&](auto a, auto b) { return bids[a].price > bids[b].price; });
+    const std::span<RankedOrder> ask_rank(scratch.data(), asks.size());
+    const std::span<RankedOrder> bid_rank(scratch.data() + asks.size(), bids.size());
+    rank(asks, ask_rank, true);
+    rank(bids, bid_rank, false);
 
     // Walk both curves level by level while the best remaining ask is no
     // dearer than the best remaining bid.
     std::size_t ai = 0, bi = 0;
-    double ask_left = ai < asks.size() ? asks[ask_order[0]].quantity : 0;
-    double bid_left = bi < bids.size() ? bids[bid_order[0]].quantity : 0;
+    double ask_left = ai < asks.size() ? asks[ask_rank[0].index].quantity : 0;
+    double bid_left = bi < bids.size() ? bids[bid_rank[0].index].quantity : 0;
     double volume = 0;
     double last_ask = NAN, last_bid = NAN;
-    const auto skip_empty = [](std::span<Order> orders, std::span<std::uint32_t> order_of, std::size_t& idx,
+    const auto skip_empty = [](std::span<const Order> orders, std::span<const RankedOrder> ranked, std::size_t& idx,
                                double& left) {
-        while (idx < order_of.size() && left <= 0) {
+        while (idx < ranked.size() && left <= 0) {
             ++idx;
-            left = idx < order_of.size() ? orders[order_of[idx]].quantity : 0;
+            left = idx < ranked.size() ? orders[ranked[idx].index].quantity : 0;
         }
     };
-    skip_empty(asks, ask_order, ai, ask_left);
-    skip_empty(bids, bid_order, bi, bid_left);
-    while (ai < ask_order.size() && bi < bid_order.size() &&
-           asks[ask_order[ai]].price <= bids[bid_order[bi]].price) {
+    skip_empty(asks, ask_rank, ai, ask_left);
+    skip_empty(bids, bid_rank, bi, bid_left);
+    while (ai < ask_rank.size() && bi < bid_rank.size() && ask_rank[ai].price <= bid_rank[bi].price) {
         const double q = std::min(ask_left, bid_left);
         volume += q;
         ask_left -= q;
         bid_left -= q;
-        last_ask = asks[ask_order[ai]].price;
-        last_bid = bids[bid_order[bi]].price;
-        skip_empty(asks, ask_order, ai, ask_left);
-        skip_empty(bids, bid_order, bi, bid_left);
+        last_ask = ask_rank[ai].price;
+        last_bid = bid_rank[bi].price;
+        skip_empty(asks, ask_rank, ai, ask_left);
+        skip_empty(bids, bid_rank, bi, bid_left);
     }
     if (volume <= 0) return {NAN, 0};
 
     // Prices that clear this volume: at least the marginal ask and the best
     // rejected bid, at most the marginal bid and the best rejected ask.
-    const double next_ask = ai < ask_order.size() ? asks[ask_order[ai]].price : std::numeric_limits<double>::infinity();
-    const double next_bid = bi < bid_order.size() ? bids[bid_order[bi]].price : -std::numeric_limits<double>::infinity();
+    const double next_ask = ai < ask_rank.size() ? ask_rank[ai].price : std::numeric_limits<double>::infinity();
+    const double next_bid = bi < bid_rank.size() ? bid_rank[bi].price : -std::numeric_limits<double>::infinity();
     const double low = std::max(last_ask, next_bid);
     const double high = std::min(last_bid, next_ask);
-    fill_side(asks, ask_order, volume);
-    fill_side(bids, bid_order, volume);
+    fill_side(asks, ask_rank, volume);
+    fill_side(bids, bid_rank, volume);
     return {0.5 * (low + high), volume};
 }
 

@@ -94,7 +94,7 @@ TEST_CASE("spot auction: a hand-cleared example") {
     // the bid is the marginal (rationed) side, so the price is 3.
     std::vector<Order> asks{{0, 10, 1}, {1, 10, 2}, {2, 10, 4}};
     std::vector<Order> bids{{0, 15, 5}, {1, 10, 3}, {2, 10, 1.5}};
-    std::vector<std::uint32_t> scratch;
+    std::vector<RankedOrder> scratch;
     const ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == doctest::Approx(20));
     CHECK(r.price == doctest::Approx(3));
@@ -106,7 +106,7 @@ TEST_CASE("spot auction: a hand-cleared example") {
 TEST_CASE("spot auction: excess supply at the margin prices at the marginal ask") {
     std::vector<Order> asks{{0, 10, 1}, {1, 10, 2}};
     std::vector<Order> bids{{0, 15, 5}};
-    std::vector<std::uint32_t> scratch;
+    std::vector<RankedOrder> scratch;
     const ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == doctest::Approx(15));
     CHECK(r.price == doctest::Approx(2));
@@ -117,7 +117,7 @@ TEST_CASE("spot auction: exact match prices at the midpoint of the clearing inte
     // 10@1 against 10@5, next ask 6, next bid 0.5: any price in [1, 5] clears; midpoint 3.
     std::vector<Order> asks{{0, 10, 1}, {1, 10, 6}};
     std::vector<Order> bids{{0, 10, 5}, {1, 10, 0.5}};
-    std::vector<std::uint32_t> scratch;
+    std::vector<RankedOrder> scratch;
     const ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == doctest::Approx(10));
     CHECK(r.price == doctest::Approx(3));
@@ -127,7 +127,7 @@ TEST_CASE("spot auction: no trade when every ask exceeds every bid, or a side is
     std::vector<Order> asks{{0, 10, 4}};
     std::vector<Order> bids{{0, 10, 3}};
     std::vector<Order> none;
-    std::vector<std::uint32_t> scratch;
+    std::vector<RankedOrder> scratch;
     ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == 0);
     CHECK(std::isnan(r.price));
@@ -142,7 +142,7 @@ TEST_CASE("spot auction: ties at the margin are shared pro rata, whatever the in
     // Two sellers ask 2 for 10 and 30; demand 20@5: each sells half of its quantity... pro rata 5 and 15.
     std::vector<Order> asks{{0, 10, 2}, {1, 30, 2}};
     std::vector<Order> bids{{0, 20, 5}};
-    std::vector<std::uint32_t> scratch;
+    std::vector<RankedOrder> scratch;
     ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.price == doctest::Approx(2));
     CHECK(asks[0].filled == doctest::Approx(5));
@@ -164,7 +164,7 @@ TEST_CASE("spot auction equals textbook clearing on random markets") {
     std::mt19937_64 gen(12345);
     std::uniform_real_distribution<double> price(0.5, 8.0), quantity(0.0, 100.0);
     std::uniform_int_distribution<int> count(0, 12), tick(1, 8);
-    std::vector<std::uint32_t> scratch;
+    std::vector<RankedOrder> scratch;
     for (int trial = 0; trial < 500; ++trial) {
         std::vector<Order> asks, bids;
         const bool coarse = trial % 2 == 0;  // coarse prices make many ties
