@@ -55,7 +55,9 @@ RunOutcome run_tasks(std::span<const RunTask> tasks, const AgentModel& agents, c
                         return record;
                     }) &
                 tbb::make_filter<std::shared_ptr<ReplicationRecord>, void>(
-                    tbb::filter_mode::serial_out_of_order, [&](std::shared_ptr<ReplicationRecord> record) {
+                    // In task order: table rows (contracts, events) are appended as
+                    // records arrive, so the file is the same for any thread count.
+                    tbb::filter_mode::serial_in_order, [&](std::shared_ptr<ReplicationRecord> record) {
                         if (sink && options.record) sink->write(*record);
                         ++outcome.completed;
                         if (options.progress) options.progress(outcome.completed, tasks.size());

@@ -2,7 +2,7 @@
 // Runs replications of one or more scenario points on oneTBB worker threads.
 // Every replication depends only on (seed, point, replication), so results
 // are the same for any thread count; finished records go to the sink one at a
-// time (in completion order), and at most a few are in memory at once.
+// time (in task order), and at most a few are in memory at once.
 #include <atomic>
 #include <cstdint>
 #include <functional>
