@@ -14,9 +14,6 @@ namespace fs = std::filesystem;
 namespace entangle {
 
 namespace loader {
-namespace {
-
-const char* const set_file = "--set";
 
 std::optional<std::string> read_text(const fs::path& path) {
     std::error_code ec;
@@ -27,6 +24,11 @@ std::optional<std::string> read_text(const fs::path& path) {
     text << in.rdbuf();
     return text.str();
 }
+
+namespace {
+
+const char* const set_file = "--set";
+
 
 std::string cannot_open(const fs::path& path) {
     std::error_code ec;

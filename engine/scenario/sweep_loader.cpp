@@ -22,15 +22,6 @@ namespace {
 
 using namespace loader;
 
-std::optional<std::string> read_text(const fs::path& path) {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return std::nullopt;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 const Words<DesignMethod> design_words{{"grid", DesignMethod::grid},
                                        {"random", DesignMethod::random},

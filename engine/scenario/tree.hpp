@@ -3,6 +3,7 @@
 // and column it came from. yaml-cpp parses; everything after parsing (merging
 // `extends`, applying --set, validating) works on this tree, so a problem in a
 // merged scenario still points into the file that wrote the offending text.
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ std::optional<Tree> parse_yaml(std::string_view text, const Mark& origin, Proble
 // scalars, nulls, time paths and distributions in the overlay replace what
 // the base had.
 void merge_into(Tree& base, const Tree& overlay);
+
+// The whole text of a regular file; nullopt when it cannot be read.
+std::optional<std::string> read_text(const std::filesystem::path& path);
 
 // YAML text of the tree (block style; maps of plain values in flow style).
 std::string emit_yaml(const Tree& tree);
