@@ -2,6 +2,8 @@
 // input never creates or damages a results file.
 #include <doctest/doctest.h>
 
+#include "tests/cli_support.hpp"
+
 #include <sys/wait.h>
 
 #include <array>
@@ -17,22 +19,8 @@ namespace {
 const std::string binary = ENTANGLE_BINARY;
 const std::string source_dir = ENTANGLE_SOURCE_DIR;
 
-struct Result {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& arguments) {
-    const std::string command = binary + " " + arguments + " 2>&1";
-    Result result;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buffer{};
-    while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
-    const int status = pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-}
+using Result = entangle::testing::CommandResult;
+inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
 
 fs::path scratch_dir(const std::string& name) {
     const fs::path dir = fs::temp_directory_path() / ("entangle_cli_" + name);

@@ -3,6 +3,8 @@
 // shards merged, MPI ranks) gives the same numbers as one plain run.
 #include <doctest/doctest.h>
 
+#include "tests/cli_support.hpp"
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -29,22 +31,8 @@ namespace {
 const std::string binary = ENTANGLE_BINARY;
 const std::string sweeps = std::string(ENTANGLE_TEST_DATA_DIR) + "/sweep/";
 
-struct Result {
-    int exit_code = -1;
-    std::string output;
-};
-
-Result run(const std::string& arguments) {
-    const std::string command = binary + " " + arguments + " 2>&1";
-    Result result;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buffer{};
-    while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
-    const int status = pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-}
+using Result = entangle::testing::CommandResult;
+inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
 
 // Starts `entangle arguments` (the shell execs it, so the pid is entangle's),
 // waits `delay`, sends `signal` and returns the wait status.
