@@ -65,24 +65,8 @@ options:
 exit codes: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted
 )";
 
-struct BadUsage : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-struct Arguments {
-    std::string command;
-    std::vector<std::string> positional;
-    std::optional<std::string> output;
-    std::optional<int> replications;
-    std::optional<std::uint64_t> seed;
-    int threads = 0;
-    std::vector<Override> overrides;
-    bool quiet = false;
-    bool resume = false;                // sweep
-    std::optional<std::string> shard;   // sweep
-    std::vector<Month> at;     // compare
-    bool independent = false;  // compare
-};
+using cli::Arguments;
+using cli::BadUsage;
 
 long long parse_integer(const std::string& option, const std::string& text, long long min) {
     std::size_t used = 0;
@@ -99,6 +83,7 @@ long long parse_integer(const std::string& option, const std::string& text, long
 
 Arguments parse_arguments(int argc, char** argv) {
     Arguments args;
+    args.interrupted = &interrupted;
     std::vector<std::string> words(argv + 1, argv + argc);
     for (std::size_t i = 0; i < words.size(); ++i) {
         const std::string& word = words[i];
@@ -135,14 +120,10 @@ fs::path bundled_baseline() {
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
-cli::SweepArguments sweep_arguments(const Arguments& args) {
-    return cli::SweepArguments{args.positional, args.output, args.replications, args.seed, args.threads,
-                               args.overrides, args.quiet, args.resume, args.shard, &interrupted};
-}
 
 int command_validate(const Arguments& args) {
     if (args.positional.size() != 1) throw BadUsage("validate: expected one file (entangle validate FILE.yaml)");
-    if (is_sweep_file(args.positional[0])) return cli::command_validate_sweep(sweep_arguments(args));
+    if (is_sweep_file(args.positional[0])) return cli::command_validate_sweep(args);
     const Scenario sc = load_scenario(args.positional[0], args.overrides);
     check_runnable(sc);
     std::cout << args.positional[0] << ": ok (scenario '" << sc.name << "', " << sc.firms.size() << " firms, "
@@ -157,7 +138,7 @@ bool run_to_file(const Arguments& args, const std::string& label, std::span<cons
                  RunOptions options, RecordSink& sink, const fs::path& out) {
     const agents::StandardModel model;
     const auto started = std::chrono::steady_clock::now();
-    options.cancel = &interrupted;
+    options.cancel = args.interrupted;
     if (!args.quiet && stderr_is_terminal())
         options.progress = [&](std::size_t done, std::size_t total) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -273,8 +254,8 @@ int command_inspect(const Arguments& args) {
 }
 
 int dispatch(const Arguments& args, int argc, char** argv) {
-    if (args.command == "sweep") return cli::command_sweep(sweep_arguments(args), argc, argv);
-    if (args.command == "merge") return cli::command_merge(sweep_arguments(args));
+    if (args.command == "sweep") return cli::command_sweep(args, argc, argv);
+    if (args.command == "merge") return cli::command_merge(args);
     if (args.command == "run") return command_run(args);
     if (args.command == "validate") return command_validate(args);
     if (args.command == "inspect") return command_inspect(args);
@@ -302,9 +283,6 @@ int main(int argc, char** argv) {
         return exit_bad_input;
     } catch (const ModelInputError& e) {
         std::cerr << e.what() << "\nentangle: nothing was run\n";
-        return exit_bad_input;
-    } catch (const cli::SweepUsageError& e) {
-        std::cerr << "entangle: " << e.what() << "\n";
         return exit_bad_input;
     } catch (const BadUsage& e) {
         std::cerr << "entangle: " << e.what() << "\n";

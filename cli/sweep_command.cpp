@@ -48,7 +48,7 @@ Shard parse_shard(const std::optional<std::string>& text) {
     const long long i = slash == std::string::npos ? -1 : whole(text->substr(0, slash));
     const long long n = slash == std::string::npos ? -1 : whole(text->substr(slash + 1));
     if (i < 0 || n < 1 || i >= n)
-        throw SweepUsageError("--shard: expected I/N with 0 <= I < N (e.g. --shard 3/16), found '" + *text + "'");
+        throw BadUsage("--shard: expected I/N with 0 <= I < N (e.g. --shard 3/16), found '" + *text + "'");
     return Shard{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(n)};
 }
 
@@ -77,8 +77,8 @@ std::vector<E> select(const std::array<SeriesInfo, N>& info, const std::vector<s
     return out;
 }
 
-SweepPlan prepare(const SweepArguments& args) {
-    if (args.positional.size() != 1) throw SweepUsageError("sweep: expected one sweep file (entangle sweep SWEEP.yaml)");
+SweepPlan prepare(const Arguments& args) {
+    if (args.positional.size() != 1) throw BadUsage("sweep: expected one sweep file (entangle sweep SWEEP.yaml)");
     SweepPlan plan;
     plan.spec = load_sweep(args.positional[0]);
     plan.scenarios.emplace(plan.spec, args.overrides);
@@ -92,7 +92,7 @@ SweepPlan prepare(const SweepArguments& args) {
     for (std::uint32_t p = plan.shard.index; p < plan.design->points(); p += plan.shard.count)
         plan.file_points.push_back(p);
     if (plan.file_points.empty())
-        throw SweepUsageError("--shard " + *args.shard + ": the sweep has only " +
+        throw BadUsage("--shard " + *args.shard + ": the sweep has only " +
                               std::to_string(plan.design->points()) + " points, none for this shard");
     const Scenario first = plan.scenarios->at(*plan.design, plan.file_points.front());
     check_runnable(first);
@@ -155,13 +155,13 @@ std::set<std::uint32_t> resume_points(const SweepPlan& plan, bool resume) {
     if (journals.empty()) {
         std::error_code ec;
         if (fs::exists(plan.out, ec))
-            throw SweepUsageError("--resume: '" + plan.out.string() + "' is already complete (no journal of an unfinished sweep next to it)");
+            throw BadUsage("--resume: '" + plan.out.string() + "' is already complete (no journal of an unfinished sweep next to it)");
         return done;  // nothing to resume: start afresh
     }
     for (const fs::path& j : journals) {
         JournalScan scan = scan_journal(j);
         if (scan.identity != plan.identity)
-            throw SweepUsageError("--resume: the journal '" + j.string() +
+            throw BadUsage("--resume: the journal '" + j.string() +
                                   "' was written by a different sweep (its sweep file, base scenario, --set, "
                                   "--seed, --replications or --shard differ); run without --resume to start afresh");
         if (scan.torn) truncate_journal(j, scan.valid_bytes);
@@ -182,7 +182,7 @@ namespace {
 
 // Runs the points `source` gives on this process's threads, journaling each
 // completed point to journal `process`.
-SweepOutcome run_points(const SweepPlan& plan, const SweepArguments& args, PointSource& source, int process,
+SweepOutcome run_points(const SweepPlan& plan, const Arguments& args, PointSource& source, int process,
                         bool append, const std::function<void(std::size_t, std::size_t)>& progress) {
     JournalSink sink(plan.out, plan.layout, plan.identity, process, append);
     const agents::StandardModel model;
@@ -205,7 +205,7 @@ std::vector<std::uint32_t> points_to_run(const SweepPlan& plan, const std::set<s
     return todo;
 }
 
-int report(const SweepPlan& plan, const SweepArguments& args, std::size_t written, bool cancelled,
+int report(const SweepPlan& plan, const Arguments& args, std::size_t written, bool cancelled,
            std::size_t already, std::chrono::steady_clock::time_point started) {
     if (cancelled || written < plan.file_points.size()) {
         std::fprintf(stderr,
@@ -240,10 +240,10 @@ std::function<void(std::size_t, std::size_t)> progress_line(const SweepPlan& pla
 }
 
 #ifdef ENTANGLE_HAVE_MPI
-int sweep_ranks(const SweepPlan& plan, const SweepArguments& args, const mpi::Session& session,
+int sweep_ranks(const SweepPlan& plan, const Arguments& args, const mpi::Session& session,
                 const std::set<std::uint32_t>& done, std::chrono::steady_clock::time_point started);
 
-int command_sweep_mpi(const SweepArguments& args, int argc, char** argv) {
+int command_sweep_mpi(const Arguments& args, int argc, char** argv) {
     mpi::Session session(argc, argv);
     const auto started = std::chrono::steady_clock::now();
     // Every rank plans the same sweep (deterministic); a bad input fails on every rank alike.
@@ -261,7 +261,7 @@ int command_sweep_mpi(const SweepArguments& args, int argc, char** argv) {
         }
     }
     if (session.max_over_ranks(setup_failed)) {
-        if (session.rank() == 0) throw SweepUsageError(why);
+        if (session.rank() == 0) throw BadUsage(why);
         return 2;
     }
     session.barrier();  // journals checked, cut or removed before any rank opens its own
@@ -274,7 +274,7 @@ int command_sweep_mpi(const SweepArguments& args, int argc, char** argv) {
     }
 }
 
-int sweep_ranks(const SweepPlan& plan, const SweepArguments& args, const mpi::Session& session,
+int sweep_ranks(const SweepPlan& plan, const Arguments& args, const mpi::Session& session,
                 const std::set<std::uint32_t>& done, std::chrono::steady_clock::time_point started) {
     const std::vector<std::uint32_t> todo = session.rank() == 0 ? points_to_run(plan, done) : std::vector<std::uint32_t>{};
     mpi::CoordinatedSource source(session, todo, args.interrupted);
@@ -308,12 +308,12 @@ bool launched_by_mpi_launcher() {
 
 }  // namespace
 
-int command_sweep(const SweepArguments& args, int argc, char** argv) {
+int command_sweep(const Arguments& args, int argc, char** argv) {
     if (launched_by_mpi_launcher()) {
 #ifdef ENTANGLE_HAVE_MPI
         return command_sweep_mpi(args, argc, argv);
 #else
-        throw SweepUsageError("this entangle was built without MPI (CMake found none), so it cannot share a sweep "
+        throw BadUsage("this entangle was built without MPI (CMake found none), so it cannot share a sweep "
                               "over the ranks mpirun started; rebuild after scripts/install-deps.sh --with-mpi, or "
                               "use --shard I/N (docs/cluster.md)");
 #endif
@@ -344,9 +344,9 @@ int command_sweep(const SweepArguments& args, int argc, char** argv) {
     return report(plan, args, written, outcome.cancelled, done.size(), started);
 }
 
-int command_merge(const SweepArguments& args) {
+int command_merge(const Arguments& args) {
     if (args.positional.empty() || !args.output)
-        throw SweepUsageError("merge: expected shard files and an output (entangle merge SHARD.h5... -o OUT.h5)");
+        throw BadUsage("merge: expected shard files and an output (entangle merge SHARD.h5... -o OUT.h5)");
     std::vector<fs::path> shards(args.positional.begin(), args.positional.end());
     const fs::path out(*args.output);
     if (out.has_parent_path()) fs::create_directories(out.parent_path());
@@ -355,12 +355,12 @@ int command_merge(const SweepArguments& args) {
         if (!args.quiet)
             std::cout << "merged " << shards.size() << " shards, " << points << " points: " << out.string() << "\n";
     } catch (const ShardMismatch& e) {
-        throw SweepUsageError(e.what());
+        throw BadUsage(e.what());
     }
     return exit_ok;
 }
 
-int command_validate_sweep(const SweepArguments& args) {
+int command_validate_sweep(const Arguments& args) {
     const SweepSpec spec = load_sweep(args.positional[0]);
     SweepScenarios scenarios(spec, args.overrides);
     const std::uint64_t seed = args.seed ? *args.seed : spec.seed ? *spec.seed : scenarios.base().seed;

@@ -8,32 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario/loader.hpp"
+#include "cli/arguments.hpp"
 
 namespace entangle::cli {
 
-struct SweepArguments {
-    std::vector<std::string> positional;
-    std::optional<std::string> output;
-    std::optional<int> replications;
-    std::optional<std::uint64_t> seed;
-    int threads = 0;
-    std::vector<Override> overrides;
-    bool quiet = false;
-    bool resume = false;
-    std::optional<std::string> shard;  // "I/N"
-    const std::atomic<bool>* interrupted = nullptr;
-};
-
-// Bad command-line use (exit code 2), like main.cpp's BadUsage.
-struct SweepUsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 // Exit codes as main.cpp's: 0, 1 (thrown), 2 (thrown), 130 (returned).
-int command_sweep(const SweepArguments& args, int argc, char** argv);
-int command_merge(const SweepArguments& args);
+int command_sweep(const Arguments& args, int argc, char** argv);
+int command_merge(const Arguments& args);
 // `entangle validate` of a sweep file: the sweep and its base at the design's extreme points.
-int command_validate_sweep(const SweepArguments& args);
+int command_validate_sweep(const Arguments& args);
 
 }  // namespace entangle::cli
