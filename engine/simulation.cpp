@@ -386,22 +386,19 @@ void pair_spot_trades(World& w, std::span<const double> sold, std::span<const do
             pairing[c * labs + l] = sold[c] * bought[l] / volume;
         }
     if (!barred) return;
-    const auto scale_rows = [&](bool only_down) {
-        for (std::size_t c = 0; c < clouds; ++c) {
-            double row = 0;
-            for (std::size_t l = 0; l < labs; ++l) row += pairing[c * labs + l];
-            if (row <= 0 || (only_down && row <= sold[c])) continue;
-            for (std::size_t l = 0; l < labs; ++l) pairing[c * labs + l] *= sold[c] / row;
+    // Scales each row (or column) of the pairing to its seller's (buyer's) total:
+    // line i holds the cells i * line_stride + k * cell_stride, k < cells.
+    const auto scale_lines = [&](std::span<const double> totals, std::size_t line_stride, std::size_t cell_stride,
+                                 std::size_t cells, bool only_down) {
+        for (std::size_t i = 0; i < totals.size(); ++i) {
+            double sum = 0;
+            for (std::size_t k = 0; k < cells; ++k) sum += pairing[i * line_stride + k * cell_stride];
+            if (sum <= 0 || (only_down && sum <= totals[i])) continue;
+            for (std::size_t k = 0; k < cells; ++k) pairing[i * line_stride + k * cell_stride] *= totals[i] / sum;
         }
     };
-    const auto scale_columns = [&](bool only_down) {
-        for (std::size_t l = 0; l < labs; ++l) {
-            double column = 0;
-            for (std::size_t c = 0; c < clouds; ++c) column += pairing[c * labs + l];
-            if (column <= 0 || (only_down && column <= bought[l])) continue;
-            for (std::size_t c = 0; c < clouds; ++c) pairing[c * labs + l] *= bought[l] / column;
-        }
-    };
+    const auto scale_rows = [&](bool only_down) { scale_lines(sold, labs, 1, labs, only_down); };
+    const auto scale_columns = [&](bool only_down) { scale_lines(bought, 1, labs, clouds, only_down); };
     for (int round = 0; round < 50; ++round) {
         scale_rows(false);
         scale_columns(false);
