@@ -263,15 +263,15 @@ void end_until_agi_contracts(World& w, FirmId lab) {
 
 double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side) {
     const World::ContractIndex& index = w.indexed_contracts();
-    if ((side == ContractSide::sold ? index.capacity_sold : index.capacity_bought)[firm] == 0) return 0;
+    const bool sold = side == ContractSide::sold;
+    const std::span<const std::uint32_t> positions = sold ? index.capacity_by_seller : index.capacity_by_buyer;
+    const std::span<const std::uint32_t> start = sold ? index.seller_start : index.buyer_start;
     const Month now = w.month();
     double total = 0;
-    for (const ContractState& c : w.contracts) {
+    for (std::uint32_t k = start[firm]; k < start[firm + 1]; ++k) {
+        const ContractState& c = w.contracts[positions[k]];
         const ContractSpec& s = *c.spec;
-        const FirmId party = side == ContractSide::sold ? s.seller : s.buyer;
-        if (c.live() && c.signed_at <= now && s.kind == ContractKind::capacity && party == firm && s.start <= at &&
-            at <= s.end)
-            total += s.quantity_h100e;
+        if (c.live() && c.signed_at <= now && s.start <= at && at <= s.end) total += s.quantity_h100e;
     }
     return total;
 }

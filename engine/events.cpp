@@ -60,6 +60,7 @@ void update_forbidden_pairs(World& w) {
     for (FirmId f = 0; f < n; ++f)
         for (ChipId c = 0; c < chips; ++c)
             w.buyable[f * chips + c] = may_buy(sc, f, c) && !w.forbidden_pair(f, sc.chips[c].vendor);
+    list_cloud_families(w);
 }
 
 std::string pair_names(const World& w, FirmId a, FirmId b) {

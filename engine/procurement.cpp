@@ -18,7 +18,7 @@ using Quote = CapacityQuote;
 // Installed, delivered and ordered capacity, at the cloud's target utilisation.
 double deliverable_capacity(const World& w, const CloudState& cloud, Month at) {
     double pipeline = cloud.capacity_general;
-    for (ChipId c = 0; c < cloud.stranded.size(); ++c) {
+    for (ChipId c : cloud.families) {
         if (w.sc().chips[c].workload == Workload::inference) continue;
         pipeline += (cloud.stranded[c] + cloud.on_order[c]) * w.effective_h100e(c);
     }
@@ -41,7 +41,6 @@ void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Mo
     const Scenario& sc = w.sc();
     const Month now = w.month();
     ContractSpec& spec = w.signed_specs.emplace_back();
-    spec.id = "auto_" + sc.firms[lab].name + "_" + sc.firms[seller].name + "_" + format_month(now);
     spec.kind = ContractKind::capacity;
     spec.seller = seller;
     spec.buyer = lab;
@@ -55,6 +54,9 @@ void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Mo
     state.spec = &spec;
     state.signed_at = now;
     state.exclusive = exclusive;
+    // Ids and text are for the results only: a contract is known by its place in the book.
+    if (!w.log_events) return;
+    spec.id = "auto_" + sc.firms[lab].name + "_" + sc.firms[seller].name + "_" + format_month(now);
     char text[160];
     std::snprintf(text, sizeof text, "%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", spec.id.c_str(), quantity,
                   price, format_month(start).c_str(), format_month(end).c_str(), how);
@@ -67,7 +69,7 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
     const Scenario& sc = w.sc();
     const double need = lab.need_training + lab.need_inference;
     const double unmet = lab.unmet_share * need;
-    if (unmet <= 1.0) return;
+    if (unmet <= 1.0 || w.indexed_contracts().exclusive[lab.firm] == 0) return;
     for (ContractState& c : w.contracts) {
         if (c.status != ContractStatus::active || !c.exclusive || c.spec->buyer != lab.firm) continue;
         if (!c.spec->waivable) return;  // the holder will not sell its clause at any price
@@ -92,7 +94,6 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
         // w.contracts grows below: keep the held contract by its spec, not by reference.
         const ContractSpec& held = *c.spec;
         ContractSpec& commitment = w.signed_specs.emplace_back();
-        commitment.id = "waiver_" + held.id;
         commitment.kind = ContractKind::commitment;
         commitment.seller = held.seller;
         commitment.buyer = lab.firm;
@@ -105,6 +106,8 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
         state.spec = &commitment;
         state.signed_at = now;
         state.status = ContractStatus::active;
+        if (!w.log_events) return;
+        commitment.id = "waiver_" + held.id;
         char text[200];
         std::snprintf(text, sizeof text,
                       "%s: exclusivity waived for a %.2f B USD spend commitment (holder's value %.2f B, lab's %.2f B, "
@@ -178,7 +181,7 @@ double procure_chips(World& w, const LabState& lab, double wanted, Month start, 
     ChipId best = 0;
     double best_cost = best_rental;
     bool found = false;
-    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+    for (ChipId c : own.families) {  // the lab's firm buys as its cloud
         if (!may_buy(w, lab.firm, c) || sc.chips[c].release > now || w.chips[c].production_cap <= 0) continue;
         if (sc.chips[c].workload == Workload::inference) continue;  // it builds to train as well as serve
         const double cost = own.levelised[c].full;
@@ -206,7 +209,6 @@ double procure_chips(World& w, const LabState& lab, double wanted, Month start, 
     const std::optional<double> price = bargain(sc.market.bargaining, in);
     if (!price) return 0;
     ContractSpec& spec = w.signed_specs.emplace_back();
-    spec.id = "auto_" + sc.firms[lab.firm].name + "_" + sc.firms[vendor].name + "_" + chip.name + "_" + format_month(now);
     spec.kind = ContractKind::chip_supply;
     spec.seller = vendor;
     spec.buyer = lab.firm;
@@ -220,12 +222,15 @@ double procure_chips(World& w, const LabState& lab, double wanted, Month start, 
     ContractState& state = w.contracts.emplace_back();
     state.spec = &spec;
     state.signed_at = now;
+    const double covered = units_per_month * term * per_unit;
+    if (!w.log_events) return covered;
+    spec.id = "auto_" + sc.firms[lab.firm].name + "_" + sc.firms[vendor].name + "_" + chip.name + "_" + format_month(now);
     char text[200];
     std::snprintf(text, sizeof text, "%s: %.0f %s a month at %.0f USD a unit (list %.0f), %s to %s", spec.id.c_str(),
                   units_per_month, chip.name.c_str(), *price, market, format_month(start).c_str(),
                   format_month(end).c_str());
     w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[vendor].name + "," + sc.firms[lab.firm].name, text});
-    return units_per_month * term * per_unit;
+    return covered;
 }
 
 }  // namespace

@@ -176,7 +176,7 @@ void commission_construction(World& w) {
 void retire_and_depreciate(World& w) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     for (CloudState& cloud : w.clouds) {
-        for (ChipId c = 0; c < cloud.installed.size(); ++c) {
+        for (ChipId c : cloud.families) {
             const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
             if (retiring <= 0) continue;
             const double power_kw = w.param(w.sc().chips[c].power_kw);
@@ -240,7 +240,7 @@ void ship_orders(World& w, ChipState& family, FirmId vendor) {
 // Delivered units go into free powered space, the cloud's preferred sites first.
 void install_delivered(World& w, CloudState& cloud) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
-    for (ChipId c = 0; c < cloud.stranded.size(); ++c) {
+    for (ChipId c : cloud.families) {
         if (cloud.stranded[c] <= 0) continue;
         const ChipSpec& chip = w.sc().chips[c];
         const double kw = w.param(chip.power_kw);
@@ -286,7 +286,7 @@ void price_families(World& w, CloudState& cloud) {
         for (ChipId c = 0; c < sc.chips.size(); ++c)
             cloud.chip_recovery[c] = capital_recovery_factor(r, sc.chips[c].lifetime_months);
     }
-    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+    for (ChipId c : cloud.families) {
         if (cloud.installed[c] <= 0 && !may_buy(w, cloud.firm, c)) continue;
         const ChipSpec& chip = sc.chips[c];
         in.chip_price = chip_price_for(w, cloud.firm, c);
@@ -304,7 +304,7 @@ void measure_capacity(World& w, CloudState& cloud) {
     cloud.capacity_general = cloud.capacity_inference = 0;
     double weighted_full = 0, weighted_variable = 0;
     price_families(w, cloud);
-    for (ChipId c = 0; c < cloud.installed.size(); ++c) {
+    for (ChipId c : cloud.families) {
         if (cloud.installed[c] <= 0) continue;
         const ChipSpec& chip = sc.chips[c];
         const double capacity = cloud.installed[c] * w.effective_h100e(c);
@@ -619,7 +619,7 @@ void pay_operating_costs(World& w) {
         double power = 0;
         for (const Site& site : cloud.sites) power += site.used_mw * hours * w.param(sc.regions[site.region].power_usd_per_mwh);
         double fleet_value = 0;
-        for (ChipId c = 0; c < cloud.installed.size(); ++c) fleet_value += cloud.installed[c] * w.param(sc.chips[c].list_price);
+        for (ChipId c : cloud.families) fleet_value += cloud.installed[c] * w.param(sc.chips[c].list_price);
         pay_external(w, cloud.firm, power, &ExternalFlows::power);
         pay_external(w, cloud.firm, w.param(role.om_rate) * fleet_value * w.years_per_step(), &ExternalFlows::operations);
     }
@@ -788,7 +788,7 @@ void check_invariants(World& w, double cash_before) {
                                  " MW online");
         // The smallest stock first (one branch per cloud); the family only to name it.
         double lowest = 0;
-        for (ChipId c = 0; c < cloud.installed.size(); ++c)
+        for (ChipId c : cloud.families)
             lowest = std::min({lowest, cloud.installed[c], cloud.stranded[c], cloud.on_order[c]});
         if (lowest < -tolerance)
             for (ChipId c = 0; c < cloud.installed.size(); ++c)
@@ -827,6 +827,15 @@ void transfer(World& w, FirmId from, FirmId to, double usd) {
     w.account(to).cash += usd;
 }
 
+void list_cloud_families(World& w) {
+    for (CloudState& cloud : w.clouds) {
+        cloud.families.clear();
+        for (ChipId c = 0; c < w.chips.size(); ++c)
+            if (may_buy(w, cloud.firm, c) || cloud.installed[c] != 0 || cloud.stranded[c] != 0 || cloud.on_order[c] != 0)
+                cloud.families.push_back(c);
+    }
+}
+
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
     const ChipSpec& spec = sc.chips[chip];
     if (spec.vendor == buyer || spec.sold_to_any) return true;
@@ -863,6 +872,9 @@ void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, doub
     if (units <= 0) return;
     const FirmId buyer = w.clouds[cloud].firm;
     w.chips[chip].orders.push_back(ChipOrder{buyer, cloud, chip, units, unit_price, w.step, 0, priority});
+    std::vector<ChipId>& families = w.clouds[cloud].families;
+    if (const auto at = std::ranges::lower_bound(families, chip); at == families.end() || *at != chip)
+        families.insert(at, chip);  // a family it may no longer buy (chip_supply deals): rare
     w.clouds[cloud].on_order[chip] += units;
     w.chips[chip].backlog += units;
 }
@@ -1048,6 +1060,8 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.buyable.assign(n * sc.chips.size(), 0);
     for (FirmId f = 0; f < n; ++f)
         for (ChipId c = 0; c < sc.chips.size(); ++c) w.buyable[f * sc.chips.size() + c] = may_buy(sc, f, c);
+    for (CloudState& cloud : w.clouds) cloud.families.reserve(sc.chips.size());
+    list_cloud_families(w);
     w.treasury.resize(n);
     for (FirmId f = 0; f < n; ++f) w.treasury[f] = f;
     const bool has_forbids = std::ranges::any_of(
@@ -1093,7 +1107,7 @@ void step(World& w, const AgentModel& agents, ReplicationRecord* record) {
     phase_finance(w, agents);
     for (ChipState& chip : w.chips) chip.installed = 0;
     for (const CloudState& cloud : w.clouds)
-        for (ChipId c = 0; c < cloud.installed.size(); ++c) w.chips[c].installed += cloud.installed[c];
+        for (ChipId c : cloud.families) w.chips[c].installed += cloud.installed[c];
     if (record) phase_record(w, *record);
     check_invariants(w, cash_before);
 }

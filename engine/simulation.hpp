@@ -49,5 +49,7 @@ inline double chip_price_for(const World& w, FirmId buyer, ChipId chip) {
 bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip);
 // The same, from a table built at set-up.
 inline bool may_buy(const World& w, FirmId buyer, ChipId chip) { return w.buyable[buyer * w.chips.size() + chip]; }
+// Rebuilds each cloud's `families` list (after `buyable` changes).
+void list_cloud_families(World& w);
 
 }  // namespace entangle

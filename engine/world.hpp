@@ -76,6 +76,10 @@ struct CloudState {
     std::vector<double> stranded;         // delivered units per chip waiting for power
     std::vector<double> stranded_value;   // USD paid for them
     std::vector<double> on_order;         // units per chip in vendors' backlogs
+    // Ascending chip ids of every family it holds, has coming or may buy: per-chip loops visit
+    // these only (most clouds touch a few of the scenario's families). A family stays listed
+    // once it has been held, so a loop over it skips nothing a loop over all chips would count.
+    std::vector<ChipId> families;
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
@@ -206,7 +210,9 @@ struct World {
         std::size_t built_for = static_cast<std::size_t>(-1);  // contracts.size() when built
         std::vector<std::uint16_t> commitments;  // [buyer * n + seller]: commitment contracts
         std::vector<std::uint16_t> exclusive;    // [buyer]: capacity contracts made exclusive
-        std::vector<std::uint16_t> capacity_sold, capacity_bought;  // [firm]: capacity contracts
+        // Capacity contracts by party, in book order: firm f's are
+        // capacity_by_seller[seller_start[f] .. seller_start[f + 1]) (positions in `contracts`).
+        std::vector<std::uint32_t> seller_start, capacity_by_seller, buyer_start, capacity_by_buyer;
     };
     mutable ContractIndex contract_index;
     const ContractIndex& indexed_contracts() const {
@@ -215,13 +221,35 @@ struct World {
         const std::size_t n = firms.size();
         index.commitments.assign(n * n, 0);
         index.exclusive.assign(n, 0);
-        index.capacity_sold.assign(n, 0);
-        index.capacity_bought.assign(n, 0);
+        index.seller_start.assign(n + 1, 0);
+        index.buyer_start.assign(n + 1, 0);
+        std::uint32_t capacity_contracts = 0;
         for (const ContractState& c : contracts) {
-            if (c.spec->kind == ContractKind::capacity) ++index.capacity_sold[c.spec->seller], ++index.capacity_bought[c.spec->buyer];
+            if (c.spec->kind == ContractKind::capacity) {
+                ++index.seller_start[c.spec->seller + 1], ++index.buyer_start[c.spec->buyer + 1];
+                ++capacity_contracts;
+            }
             if (c.spec->kind == ContractKind::commitment) ++index.commitments[c.spec->buyer * n + c.spec->seller];
             if (c.spec->kind == ContractKind::capacity && c.exclusive) ++index.exclusive[c.spec->buyer];
         }
+        for (std::size_t f = 0; f < n; ++f) {
+            index.seller_start[f + 1] += index.seller_start[f];
+            index.buyer_start[f + 1] += index.buyer_start[f];
+        }
+        index.capacity_by_seller.resize(capacity_contracts);
+        index.capacity_by_buyer.resize(capacity_contracts);
+        // Each start is a cursor while filling (it ends one firm on), then shifted back.
+        for (std::size_t i = 0; i < contracts.size(); ++i) {
+            const ContractSpec& s = *contracts[i].spec;
+            if (s.kind != ContractKind::capacity) continue;
+            index.capacity_by_seller[index.seller_start[s.seller]++] = static_cast<std::uint32_t>(i);
+            index.capacity_by_buyer[index.buyer_start[s.buyer]++] = static_cast<std::uint32_t>(i);
+        }
+        for (std::size_t f = n; f > 0; --f) {
+            index.seller_start[f] = index.seller_start[f - 1];
+            index.buyer_start[f] = index.buyer_start[f - 1];
+        }
+        index.seller_start[0] = index.buyer_start[0] = 0;
         index.built_for = contracts.size();
         return index;
     }
