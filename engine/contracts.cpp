@@ -162,7 +162,7 @@ const char* contract_kind_name(ContractKind kind) {
 void init_contracts(World& w) {
     const Scenario& sc = w.sc();
     w.contracts.clear();
-    w.contract_index = {};
+    w.contracts_reordered();
     const auto add = [&](const ContractSpec& spec, Month known_from) {
         ContractState& c = w.contracts.emplace_back();
         c.spec = &spec;
@@ -261,15 +261,38 @@ void end_until_agi_contracts(World& w, FirmId lab) {
     }
 }
 
+void World::extend_contract_index() const {
+    ContractIndex& index = contract_index;
+    const std::size_t n = firms.size();
+    if (index.built_for > contracts.size()) {
+        index.commitments.assign(n * n, 0);
+        index.exclusive.assign(n, 0);
+        index.capacity_by_seller.resize(n);
+        index.capacity_by_buyer.resize(n);
+        for (auto& list : index.capacity_by_seller) list.clear();
+        for (auto& list : index.capacity_by_buyer) list.clear();
+        index.built_for = 0;
+    }
+    for (std::size_t i = index.built_for; i < contracts.size(); ++i) {
+        const ContractState& c = contracts[i];
+        const ContractSpec& s = *c.spec;
+        if (s.kind == ContractKind::commitment) ++index.commitments[s.buyer * n + s.seller];
+        if (s.kind != ContractKind::capacity) continue;
+        index.capacity_by_seller[s.seller].push_back(static_cast<std::uint32_t>(i));
+        index.capacity_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));
+        if (c.exclusive) ++index.exclusive[s.buyer];
+    }
+    index.built_for = contracts.size();
+}
+
 double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side) {
     const World::ContractIndex& index = w.indexed_contracts();
-    const bool sold = side == ContractSide::sold;
-    const std::span<const std::uint32_t> positions = sold ? index.capacity_by_seller : index.capacity_by_buyer;
-    const std::span<const std::uint32_t> start = sold ? index.seller_start : index.buyer_start;
+    const std::vector<std::uint32_t>& positions =
+        (side == ContractSide::sold ? index.capacity_by_seller : index.capacity_by_buyer)[firm];
     const Month now = w.month();
     double total = 0;
-    for (std::uint32_t k = start[firm]; k < start[firm + 1]; ++k) {
-        const ContractState& c = w.contracts[positions[k]];
+    for (std::uint32_t position : positions) {
+        const ContractState& c = w.contracts[position];
         const ContractSpec& s = *c.spec;
         if (c.live() && c.signed_at <= now && s.start <= at && at <= s.end) total += s.quantity_h100e;
     }

@@ -130,6 +130,7 @@ void amend(World& w, const EventSpec& e, const std::string& text) {
     }
     // Right after the old version, so the book keeps its service order.
     w.contracts.insert(w.contracts.begin() + at + 1, next);
+    w.contracts_reordered();
     w.event_log.push_back(EventRow{format_month(now), "amend", firms, text});
 }
 

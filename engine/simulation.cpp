@@ -267,8 +267,8 @@ void install_delivered(World& w, CloudState& cloud) {
     }
 }
 
-// Levelised cost of every family the cloud holds or may buy, at today's
-// prices, once per step (both the spot ask and expansion use it).
+// Levelised cost of every family the cloud holds or may buy and that ships,
+// at today's prices, once per step (both the spot ask and expansion use it).
 void price_families(World& w, CloudState& cloud) {
     const Scenario& sc = w.sc();
     const CloudRole& role = *sc.firms[cloud.firm].cloud;
@@ -287,7 +287,8 @@ void price_families(World& w, CloudState& cloud) {
             cloud.chip_recovery[c] = capital_recovery_factor(r, sc.chips[c].lifetime_months);
     }
     for (ChipId c : cloud.families) {
-        if (cloud.installed[c] <= 0 && !may_buy(w, cloud.firm, c)) continue;
+        // Families not held are priced only while they ship: expansion and chip quotes read no other.
+        if (cloud.installed[c] <= 0 && (!may_buy(w, cloud.firm, c) || w.chips[c].production_cap <= 0)) continue;
         const ChipSpec& chip = sc.chips[c];
         in.chip_price = chip_price_for(w, cloud.firm, c);
         in.lifetime_months = chip.lifetime_months;
@@ -871,7 +872,22 @@ void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units) {
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, double unit_price, bool priority) {
     if (units <= 0) return;
     const FirmId buyer = w.clouds[cloud].firm;
-    w.chips[chip].orders.push_back(ChipOrder{buyer, cloud, chip, units, unit_price, w.step, 0, priority});
+    std::vector<ChipOrder>& orders = w.chips[chip].orders;
+    const FirmSpec& vendor = w.sc().firms[w.sc().chips[chip].vendor];
+    // Under pro-rata and strategic allocation a buyer's open orders are all served the same
+    // fraction, so they are one order at their average price: what ships, and what it costs,
+    // is the same, and a vendor's book holds an order per buyer instead of one per month.
+    const bool merge = !priority && vendor.chipmaker && vendor.chipmaker->allocation != Allocation::fifo;
+    ChipOrder* open = nullptr;
+    if (merge)
+        for (ChipOrder& order : orders)
+            if (order.cloud == cloud && !order.priority) open = &order;
+    if (open) {
+        open->unit_price = (open->units_left * open->unit_price + units * unit_price) / (open->units_left + units);
+        open->units_left += units;
+    } else {
+        orders.push_back(ChipOrder{buyer, cloud, chip, units, unit_price, w.step, 0, priority});
+    }
     std::vector<ChipId>& families = w.clouds[cloud].families;
     if (const auto at = std::ranges::lower_bound(families, chip); at == families.end() || *at != chip)
         families.insert(at, chip);  // a family it may no longer buy (chip_supply deals): rare

@@ -204,55 +204,24 @@ struct World {
     std::vector<RegionState> regions;
     std::vector<ContractState> contracts;
     // Which parties the book could concern, for hot scans to skip firms it cannot (a cache of
-    // `contracts`, rebuilt when the book grows: entries are only added, and their kind,
-    // parties and exclusivity are set when added; a waiver only drops exclusivity).
+    // `contracts`, extended as the book grows at its end: entries are only added, and their kind,
+    // parties and exclusivity are set when added; a waiver only drops exclusivity). An insertion
+    // before the end (an amendment) must call `contracts_reordered`.
     struct ContractIndex {
-        std::size_t built_for = static_cast<std::size_t>(-1);  // contracts.size() when built
+        std::size_t built_for = static_cast<std::size_t>(-1);  // contracts indexed (-1: none, rebuild)
         std::vector<std::uint16_t> commitments;  // [buyer * n + seller]: commitment contracts
         std::vector<std::uint16_t> exclusive;    // [buyer]: capacity contracts made exclusive
-        // Capacity contracts by party, in book order: firm f's are
-        // capacity_by_seller[seller_start[f] .. seller_start[f + 1]) (positions in `contracts`).
-        std::vector<std::uint32_t> seller_start, capacity_by_seller, buyer_start, capacity_by_buyer;
+        // [firm]: positions in `contracts` of its capacity contracts, in book order.
+        std::vector<std::vector<std::uint32_t>> capacity_by_seller, capacity_by_buyer;
     };
     mutable ContractIndex contract_index;
+    void contracts_reordered() { contract_index.built_for = static_cast<std::size_t>(-1); }
     const ContractIndex& indexed_contracts() const {
-        ContractIndex& index = contract_index;
-        if (index.built_for == contracts.size()) return index;
-        const std::size_t n = firms.size();
-        index.commitments.assign(n * n, 0);
-        index.exclusive.assign(n, 0);
-        index.seller_start.assign(n + 1, 0);
-        index.buyer_start.assign(n + 1, 0);
-        std::uint32_t capacity_contracts = 0;
-        for (const ContractState& c : contracts) {
-            if (c.spec->kind == ContractKind::capacity) {
-                ++index.seller_start[c.spec->seller + 1], ++index.buyer_start[c.spec->buyer + 1];
-                ++capacity_contracts;
-            }
-            if (c.spec->kind == ContractKind::commitment) ++index.commitments[c.spec->buyer * n + c.spec->seller];
-            if (c.spec->kind == ContractKind::capacity && c.exclusive) ++index.exclusive[c.spec->buyer];
-        }
-        for (std::size_t f = 0; f < n; ++f) {
-            index.seller_start[f + 1] += index.seller_start[f];
-            index.buyer_start[f + 1] += index.buyer_start[f];
-        }
-        index.capacity_by_seller.resize(capacity_contracts);
-        index.capacity_by_buyer.resize(capacity_contracts);
-        // Each start is a cursor while filling (it ends one firm on), then shifted back.
-        for (std::size_t i = 0; i < contracts.size(); ++i) {
-            const ContractSpec& s = *contracts[i].spec;
-            if (s.kind != ContractKind::capacity) continue;
-            index.capacity_by_seller[index.seller_start[s.seller]++] = static_cast<std::uint32_t>(i);
-            index.capacity_by_buyer[index.buyer_start[s.buyer]++] = static_cast<std::uint32_t>(i);
-        }
-        for (std::size_t f = n; f > 0; --f) {
-            index.seller_start[f] = index.seller_start[f - 1];
-            index.buyer_start[f] = index.buyer_start[f - 1];
-        }
-        index.seller_start[0] = index.buyer_start[0] = 0;
-        index.built_for = contracts.size();
-        return index;
+        if (contract_index.built_for != contracts.size()) [[unlikely]]
+            extend_contract_index();
+        return contract_index;
     }
+    void extend_contract_index() const;  // engine/contracts.cpp
     std::deque<ContractSpec> signed_specs;  // contracts signed during the run (stable addresses)
 
     // Market

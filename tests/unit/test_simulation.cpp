@@ -157,3 +157,36 @@ TEST_CASE("entangled value V = (I - E)^-1 own against hand computations") {
     CHECK(value[0] == doctest::Approx(14.0 / 0.98));
     CHECK(value[1] == doctest::Approx(20.0 + 1.4 / 0.98));
 }
+
+TEST_CASE("a cloud's open chip orders are one order at their average price under pro-rata, not under fifo") {
+    for (const Allocation rule : {Allocation::pro_rata, Allocation::strategic, Allocation::fifo}) {
+        CAPTURE(static_cast<int>(rule));
+        Scenario sc = small_world();
+        sc.firms[2].chipmaker->allocation = rule;
+        World w;
+        const StreamKey key{sc.seed, 0, 0};
+        const std::vector<double> drawn = draw_uncertain(sc, key);
+        init_world(w, sc, key, drawn);
+        const std::size_t before = w.chips[0].orders.size();
+        // beta_cloud (cloud 0) orders 10 units at 100 USD, then 30 at 200 USD; gamma_cloud 5 at 150;
+        // a contracted (priority) order is never merged.
+        place_chip_order(w, 0, 0, 10, 100, false);
+        place_chip_order(w, 0, 0, 30, 200, false);
+        place_chip_order(w, 1, 0, 5, 150, false);
+        place_chip_order(w, 0, 0, 7, 120, true);
+        const std::vector<ChipOrder>& orders = w.chips[0].orders;
+        CHECK(w.clouds[0].on_order[0] == doctest::Approx(47));
+        CHECK(w.chips[0].backlog == doctest::Approx(52));
+        if (rule == Allocation::fifo) {
+            CHECK(orders.size() == before + 4);
+            continue;
+        }
+        REQUIRE(orders.size() == before + 3);
+        const ChipOrder& merged = orders[before];
+        CHECK(merged.cloud == 0);
+        CHECK(merged.units_left == doctest::Approx(40));
+        CHECK(merged.unit_price == doctest::Approx((10 * 100.0 + 30 * 200.0) / 40));  // 175
+        CHECK(orders[before + 1].cloud == 1);
+        CHECK(orders[before + 2].priority);
+    }
+}
