@@ -47,6 +47,14 @@ void update_forbidden_pairs(World& w) {
     const Scenario& sc = w.sc();
     const Month now = w.month();
     const std::size_t n = w.n_firms();
+    // Rebuilt only in a month where some ban starts or ends.
+    if (w.step > 0) {
+        const Month before = sc.month_of_step(w.step - 1);
+        if (std::ranges::none_of(sc.events, [&](const EventSpec& e) {
+                return forbid_in_force(e, now) != forbid_in_force(e, before);
+            }))
+            return;
+    }
     std::ranges::fill(w.forbidden, std::uint8_t{0});
     w.any_forbidden = false;
     for (const EventSpec& e : sc.events) {
@@ -181,7 +189,8 @@ void apply_events(World& w) {
     update_forbidden_pairs(w);
     for (const EventSpec& e : w.sc().events) {
         if (!e.enabled || e.at != now) continue;
-        const std::string text = e.text.empty() ? e.id : e.id + ": " + e.text;
+        // Event text is for the results only.
+        const std::string text = !w.log_events ? std::string() : e.text.empty() ? e.id : e.id + ": " + e.text;
         switch (e.kind) {
             case EventKind::sign:
             case EventKind::invest: {
@@ -190,8 +199,9 @@ void apply_events(World& w) {
                     block_if_forbidden(w, e, text);
                     break;
                 }
-                w.event_log.push_back(EventRow{format_month(now), e.kind == EventKind::sign ? "sign" : "invest_signed",
-                                               pair_names(w, c.seller, c.buyer), text});
+                if (w.log_events)
+                    w.event_log.push_back(EventRow{format_month(now), e.kind == EventKind::sign ? "sign" : "invest_signed",
+                                                   pair_names(w, c.seller, c.buyer), text});
                 break;
             }
             case EventKind::terminate: {
@@ -214,6 +224,7 @@ void apply_events(World& w) {
             case EventKind::scale:
             case EventKind::shock: {
                 // The change itself was baked into the parameter when the scenario was frozen.
+                if (!w.log_events) break;
                 char change[160];
                 std::snprintf(change, sizeof change, "%s %s %g", e.target.c_str(),
                               e.kind == EventKind::set ? "set to" : "multiplied by", e.value);
@@ -225,6 +236,7 @@ void apply_events(World& w) {
                 break;
             }
             case EventKind::forbid: {
+                if (!w.log_events) break;
                 std::string firms;
                 for (FirmId f : e.firms) firms += (firms.empty() ? "" : ",") + w.sc().firms[f].name;
                 w.event_log.push_back(EventRow{format_month(now), "forbid", firms,
