@@ -736,6 +736,9 @@ void phase_record(World& w, ReplicationRecord& r) {
     r.market_at(MarketSeries::end_market_usd, t) = w.end_market_usd;
     r.market_at(MarketSeries::power_used_mw, t) = power_used;
     r.market_at(MarketSeries::power_available_mw, t) = power_available;
+    for (ChipState& chip : w.chips) chip.installed = 0;
+    for (const CloudState& cloud : w.clouds)
+        for (ChipId c : cloud.families) w.chips[c].installed += cloud.installed[c];
     for (ChipId c = 0; c < w.chips.size(); ++c) {
         r.chip_at(ChipSeries::price, t, c) = w.chips[c].price;
         r.chip_at(ChipSeries::shipped, t, c) = w.chips[c].shipped;
@@ -1121,9 +1124,6 @@ void step(World& w, const AgentModel& agents, ReplicationRecord* record) {
     phase_use(w, agents);
     phase_invest(w, agents);
     phase_finance(w, agents);
-    for (ChipState& chip : w.chips) chip.installed = 0;
-    for (const CloudState& cloud : w.clouds)
-        for (ChipId c : cloud.families) w.chips[c].installed += cloud.installed[c];
     if (record) phase_record(w, *record);
     check_invariants(w, cash_before);
 }

@@ -131,7 +131,7 @@ struct ChipState {
     double production_cap = 0;  // units this step
     double backlog = 0;     // units ordered and not shipped
     double shipped = 0;     // this step
-    double installed = 0;   // all clouds
+    double installed = 0;   // all clouds (summed when a month is recorded)
     Month superseded_at{1 << 30};  // release of the vendor's next family (never: far future)
 };
 
