@@ -882,9 +882,12 @@ void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, doub
     // is the same, and a vendor's book holds an order per buyer instead of one per month.
     const bool merge = !priority && vendor.chipmaker && vendor.chipmaker->allocation != Allocation::fifo;
     ChipOrder* open = nullptr;
-    if (merge)
+    if (merge)  // at most one such order
         for (ChipOrder& order : orders)
-            if (order.cloud == cloud && !order.priority) open = &order;
+            if (order.cloud == cloud && !order.priority) {
+                open = &order;
+                break;
+            }
     if (open) {
         open->unit_price = (open->units_left * open->unit_price + units * unit_price) / (open->units_left + units);
         open->units_left += units;
