@@ -163,7 +163,7 @@ int command_run(const Arguments& args) {
     if (args.replications) scenario.replications = *args.replications;
     if (args.seed) scenario.seed = *args.seed;
     const fs::path out = args.output ? fs::path(*args.output) : fs::path("results") / (scenario.name + ".h5");
-    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    cli::prepare_output_path(out);
 
     // Everything about the input is checked; only now is a file created.
     const RunLayout layout = make_layout(scenario, "run", scenario.seed, scenario.replications, {scenario.name});
@@ -227,7 +227,7 @@ int command_compare(const Arguments& args) {
     layout.extra_attributes = {{"scenario_yaml_b", b.resolved_yaml},
                                {"point_scenarios", a.name + "," + b.name},
                                {"random_numbers", args.independent ? "independent" : "common"}};
-    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    cli::prepare_output_path(out);
 
     ResultsWriter writer(out, layout);
     ComparisonSink comparison(a, b, headline_measures(a, layout, times), replications, &writer);

@@ -75,6 +75,19 @@ TEST_CASE("cli: a failed run never touches an existing results file") {
     CHECK(content == "an older results file");
 }
 
+TEST_CASE("cli: an output path that is a folder, or under a file, is refused before anything runs") {
+    const fs::path dir = scratch_dir("out_folder");
+    const std::string minimal = source_dir + "/scenarios/minimal.yaml";
+    const Result folder = run("run " + minimal + " -o " + dir.string());
+    CHECK(folder.exit_code == 2);
+    CHECK(folder.output.find("is a folder; give the results file's name") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir.string() + ".partial"));
+    write_file(dir / "plain", "a file, not a folder");
+    const Result under_file = run("compare " + minimal + " " + minimal + " -o " + (dir / "plain" / "c.h5").string());
+    CHECK(under_file.exit_code == 2);
+    CHECK(under_file.output.find("cannot make the folder") != std::string::npos);
+}
+
 TEST_CASE("cli: validate accepts the bundled files and rejects a missing one") {
     CHECK(run("validate " + source_dir + "/scenarios/baseline.yaml").exit_code == 0);
     CHECK(run("validate " + source_dir + "/scenarios/minimal.yaml").exit_code == 0);
