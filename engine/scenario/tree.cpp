@@ -56,6 +56,14 @@ public:
     Tree convert(const YAML::Node& node, const Mark& fallback) const {
         Tree t;
         t.mark = locate(node.Mark(), fallback);
+        // Aliases can make a small file expand to billions of values: stop at a size no
+        // scenario reaches, with one message, instead of exhausting memory.
+        if (++values_ > max_values) {
+            if (values_ == max_values + 1)
+                problems_.add(t.mark, "the file expands to more than " + std::to_string(max_values) +
+                                          " values (anchors and aliases repeated too deeply?)");
+            return t;
+        }
         switch (node.Type()) {
             case YAML::NodeType::Scalar:
                 t.kind = Tree::Kind::scalar;
@@ -102,8 +110,10 @@ private:
         map.entries.push_back(TreeEntry{key.Scalar(), key_mark, std::move(v)});
     }
 
+    static constexpr std::size_t max_values = 250'000;
     Mark origin_;
     Problems& problems_;
+    mutable std::size_t values_ = 0;
 };
 
 bool all_scalars(const Tree& t) {

@@ -66,6 +66,20 @@ TEST_CASE("loader: a YAML syntax error is an InputError located at its line and 
           "t.yaml:4:4: YAML syntax error: end of map not found");
 }
 
+TEST_CASE("loader: aliases that expand a small file past any scenario's size are refused, not expanded") {
+    // 9^7 (4.8 million) values from seven short lines: a "billion laughs" file.
+    std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+    for (char level = 'b'; level <= 'g'; ++level) {
+        const char below = static_cast<char>(level - 1);
+        bomb += std::string(1, level) + ": &" + level + " [";
+        for (int k = 0; k < 9; ++k) bomb += std::string(k ? ", *" : "*") + below;
+        bomb += "]\n";
+    }
+    const std::string message = errors(bomb);
+    CHECK(message.find("the file expands to more than 250000 values") != std::string::npos);
+    CHECK(message.find("\n") == std::string::npos);  // one problem, not one per value
+}
+
 TEST_CASE("loader: an unknown key names the nearest valid key, or lists the valid keys") {
     CHECK(errors(header + "firms:\n  openai:\n    lab: {traning_growth: 3}\n") ==
           "t.yaml:4:11: unknown key 'traning_growth' in firms.openai.lab; did you mean 'training_growth'?");
