@@ -1110,7 +1110,9 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.spot_volume = w.unmet_demand = 0;
     w.asks.reserve(w.clouds.size() * supply_tranches);
     w.bids.reserve((demand_grid + 2) * w.labs.size());
-    w.auction_scratch.reserve(w.asks.capacity() + w.bids.capacity());
+    w.auction_scratch.supply.reserve(w.asks.capacity());
+    w.auction_scratch.demand.reserve(w.asks.capacity());
+    w.auction_scratch.marginal_bids.reserve(w.bids.capacity());
     w.sold_scratch.reserve(w.clouds.size());
     w.bought_scratch.reserve(w.labs.size());
     w.end_market_scratch.reserve(5 * w.labs.size());

@@ -263,7 +263,7 @@ struct World {
 
     // Scratch for the spot auction, reused every step.
     std::vector<Order> asks, bids;
-    std::vector<RankedOrder> auction_scratch;
+    AuctionScratch auction_scratch;
     std::vector<double> end_market_scratch;
     std::vector<double> sold_scratch, bought_scratch;
     std::vector<double> region_scratch;

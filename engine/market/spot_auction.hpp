@@ -23,15 +23,31 @@ struct ClearingResult {
     double volume = 0;
 };
 
-// An order's price and index, sorted contiguously (cheaper than sorting
-// indices that compare through the orders).
-struct RankedOrder {
+// A price and a quantity: a level of the supply curve (cumulative quantity
+// offered at or below the price) or a bid of the marginal group.
+struct PriceLevel {
     double price = 0;
-    std::uint32_t index = 0;
+    double quantity = 0;
 };
 
-// Clears in place (fills Order::filled). `scratch` is reused across calls so
-// that clearing does not allocate once warmed up.
-ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, std::vector<RankedOrder>& scratch);
+// Bids whose dearest reachable ask level is the same one: the demand that
+// disappears once the price rises past the next level.
+struct DemandBucket {
+    double quantity = 0;  // summed, then (in place) cumulated down from the dearest bucket
+    double lowest = 0;    // price of the cheapest such bid
+    double highest = 0;   // price of the dearest such bid
+};
+
+// Buffers reused across calls so that clearing does not allocate once warmed up.
+struct AuctionScratch {
+    std::vector<PriceLevel> supply;        // distinct ask prices, ascending
+    std::vector<DemandBucket> demand;      // [k]: bids priced in [supply[k], supply[k + 1])
+    std::vector<PriceLevel> marginal_bids; // the bucket the clearing falls in, dearest first
+};
+
+// Clears in place (fills Order::filled). Only the asks are sorted; each bid is
+// placed by its price among the ask levels, and only the bids of the level
+// where the curves cross are sorted (when demand is rationed there).
+ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch);
 
 }  // namespace entangle

@@ -67,6 +67,54 @@ double textbook_volume(const std::vector<Order>& asks, const std::vector<Order>&
     return best;
 }
 
+// The auction as a walk down both sorted curves (the textbook procedure, and
+// the engine's implementation before it stopped sorting bids): match the
+// cheapest remaining ask with the dearest remaining bid while the ask is no
+// dearer; the price interval is bounded by the last matched and the next
+// unmatched order on each side. Returns the price (NaN when nothing trades)
+// and writes each order's fill, levels at the margin shared pro rata.
+double walk_price(std::vector<Order>& asks, std::vector<Order>& bids) {
+    const auto ranked = [](const std::vector<Order>& orders, bool ascending) {
+        std::vector<std::size_t> idx;
+        for (std::size_t i = 0; i < orders.size(); ++i)
+            if (orders[i].quantity > 0) idx.push_back(i);
+        std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+            return ascending ? orders[a].price < orders[b].price : orders[a].price > orders[b].price;
+        });
+        return idx;
+    };
+    const std::vector<std::size_t> a = ranked(asks, true), b = ranked(bids, false);
+    std::size_t ai = 0, bi = 0;
+    double ask_left = a.empty() ? 0 : asks[a[0]].quantity, bid_left = b.empty() ? 0 : bids[b[0]].quantity;
+    double volume = 0, last_ask = NAN, last_bid = NAN;
+    while (ai < a.size() && bi < b.size() && asks[a[ai]].price <= bids[b[bi]].price) {
+        const double q = std::min(ask_left, bid_left);
+        volume += q, ask_left -= q, bid_left -= q;
+        last_ask = asks[a[ai]].price, last_bid = bids[b[bi]].price;
+        if (ask_left <= 0 && ++ai < a.size()) ask_left = asks[a[ai]].quantity;
+        if (bid_left <= 0 && ++bi < b.size()) bid_left = bids[b[bi]].quantity;
+    }
+    for (auto& o : asks) o.filled = 0;
+    for (auto& o : bids) o.filled = 0;
+    if (volume <= 0) return NAN;
+    const auto fill = [&](std::vector<Order>& orders, const std::vector<std::size_t>& rank) {
+        double left = volume;
+        for (std::size_t i = 0; i < rank.size() && left > 1e-12 * volume;) {
+            std::size_t end = i;
+            double level = 0;
+            while (end < rank.size() && orders[rank[end]].price == orders[rank[i]].price) level += orders[rank[end++]].quantity;
+            const double share = level > left ? left / level : 1.0;
+            for (; i < end; ++i) orders[rank[i]].filled = orders[rank[i]].quantity * share;
+            left -= std::min(left, level);
+        }
+    };
+    fill(asks, a);
+    fill(bids, b);
+    const double next_ask = ai < a.size() ? asks[a[ai]].price : INFINITY;
+    const double next_bid = bi < b.size() ? bids[b[bi]].price : -INFINITY;
+    return 0.5 * (std::max(last_ask, next_bid) + std::min(last_bid, next_ask));
+}
+
 // Every trade at the uniform price is individually rational and the market clears:
 // asks below the price sell all, bids above it buy all.
 void check_clearing(const std::vector<Order>& asks, const std::vector<Order>& bids, const ClearingResult& r) {
@@ -94,7 +142,7 @@ TEST_CASE("spot auction: a hand-cleared example") {
     // the bid is the marginal (rationed) side, so the price is 3.
     std::vector<Order> asks{{0, 10, 1}, {1, 10, 2}, {2, 10, 4}};
     std::vector<Order> bids{{0, 15, 5}, {1, 10, 3}, {2, 10, 1.5}};
-    std::vector<RankedOrder> scratch;
+    AuctionScratch scratch;
     const ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == doctest::Approx(20));
     CHECK(r.price == doctest::Approx(3));
@@ -106,7 +154,7 @@ TEST_CASE("spot auction: a hand-cleared example") {
 TEST_CASE("spot auction: excess supply at the margin prices at the marginal ask") {
     std::vector<Order> asks{{0, 10, 1}, {1, 10, 2}};
     std::vector<Order> bids{{0, 15, 5}};
-    std::vector<RankedOrder> scratch;
+    AuctionScratch scratch;
     const ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == doctest::Approx(15));
     CHECK(r.price == doctest::Approx(2));
@@ -117,17 +165,55 @@ TEST_CASE("spot auction: exact match prices at the midpoint of the clearing inte
     // 10@1 against 10@5, next ask 6, next bid 0.5: any price in [1, 5] clears; midpoint 3.
     std::vector<Order> asks{{0, 10, 1}, {1, 10, 6}};
     std::vector<Order> bids{{0, 10, 5}, {1, 10, 0.5}};
-    std::vector<RankedOrder> scratch;
+    AuctionScratch scratch;
     const ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == doctest::Approx(10));
     CHECK(r.price == doctest::Approx(3));
+}
+
+TEST_CASE("spot auction: bids between two ask levels are rationed dearest first") {
+    // Supply 10@1, 10@5; demand 3@6, 4@4, 6@3, 10@2. Below 5 only 10 is offered and
+    // 23 wanted at 2 or more: volume 10. Bids 6 and 4 buy in full (7), bid 3 gets
+    // the remaining 3 of its 6 and is left over at the margin: price 3 (the ask 1
+    // sold out, the next ask 5 is dearer). Bid 2 buys nothing, ask 5 sells nothing.
+    std::vector<Order> asks{{0, 10, 1}, {1, 10, 5}};
+    std::vector<Order> bids{{0, 10, 2}, {1, 6, 3}, {2, 3, 6}, {3, 4, 4}};
+    AuctionScratch scratch;
+    const ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.volume == doctest::Approx(10));
+    CHECK(r.price == doctest::Approx(3));
+    CHECK(bids[0].filled == 0);
+    CHECK(bids[1].filled == doctest::Approx(3));
+    CHECK(bids[2].filled == doctest::Approx(3));
+    CHECK(bids[3].filled == doctest::Approx(4));
+    CHECK(asks[0].filled == doctest::Approx(10));
+    CHECK(asks[1].filled == 0);
+    check_clearing(asks, bids, r);
+}
+
+TEST_CASE("spot auction: both sides exhausted, empty orders change nothing") {
+    // 10@1 meets 10@4 exactly; the next ask is 3 and the next bid 2, so any price in
+    // [2, 3] clears 10 (the ask 3 would sell above it, the bid 2 buy below it): 2.5.
+    // Orders for nothing (an ask at 0.5, a bid at 3.5) are not part of either curve.
+    std::vector<Order> asks{{0, 10, 1}, {1, 10, 3}, {2, 0, 0.5}};
+    std::vector<Order> bids{{0, 10, 4}, {1, 10, 2}, {2, 0, 3.5}};
+    AuctionScratch scratch;
+    const ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.volume == doctest::Approx(10));
+    CHECK(r.price == doctest::Approx(2.5));
+    CHECK(asks[0].filled == doctest::Approx(10));
+    CHECK(asks[1].filled == 0);
+    CHECK(bids[0].filled == doctest::Approx(10));
+    CHECK(bids[1].filled == 0);
+    CHECK(asks[2].filled == 0);
+    CHECK(bids[2].filled == 0);
 }
 
 TEST_CASE("spot auction: no trade when every ask exceeds every bid, or a side is empty") {
     std::vector<Order> asks{{0, 10, 4}};
     std::vector<Order> bids{{0, 10, 3}};
     std::vector<Order> none;
-    std::vector<RankedOrder> scratch;
+    AuctionScratch scratch;
     ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.volume == 0);
     CHECK(std::isnan(r.price));
@@ -142,7 +228,7 @@ TEST_CASE("spot auction: ties at the margin are shared pro rata, whatever the in
     // Two sellers ask 2 for 10 and 30; demand 20@5: each sells half of its quantity... pro rata 5 and 15.
     std::vector<Order> asks{{0, 10, 2}, {1, 30, 2}};
     std::vector<Order> bids{{0, 20, 5}};
-    std::vector<RankedOrder> scratch;
+    AuctionScratch scratch;
     ClearingResult r = clear_uniform_price(asks, bids, scratch);
     CHECK(r.price == doctest::Approx(2));
     CHECK(asks[0].filled == doctest::Approx(5));
@@ -163,18 +249,30 @@ TEST_CASE("spot auction: ties at the margin are shared pro rata, whatever the in
 TEST_CASE("spot auction equals textbook clearing on random markets") {
     std::mt19937_64 gen(12345);
     std::uniform_real_distribution<double> price(0.5, 8.0), quantity(0.0, 100.0);
-    std::uniform_int_distribution<int> count(0, 12), tick(1, 8);
-    std::vector<RankedOrder> scratch;
-    for (int trial = 0; trial < 500; ++trial) {
+    std::uniform_int_distribution<int> count(0, 12), many(40, 90), tick(1, 8), units(0, 6);
+    AuctionScratch scratch;
+    for (int trial = 0; trial < 2000; ++trial) {
         std::vector<Order> asks, bids;
-        const bool coarse = trial % 2 == 0;  // coarse prices make many ties
-        for (int i = 0, n = count(gen); i < n; ++i)
-            asks.push_back({static_cast<std::uint32_t>(i), quantity(gen), coarse ? tick(gen) * 1.0 : price(gen)});
-        for (int i = 0, n = count(gen); i < n; ++i)
-            bids.push_back({static_cast<std::uint32_t>(i), quantity(gen), coarse ? tick(gen) * 1.0 : price(gen)});
+        const bool coarse = trial % 2 == 0;        // coarse prices make many ties
+        const bool whole = trial % 3 == 0;         // whole quantities (zeros too) make exact matches
+        const bool large = trial % 10 == 9;        // books past the insertion sort
+        const auto draw = [&](std::vector<Order>& side) {
+            for (int i = 0, n = large ? many(gen) : count(gen); i < n; ++i)
+                side.push_back({static_cast<std::uint32_t>(i), whole ? units(gen) * 10.0 : quantity(gen),
+                                coarse ? tick(gen) * 1.0 : price(gen)});
+        };
+        draw(asks);
+        draw(bids);
         const ClearingResult r = clear_uniform_price(asks, bids, scratch);
         CHECK(r.volume == doctest::Approx(textbook_volume(asks, bids)));
         if (r.volume > 0) check_clearing(asks, bids, r);
+        // Same price and fills as the walk down both sorted curves.
+        std::vector<Order> walked_asks = asks, walked_bids = bids;
+        const double walked = walk_price(walked_asks, walked_bids);
+        CHECK(std::isnan(r.price) == std::isnan(walked));
+        if (!std::isnan(walked)) CHECK(r.price == doctest::Approx(walked));
+        for (std::size_t i = 0; i < asks.size(); ++i) CHECK(asks[i].filled == doctest::Approx(walked_asks[i].filled));
+        for (std::size_t i = 0; i < bids.size(); ++i) CHECK(bids[i].filled == doctest::Approx(walked_bids[i].filled));
     }
 }
 
