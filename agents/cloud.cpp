@@ -101,11 +101,13 @@ std::uint16_t choose_site(const World& w, const CloudState& cloud, double mw) {
 
 }  // namespace
 
-double StandardModel::cloud_ask(const World& w, RoleIndex c, double utilisation) const {
+void StandardModel::cloud_asks(const World& w, RoleIndex c, std::span<const double> utilisations,
+                               std::span<double> asks) const {
     const CloudState& cloud = w.clouds[c];
     const CloudRole& role = *w.sc().firms[cloud.firm].cloud;
-    return spot_ask({cloud.levelised_full, cloud.levelised_variable}, utilisation, w.param(role.target_utilisation),
-                    w.param(role.eta));
+    const LevelisedCost cost{cloud.levelised_full, cloud.levelised_variable};
+    const double target = w.param(role.target_utilisation), eta = w.param(role.eta);
+    for (std::size_t k = 0; k < utilisations.size(); ++k) asks[k] = spot_ask(cost, utilisations[k], target, eta);
 }
 
 void StandardModel::cloud_invest(World& w, RoleIndex c) const {

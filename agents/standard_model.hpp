@@ -10,7 +10,8 @@ class StandardModel final : public AgentModel {
 public:
     void chipmaker_supply(World& w, RoleIndex chipmaker) const override;
     void lab_plan(World& w, RoleIndex lab) const override;
-    double cloud_ask(const World& w, RoleIndex cloud, double utilisation) const override;
+    void cloud_asks(const World& w, RoleIndex cloud, std::span<const double> utilisations,
+                    std::span<double> asks) const override;
     void lab_use(World& w, RoleIndex lab) const override;
     void cloud_invest(World& w, RoleIndex cloud) const override;
     void chipmakers_reprice(World& w) const override;

@@ -2,6 +2,8 @@
 // The decisions firms make, behind one small interface so that the step loop
 // (engine/simulation.cpp) stays in the engine and strategies live in agents/.
 // Each call is for one role of one firm; the engine visits firms in id (name) order.
+#include <span>
+
 #include "engine/world.hpp"
 
 namespace entangle {
@@ -15,10 +17,11 @@ public:
     virtual void chipmaker_supply(World& w, RoleIndex chipmaker) const = 0;
     // Procurement: need (training, inference) and the bid value for unmet need.
     virtual void lab_plan(World& w, RoleIndex lab) const = 0;
-    // Spot: the cloud's ask, USD per H100e-hour, for capacity that would bring
-    // its utilisation to `utilisation` (the engine offers residual capacity in
-    // tranches along this supply curve).
-    virtual double cloud_ask(const World& w, RoleIndex cloud, double utilisation) const = 0;
+    // Spot: the cloud's asks, USD per H100e-hour, for capacity that would bring
+    // its utilisation to each of `utilisations` (the engine offers residual
+    // capacity in tranches along this supply curve), written to `asks`.
+    virtual void cloud_asks(const World& w, RoleIndex cloud, std::span<const double> utilisations,
+                            std::span<double> asks) const = 0;
     // Use: split held compute into training and inference.
     virtual void lab_use(World& w, RoleIndex lab) const = 0;
     // Invest: order chips and start construction (engine/simulation.hpp helpers).

@@ -185,11 +185,12 @@ void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
     const double from_credit = std::min(credit, usd);
     credit -= from_credit;
     transfer(w, buyer, seller, usd - from_credit);
-    if (w.indexed_contracts().commitments[buyer * w.n_firms() + seller] == 0) return;  // no commitment between them
-    for (ContractState& c : w.contracts)
-        if (c.status == ContractStatus::active && c.spec->kind == ContractKind::commitment && c.spec->buyer == buyer &&
-            c.spec->seller == seller)
-            c.spent += usd;
+    const World::ContractIndex& index = w.indexed_contracts();
+    if (index.commitments[buyer * w.n_firms() + seller] == 0) return;  // no commitment between them
+    for (std::uint32_t position : index.commitments_by_buyer[buyer]) {
+        ContractState& c = w.contracts[position];
+        if (c.status == ContractStatus::active && c.spec->seller == seller) c.spent += usd;
+    }
 }
 
 void end_contract(ContractState& c, ContractStatus status, const char* reason, const std::string& by) {
@@ -269,14 +270,19 @@ void World::extend_contract_index() const {
         index.exclusive.assign(n, 0);
         index.capacity_by_seller.resize(n);
         index.capacity_by_buyer.resize(n);
+        index.commitments_by_buyer.resize(n);
         for (auto& list : index.capacity_by_seller) list.clear();
         for (auto& list : index.capacity_by_buyer) list.clear();
+        for (auto& list : index.commitments_by_buyer) list.clear();
         index.built_for = 0;
     }
     for (std::size_t i = index.built_for; i < contracts.size(); ++i) {
         const ContractState& c = contracts[i];
         const ContractSpec& s = *c.spec;
-        if (s.kind == ContractKind::commitment) ++index.commitments[s.buyer * n + s.seller];
+        if (s.kind == ContractKind::commitment) {
+            ++index.commitments[s.buyer * n + s.seller];
+            index.commitments_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));
+        }
         if (s.kind != ContractKind::capacity) continue;
         index.capacity_by_seller[s.seller].push_back(static_cast<std::uint32_t>(i));
         index.capacity_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));

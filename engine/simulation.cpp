@@ -463,27 +463,34 @@ void add_demand_curve(World& w, RoleIndex lab, double training, double training_
     const double hours = w.hours_per_step();
     const double top = std::max(training > tolerance ? training_value : 0.0, inference > tolerance ? inference_value : 0.0);
     if (top <= 0) return;
-    std::array<double, demand_grid + 2> prices{};
-    std::size_t n = 0;
-    for (double step : demand_grid_steps) prices[n++] = top * step;
-    // The grid descends already: insert the two values in place (cheaper than a sort).
-    const auto insert = [&](double value) {
-        std::size_t k = n++;
-        for (; k > 0 && prices[k - 1] < value; --k) prices[k] = prices[k - 1];
-        prices[k] = value;
-    };
-    if (training > tolerance) insert(training_value);
-    if (inference > tolerance) insert(inference_value);
-    double bid_so_far = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-        const double p = prices[k];
-        if (p <= 0 || (k > 0 && p == prices[k - 1])) continue;
+    // The values of the needs bid for, dearest first, merged on the way into the
+    // grid (which descends already).
+    std::array<double, 2> values{};
+    std::size_t n_values = 0;
+    if (training > tolerance) values[n_values++] = training_value;
+    if (inference > tolerance) values[n_values++] = inference_value;
+    if (n_values == 2 && values[1] > values[0]) std::swap(values[0], values[1]);
+    double bid_so_far = 0, previous = NAN;
+    for (std::size_t g = 0, v = 0; g < demand_grid || v < n_values;) {
+        const bool value_next = v < n_values && (g == demand_grid || values[v] >= top * demand_grid_steps[g]);
+        const double p = value_next ? values[v++] : top * demand_grid_steps[g++];
+        const bool repeated = p == previous;
+        previous = p;
+        if (p <= 0 || repeated) continue;
         const double valued = (training_value >= p ? training : 0.0) + (inference_value >= p ? inference : 0.0);
-        const double wanted = std::min(valued, budget / (p * hours));
+        const double affordable = budget / (p * hours);
+        const double wanted = std::min(valued, affordable);
         if (wanted > bid_so_far + tolerance) {
             w.bids.push_back(Order{lab, wanted - bid_so_far, p, 0});
             bid_so_far = wanted;
         }
+        if (valued > affordable) continue;
+        // The budget does not bind, so the quantity wanted stays the same at lower
+        // prices until the next need's value: skip the grid steps above it.
+        const double next_value = std::max(training > 0 && training_value < p ? training_value : 0.0,
+                                           inference > 0 && inference_value < p ? inference_value : 0.0);
+        if (next_value <= 0) break;
+        while (g < demand_grid && top * demand_grid_steps[g] > next_value) ++g;
     }
 }
 
@@ -500,10 +507,11 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         // utilisation it would bring the cloud to (its midpoint).
         const double capacity = inference_only ? cloud.capacity_inference : cloud.capacity_general;
         const double committed = capacity - residual;
-        for (int k = 0; k < supply_tranches; ++k) {
-            const double midpoint = committed + residual * (k + 0.5) / supply_tranches;
-            w.asks.push_back(Order{c, residual / supply_tranches, agents.cloud_ask(w, c, midpoint / capacity), 0});
-        }
+        std::array<double, supply_tranches> utilisation, ask;
+        for (int k = 0; k < supply_tranches; ++k)
+            utilisation[k] = (committed + residual * (k + 0.5) / supply_tranches) / capacity;
+        agents.cloud_asks(w, c, utilisation, ask);
+        for (int k = 0; k < supply_tranches; ++k) w.asks.push_back(Order{c, residual / supply_tranches, ask[k], 0});
     }
     if (w.asks.empty() && inference_only) return NAN;  // no inference-only capacity on offer
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
@@ -1110,9 +1118,13 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.spot_volume = w.unmet_demand = 0;
     w.asks.reserve(w.clouds.size() * supply_tranches);
     w.bids.reserve((demand_grid + 2) * w.labs.size());
-    w.auction_scratch.supply.reserve(w.asks.capacity());
-    w.auction_scratch.demand.reserve(w.asks.capacity());
-    w.auction_scratch.marginal_bids.reserve(w.bids.capacity());
+    // The auction's buffers at their largest, so that clearing never allocates.
+    w.auction_scratch.supply.resize(2 * w.asks.capacity());
+    w.auction_scratch.supply_spare.resize(2 * w.asks.capacity());
+    w.auction_scratch.demand.resize(w.asks.capacity());
+    w.auction_scratch.marginal_bids.resize(w.bids.capacity());
+    w.auction_scratch.marginal_spare.resize(w.bids.capacity());
+    w.auction_scratch.runs.reserve(std::max(w.asks.capacity(), w.bids.capacity()));
     w.sold_scratch.reserve(w.clouds.size());
     w.bought_scratch.reserve(w.labs.size());
     w.end_market_scratch.reserve(5 * w.labs.size());

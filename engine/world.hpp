@@ -213,6 +213,7 @@ struct World {
         std::vector<std::uint16_t> exclusive;    // [buyer]: capacity contracts made exclusive
         // [firm]: positions in `contracts` of its capacity contracts, in book order.
         std::vector<std::vector<std::uint32_t>> capacity_by_seller, capacity_by_buyer;
+        std::vector<std::vector<std::uint32_t>> commitments_by_buyer;  // [firm]: positions of its commitment contracts
     };
     mutable ContractIndex contract_index;
     void contracts_reordered() { contract_index.built_for = static_cast<std::size_t>(-1); }

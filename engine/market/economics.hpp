@@ -82,11 +82,21 @@ inline double backlog_price(double price, double backlog_units, double output_pe
     return std::fmin(std::fmax(price, rule.floor), rule.ceiling);
 }
 
+// ratio^eta for the scarcity exponent: products for the exponents scenarios
+// use (1, 1.5 and 2; equal to pow up to rounding, a few instructions instead of
+// about a hundred for each tranche of each cloud twice a month), pow otherwise.
+inline double scarcity_power(double ratio, double eta) {
+    if (eta == 2.0) return ratio * ratio;
+    if (eta == 1.5) return ratio * std::sqrt(ratio);
+    if (eta == 1.0) return ratio;
+    return std::pow(ratio, eta);
+}
+
 // The cloud's scarcity-priced spot ask: idle fleets price toward running cost,
 // full ones above full cost (MODEL.md 5.2).
 inline double spot_ask(const LevelisedCost& cost, double utilisation, double target_utilisation, double eta) {
     const double ratio = target_utilisation > 0 ? utilisation / target_utilisation : 1.0;
-    return std::fmax(cost.variable, cost.full * std::pow(std::fmax(ratio, 0.0), eta));
+    return std::fmax(cost.variable, cost.full * scarcity_power(std::fmax(ratio, 0.0), eta));
 }
 
 }  // namespace entangle

@@ -1,6 +1,7 @@
 #include "engine/market/spot_auction.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -9,38 +10,136 @@ namespace {
 
 constexpr double infinity = std::numeric_limits<double>::infinity();
 
-// Sorts by price (`before` says which of two prices comes first). Order books
-// arrive as runs already sorted by firm (a cloud's tranches ascend, a lab's
-// steps descend), so insertion costs little there; it keeps ties in input
-// order (large books, sorted otherwise, sum tied quantities in another order).
+// A list of price levels being sorted: the levels, a buffer as large, and
+// where each run already in order starts (starts[0] == 0).
+struct Runs {
+    PriceLevel* levels;
+    PriceLevel* spare;
+    std::size_t size;
+    std::vector<std::uint32_t>& starts;
+};
+
+// Sorts by price (`before` says which of two prices comes first), ties in
+// input order, by merging the runs already in order: order books arrive as a
+// run per firm (a cloud's tranches ascend, a lab's steps descend). Neighbouring
+// runs merge pairwise until at most `max_heads` are left, which merge at once
+// (each output picks the best of their cached heads). Returns where the sorted
+// levels are.
+constexpr std::size_t max_heads = 8;
 template <class Before>
-void sort_levels(std::span<PriceLevel> levels, Before before) {
-    if (levels.size() > 64) {
-        std::sort(levels.begin(), levels.end(),
-                  [&](const PriceLevel& a, const PriceLevel& b) { return before(a.price, b.price); });
-        return;
+PriceLevel* merge_runs(Runs runs, Before before) {
+    PriceLevel* from = runs.levels;
+    PriceLevel* to = runs.spare;
+    std::vector<std::uint32_t>& starts = runs.starts;
+    const std::size_t n = runs.size;
+    while (starts.size() > max_heads) {
+        std::size_t kept = 0;
+        for (std::size_t r = 0; r < starts.size(); r += 2) {
+            std::size_t i = starts[r], k = starts[r];
+            const std::size_t middle = r + 1 < starts.size() ? starts[r + 1] : n;
+            const std::size_t end = r + 2 < starts.size() ? starts[r + 2] : n;
+            std::size_t j = middle;
+            while (i < middle && j < end) to[k++] = before(from[j].price, from[i].price) ? from[j++] : from[i++];
+            while (i < middle) to[k++] = from[i++];
+            while (j < end) to[k++] = from[j++];
+            starts[kept++] = starts[r];
+        }
+        starts.resize(kept);
+        std::swap(from, to);
     }
-    for (std::size_t i = 1; i < levels.size(); ++i) {
-        const PriceLevel moving = levels[i];
-        std::size_t k = i;
-        for (; k > 0 && before(moving.price, levels[k - 1].price); --k) levels[k] = levels[k - 1];
-        levels[k] = moving;
+    if (starts.size() <= 1) return from;
+    std::array<std::size_t, max_heads> next{}, end{};
+    std::array<double, max_heads> head{};
+    std::size_t heads = starts.size();
+    for (std::size_t r = 0; r < heads; ++r) {
+        next[r] = starts[r];
+        end[r] = r + 1 < heads ? starts[r + 1] : n;
+        head[r] = from[next[r]].price;
     }
+    for (std::size_t k = 0; k < n; ++k) {
+        std::size_t best = 0;
+        for (std::size_t r = 1; r < heads; ++r)
+            if (before(head[r], head[best])) best = r;  // strictly: the earlier run wins a tie
+        to[k] = from[next[best]++];
+        if (next[best] < end[best]) {
+            head[best] = from[next[best]].price;
+            continue;
+        }
+        for (std::size_t r = best + 1; r < heads; ++r) next[r - 1] = next[r], end[r - 1] = end[r], head[r - 1] = head[r];
+        --heads;
+    }
+    return to;
 }
 
-// Merges equal prices of a sorted list, each level then holding the quantity
-// offered up to and including it (cumulative) or at it alone.
-void merge_equal_prices(std::vector<PriceLevel>& levels, bool cumulative) {
+// Merges equal prices of a sorted list in place; returns the number of levels.
+// Each level then holds the quantity at its price (or, `cumulative`, at or
+// before it in the list).
+std::size_t merge_equal_prices(PriceLevel* levels, std::size_t size, bool cumulative) {
     std::size_t n = 0;
     double running = 0;
-    for (const PriceLevel& level : levels) {
+    for (std::size_t i = 0; i < size; ++i) {
+        const PriceLevel level = levels[i];
         running = cumulative ? running + level.quantity : level.quantity;
         if (n > 0 && levels[n - 1].price == level.price)
             levels[n - 1].quantity = cumulative ? running : levels[n - 1].quantity + level.quantity;
         else
             levels[n++] = {level.price, running};
     }
-    levels.resize(n);
+    return n;
+}
+
+// Number of levels priced at or below `price`, of levels ascending and padded
+// with +infinity to `padded`, a power of two: a branch-free binary search.
+std::size_t levels_at_or_below(const PriceLevel* levels, std::size_t padded, double price) {
+    std::size_t i = 0;
+    for (std::size_t step = padded / 2; step > 0; step /= 2) i += levels[i + step - 1].price <= price ? step : 0;
+    return i + (levels[i].price <= price ? 1 : 0);
+}
+
+// Dearest bid (with quantity) priced below `price`, -infinity if none.
+double dearest_bid_below(std::span<const Order> bids, double price) {
+    double best = -infinity;
+    for (const Order& b : bids)
+        if (b.quantity > 0 && b.price < price) best = std::max(best, b.price);
+    return best;
+}
+
+template <class T>
+void grow(std::vector<T>& buffer, std::size_t size) {
+    if (buffer.size() < size) buffer.resize(size);
+}
+
+struct MarginalBids {
+    double last = 0;  // price of the marginal (cheapest filled) bid
+    double next = 0;  // price of the dearest bid left unfilled, -infinity if none
+};
+
+// Fills the bids when supply runs out among those priced in [lower, upper):
+// every dearer bid buys in full, and these share `left`, dearest first, pro
+// rata at the margin.
+MarginalBids ration_bids(std::span<Order> bids, double lower, double upper, double left, AuctionScratch& scratch) {
+    grow(scratch.marginal_bids, bids.size());
+    grow(scratch.marginal_spare, bids.size());
+    PriceLevel* group = scratch.marginal_bids.data();
+    std::size_t grouped = 0;
+    scratch.runs.clear();
+    for (const Order& b : bids) {
+        if (!(b.quantity > 0 && b.price >= lower && b.price < upper)) continue;
+        if (grouped == 0 || b.price > group[grouped - 1].price) scratch.runs.push_back(static_cast<std::uint32_t>(grouped));
+        group[grouped++] = {b.price, b.quantity};
+    }
+    group = merge_runs({group, scratch.marginal_spare.data(), grouped, scratch.runs}, [](double a, double b) { return a > b; });
+    grouped = merge_equal_prices(group, grouped, false);
+    std::size_t k = 0;
+    while (k + 1 < grouped && group[k].quantity < left) left -= group[k++].quantity;
+    const double share = std::min(left / group[k].quantity, 1.0);
+    const bool left_over = group[k].quantity > left;
+    const double last = group[k].price;
+    for (Order& b : bids) {
+        if (b.price > last) b.filled = b.quantity;
+        else if (b.price == last) b.filled = b.quantity * share;
+    }
+    return {last, left_over ? last : k + 1 < grouped ? group[k + 1].price : dearest_bid_below(bids, lower)};
 }
 
 }  // namespace
@@ -54,70 +153,89 @@ void merge_equal_prices(std::vector<PriceLevel>& levels, bool cumulative) {
 // below a_k sell and the bids between a_k-1 and a_k, dearest first, share what
 // dearer bids leave. The price interval is then bounded by the marginal and
 // the next unfilled order on each side, as a walk down both curves finds it.
+// In a shortage (the bids reaching the dearest ask want more than all supply)
+// no level is needed: every ask sells.
 ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
-    for (auto& o : asks) o.filled = 0;
-    for (auto& o : bids) o.filled = 0;
     const ClearingResult no_trade{NAN, 0};
+    double dearest_bid = -infinity, dearest_ask = -infinity, all_supply = 0;
+    for (Order& b : bids) {
+        b.filled = 0;
+        if (b.quantity > 0) dearest_bid = std::max(dearest_bid, b.price);
+    }
+    for (Order& a : asks) {
+        a.filled = 0;
+        if (a.quantity > 0) dearest_ask = std::max(dearest_ask, a.price), all_supply += a.quantity;
+    }
+    if (!(all_supply > 0) || dearest_bid == -infinity) return no_trade;
+    double reaching_dearest_ask = 0;
+    for (const Order& b : bids)
+        if (b.quantity > 0 && b.price >= dearest_ask) reaching_dearest_ask += b.quantity;
+    if (reaching_dearest_ask > all_supply) {
+        for (Order& a : asks) a.filled = a.quantity;
+        const MarginalBids margin = ration_bids(bids, dearest_ask, infinity, all_supply, scratch);
+        return {0.5 * (std::max(dearest_ask, margin.next) + margin.last), all_supply};
+    }
 
     // The supply curve: distinct ask prices ascending, with cumulative quantity.
-    std::vector<PriceLevel>& supply = scratch.supply;
-    supply.clear();
-    for (const Order& o : asks)
-        if (o.quantity > 0) supply.push_back({o.price, o.quantity});
-    sort_levels(supply, [](double a, double b) { return a < b; });
-    merge_equal_prices(supply, true);
-    const std::size_t levels = supply.size();
-    if (levels == 0 || bids.empty()) return no_trade;
-
-    // Demand by the dearest ask level each bid reaches, then cumulated from the top:
-    // demand[k].quantity becomes D_k, the bids priced at a_k or more.
-    std::vector<DemandBucket>& demand = scratch.demand;
-    demand.assign(levels, DemandBucket{0, infinity, -infinity});
-    double best_unreached = -infinity;  // dearest bid below every ask
-    for (const Order& b : bids) {
-        if (b.quantity <= 0) continue;
-        const auto above = std::upper_bound(supply.begin(), supply.end(), b.price,
-                                            [](double price, const PriceLevel& level) { return price < level.price; });
-        if (above == supply.begin()) {
-            best_unreached = std::max(best_unreached, b.price);
+    // Asks dearer than every bid never trade: only the cheapest of them counts
+    // (it bounds the price), as the last level.
+    grow(scratch.supply, 2 * asks.size());  // room to pad the levels to a power of two
+    grow(scratch.supply_spare, 2 * asks.size());
+    scratch.runs.clear();
+    std::size_t offered = 0;
+    double out_of_reach = infinity;
+    for (const Order& a : asks) {
+        if (!(a.quantity > 0)) continue;
+        if (!(a.price <= dearest_bid)) {
+            out_of_reach = std::min(out_of_reach, a.price);
             continue;
         }
-        DemandBucket& bucket = demand[static_cast<std::size_t>(above - supply.begin()) - 1];
-        bucket.quantity += b.quantity;
-        bucket.lowest = std::min(bucket.lowest, b.price);
-        bucket.highest = std::max(bucket.highest, b.price);
+        if (offered == 0 || a.price < scratch.supply[offered - 1].price) scratch.runs.push_back(static_cast<std::uint32_t>(offered));
+        scratch.supply[offered++] = {a.price, a.quantity};
     }
-    for (std::size_t k = levels - 1; k-- > 0;) demand[k].quantity += demand[k + 1].quantity;
+    if (offered == 0) return no_trade;
+    PriceLevel* const supply = merge_runs({scratch.supply.data(), scratch.supply_spare.data(), offered, scratch.runs},
+                                          [](double a, double b) { return a < b; });
+    std::size_t levels = merge_equal_prices(supply, offered, true);
+    if (out_of_reach < infinity) supply[levels] = {out_of_reach, supply[levels - 1].quantity}, ++levels;
+    std::size_t padded = 1;
+    while (padded < levels) padded *= 2;
+    std::fill(supply + levels, supply + padded, PriceLevel{infinity, 0});
+
+    // Demand by the dearest ask level each bid reaches, then cumulated from the
+    // top: demand[k] becomes D_k, the bids priced at a_k or more.
+    grow(scratch.demand, levels);
+    double* const demand = scratch.demand.data();
+    std::fill(demand, demand + levels, 0.0);
+    for (const Order& b : bids) {
+        const std::size_t reached = std::min(levels_at_or_below(supply, padded, b.price), levels);
+        if (reached > 0 && b.quantity > 0) demand[reached - 1] += b.quantity;
+    }
+    for (std::size_t k = levels - 1; k-- > 0;) demand[k] += demand[k + 1];
 
     std::size_t cross = 0;  // first level whose supply covers the demand reaching it
-    while (cross < levels && supply[cross].quantity < demand[cross].quantity) ++cross;
+    while (cross < levels && supply[cross].quantity < demand[cross]) ++cross;
     const double supply_below = cross > 0 ? supply[cross - 1].quantity : 0.0;
-    const double demand_at_cross = cross < levels ? demand[cross].quantity : 0.0;
+    const double demand_at_cross = cross < levels ? demand[cross] : 0.0;
     const double volume = std::max(supply_below, demand_at_cross);
     if (volume <= 0) return no_trade;
 
-    // Dearest bid priced below a_k (k > 0), from the buckets under it.
-    const auto dearest_below = [&](std::size_t k) {
-        for (std::size_t j = k; j-- > 0;)
-            if (demand[j].highest > -infinity) return demand[j].highest;
-        return best_unreached;
-    };
     double last_ask, next_ask, last_bid, next_bid;  // marginal and next unfilled order, each side
     if (demand_at_cross >= supply_below) {
         // Every bid reaching a_cross buys in full; asks are rationed at the level
         // where cumulative supply first covers the volume.
-        const double level_threshold = supply[cross].price;
+        const double reach = supply[cross].price;
         last_bid = infinity;
-        for (std::size_t j = cross; j < levels; ++j) last_bid = std::min(last_bid, demand[j].lowest);
-        next_bid = dearest_below(cross);
         for (Order& b : bids)
-            if (b.price >= level_threshold) b.filled = b.quantity;
+            if (b.price >= reach && b.quantity > 0) {
+                b.filled = b.quantity;
+                last_bid = std::min(last_bid, b.price);
+            }
+        next_bid = dearest_bid_below(bids, reach);
         const bool at_cross = supply_below < volume;  // else supply below a_cross meets the volume exactly
         const std::size_t marginal = at_cross ? cross : cross - 1;
-        const double offered_at = supply[marginal].quantity - (marginal > 0 ? supply[marginal - 1].quantity : 0.0);
-        const double already = marginal > 0 ? supply[marginal - 1].quantity : 0.0;
         const bool left_over = at_cross && supply[cross].quantity > volume;
-        const double share = left_over ? (volume - already) / offered_at : 1.0;
+        const double share = left_over ? (volume - supply_below) / (supply[cross].quantity - supply_below) : 1.0;
         last_ask = supply[marginal].price;
         next_ask = left_over ? last_ask : marginal + 1 < levels ? supply[marginal + 1].price : infinity;
         for (Order& a : asks) {
@@ -126,29 +244,14 @@ ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids,
         }
     } else {
         // All supply below a_cross sells; the bids priced in [a_cross-1, a_cross)
-        // share what dearer bids leave, dearest first, pro rata at the margin.
+        // share what dearer bids leave.
         last_ask = supply[cross - 1].price;
         next_ask = cross < levels ? supply[cross].price : infinity;
         for (Order& a : asks)
             if (a.price <= last_ask) a.filled = a.quantity;
-        const double upper = next_ask;
-        std::vector<PriceLevel>& group = scratch.marginal_bids;
-        group.clear();
-        for (const Order& b : bids)
-            if (b.quantity > 0 && b.price >= last_ask && b.price < upper) group.push_back({b.price, b.quantity});
-        sort_levels(group, [](double a, double b) { return a > b; });
-        merge_equal_prices(group, false);
-        double left = volume - demand_at_cross;
-        std::size_t k = 0;
-        while (k + 1 < group.size() && group[k].quantity < left) left -= group[k++].quantity;
-        const double share = std::min(left / group[k].quantity, 1.0);
-        const bool left_over = group[k].quantity > left;
-        last_bid = group[k].price;
-        next_bid = left_over ? last_bid : k + 1 < group.size() ? group[k + 1].price : dearest_below(cross - 1);
-        for (Order& b : bids) {
-            if (b.price > last_bid) b.filled = b.quantity;
-            else if (b.price == last_bid) b.filled = b.quantity * share;
-        }
+        const MarginalBids margin = ration_bids(bids, last_ask, next_ask, volume - demand_at_cross, scratch);
+        last_bid = margin.last;
+        next_bid = margin.next;
     }
     const double low = std::max(last_ask, next_bid);
     const double high = std::min(last_bid, next_ask);

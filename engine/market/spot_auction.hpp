@@ -30,24 +30,18 @@ struct PriceLevel {
     double quantity = 0;
 };
 
-// Bids whose dearest reachable ask level is the same one: the demand that
-// disappears once the price rises past the next level.
-struct DemandBucket {
-    double quantity = 0;  // summed, then (in place) cumulated down from the dearest bucket
-    double lowest = 0;    // price of the cheapest such bid
-    double highest = 0;   // price of the dearest such bid
-};
-
-// Buffers reused across calls so that clearing does not allocate once warmed up.
+// Buffers reused across calls so that clearing does not allocate once warmed
+// up (each list has a second buffer to merge into).
 struct AuctionScratch {
-    std::vector<PriceLevel> supply;        // distinct ask prices, ascending
-    std::vector<DemandBucket> demand;      // [k]: bids priced in [supply[k], supply[k + 1])
-    std::vector<PriceLevel> marginal_bids; // the bucket the clearing falls in, dearest first
+    std::vector<PriceLevel> supply, supply_spare;              // distinct ask prices, ascending
+    std::vector<double> demand;                                // [k]: bids priced at supply[k] or more
+    std::vector<PriceLevel> marginal_bids, marginal_spare;     // the bids where the curves cross, dearest first
+    std::vector<std::uint32_t> runs;                           // where each run already in order starts
 };
 
 // Clears in place (fills Order::filled). Only the asks are sorted; each bid is
-// placed by its price among the ask levels, and only the bids of the level
-// where the curves cross are sorted (when demand is rationed there).
+// placed by its price among the ask levels, and only the bids between the two
+// ask levels where the curves cross are sorted (when demand is rationed there).
 ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch);
 
 }  // namespace entangle

@@ -191,6 +191,22 @@ TEST_CASE("spot auction: bids between two ask levels are rationed dearest first"
     check_clearing(asks, bids, r);
 }
 
+TEST_CASE("spot auction: in a shortage every ask sells and the dearest bids buy") {
+    // Supply 10@1, 10@2: all 20 sells, since 30 is wanted at 2 or more. Bid 5 buys
+    // its 15, bid 3 the remaining 5 of its 10 and is left over: price 3. Bid 2.5 buys nothing.
+    std::vector<Order> asks{{0, 10, 2}, {1, 10, 1}};
+    std::vector<Order> bids{{0, 5, 2.5}, {1, 10, 3}, {2, 15, 5}};
+    AuctionScratch scratch;
+    const ClearingResult r = clear_uniform_price(asks, bids, scratch);
+    CHECK(r.volume == doctest::Approx(20));
+    CHECK(r.price == doctest::Approx(3));
+    CHECK(asks[0].filled == doctest::Approx(10));
+    CHECK(asks[1].filled == doctest::Approx(10));
+    CHECK(bids[0].filled == 0);
+    CHECK(bids[1].filled == doctest::Approx(5));
+    CHECK(bids[2].filled == doctest::Approx(15));
+}
+
 TEST_CASE("spot auction: both sides exhausted, empty orders change nothing") {
     // 10@1 meets 10@4 exactly; the next ask is 3 and the next bid 2, so any price in
     // [2, 3] clears 10 (the ask 3 would sell above it, the bid 2 buy below it): 2.5.
