@@ -179,15 +179,8 @@ void init_contracts(World& w) {
     });
 }
 
-void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
-    if (buyer == seller || usd <= 0) return;
-    double& credit = w.credits[buyer * w.n_firms() + seller];
-    const double from_credit = std::min(credit, usd);
-    credit -= from_credit;
-    transfer(w, buyer, seller, usd - from_credit);
-    const World::ContractIndex& index = w.indexed_contracts();
-    if (index.commitments[buyer * w.n_firms() + seller] == 0) return;  // no commitment between them
-    for (std::uint32_t position : index.commitments_by_buyer[buyer]) {
+void count_toward_commitments(World& w, FirmId buyer, FirmId seller, double usd) {
+    for (std::uint32_t position : w.indexed_contracts().commitments_by_buyer[buyer]) {
         ContractState& c = w.contracts[position];
         if (c.status == ContractStatus::active && c.spec->seller == seller) c.spent += usd;
     }

@@ -3,6 +3,7 @@
 // scenario and from sign/invest events, with what flows under it each month.
 // Every payment goes from one firm to another and every H100e is recorded in
 // the flow matrix, so the invariants of section 10 keep holding.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,20 @@ void run_contracts(World& w);
 // month settle their take-or-pay shortfall.
 void settle_contracts(World& w);
 
+// Counts spend of `usd` toward the buyer's active commitment contracts with the seller.
+void count_toward_commitments(World& w, FirmId buyer, FirmId seller, double usd);
+
 // A payment for compute from buyer to seller: in-kind credits the buyer holds
 // with the seller are used first; all of it counts toward their commitments.
-void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd);
+// (Inline: every spot trade pays through it, and most pairs have no commitment.)
+inline void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
+    if (buyer == seller || usd <= 0) return;
+    double& credit = w.credits[buyer * w.n_firms() + seller];
+    const double from_credit = std::min(credit, usd);
+    credit -= from_credit;
+    transfer(w, buyer, seller, usd - from_credit);
+    if (w.indexed_contracts().commitments[buyer * w.n_firms() + seller] != 0) count_toward_commitments(w, buyer, seller, usd);
+}
 
 // Ends a contract now with a status and reason (and the event that ended it).
 void end_contract(ContractState& contract, ContractStatus status, const char* reason, const std::string& by = {});

@@ -516,7 +516,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     if (w.asks.empty() && inference_only) return NAN;  // no inference-only capacity on offer
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         const LabState& lab = w.labs[l];
-        if (exclusive_holder(w, lab.firm) != no_firm) continue;
+        if (w.indexed_contracts().exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
         // Compute held serves training first; inference-only capacity serves inference only.
         const double general_held = lab.held - lab.held_inference_only;
         const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);

@@ -94,9 +94,12 @@ inline double scarcity_power(double ratio, double eta) {
 
 // The cloud's scarcity-priced spot ask: idle fleets price toward running cost,
 // full ones above full cost (MODEL.md 5.2).
+// (Comparisons rather than fmax, which is a library call here: they differ only
+// for a NaN cost.)
 inline double spot_ask(const LevelisedCost& cost, double utilisation, double target_utilisation, double eta) {
     const double ratio = target_utilisation > 0 ? utilisation / target_utilisation : 1.0;
-    return std::fmax(cost.variable, cost.full * scarcity_power(std::fmax(ratio, 0.0), eta));
+    const double scarce = cost.full * scarcity_power(ratio > 0 ? ratio : 0.0, eta);
+    return scarce > cost.variable ? scarce : cost.variable;
 }
 
 }  // namespace entangle

@@ -45,6 +45,9 @@ TEST_CASE("spot ask: idle fleets price toward running cost, full ones above full
     CHECK(spot_ask(cost, 0.8, 0.8, 1.5) == doctest::Approx(2.0));             // at target: full cost
     CHECK(spot_ask(cost, 1.0, 0.8, 1.5) == doctest::Approx(2.0 * std::pow(1.25, 1.5)));
     CHECK(spot_ask(cost, 0.4, 0.8, 1.0) == doctest::Approx(1.0));             // halfway: half of full cost
+    // The scarcity exponent by products for the usual exponents, pow otherwise: the same up to rounding.
+    for (double eta : {1.0, 1.5, 2.0, 1.7})
+        for (double ratio : {0.0, 0.3, 1.0, 1.25, 2.5}) CHECK(scarcity_power(ratio, eta) == doctest::Approx(std::pow(ratio, eta)));
 }
 
 namespace {
