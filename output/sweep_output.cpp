@@ -59,10 +59,9 @@ std::size_t assemble_sweep(const fs::path& results, const RunLayout& layout,
             throw OutputError("the journal '" + journals[e.journal].string() + "' holds point " +
                               std::to_string(e.point) + ", which is not in this sweep's output");
         const auto local = static_cast<std::uint32_t>(at - file_points.begin());
-        for (ReplicationRecord& r : read_journal_entry(journals[e.journal], e)) {
-            r.point = local;
-            writer.write(r);
-        }
+        std::vector<ReplicationRecord> records = read_journal_entry(journals[e.journal], e);
+        for (ReplicationRecord& r : records) r.point = local;
+        writer.write_point(records);
         ++written;
     }
     const bool complete = written == file_points.size() && expect_complete;
