@@ -73,7 +73,7 @@ fs::path write_sweep(const fs::path& dir, const std::string& name, const std::st
 }
 
 // The in-process sweep: simulate (with statistics), then the same with the
-// output path (compress + journal), then assembling the file.
+// output path (compress + journal + the file assembled alongside).
 void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
     const SweepSpec spec = load_sweep(sweep_file);
     const SweepScenarios scenarios(spec, {});
@@ -102,27 +102,25 @@ void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
         run_sweep(all, scenario_of, model, options, null_sink);
     });
     const fs::path out = dir / ("throughput_" + std::to_string(threads) + ".h5");
+    // As `entangle sweep` runs it: compress and journal each point, the file
+    // written from the journal while the sweep runs (on a thread of its own
+    // with 2 threads), finished at the end.
     const Timing with_output = timed([&] {
-        JournalSink sink(out, layout, "bench", 0, false);
-        ListSource all(points);
-        run_sweep(all, scenario_of, model, options, sink);
+        SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
+        {
+            JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
+            ListSource all(points);
+            run_sweep(all, scenario_of, model, options, sink);
+        }
+        assembler.finish(true);
     });
-    // Assembling removes the journal: time it once, on the journal of the last run.
-    const Timing assemble = [&] {
-        const auto start = std::chrono::steady_clock::now();
-        const double cpu0 = cpu_seconds();
-        assemble_sweep(out, layout, points, "bench", true);
-        return Timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                      cpu_seconds() - cpu0};
-    }();
-    const double total = with_output.wall + assemble.wall;
-    const double write_wall = (with_output.wall - sim.wall) + assemble.wall;
-    const double write_cpu = (with_output.cpu - sim.cpu) + assemble.cpu;
-    std::printf("  %d thread(s): %7.1f replications/s (sweep + file, wall)   simulate+statistics %.2f s, "
-                "with output %.2f s, assemble %.2f s\n",
-                threads, reps / total, sim.wall, with_output.wall, assemble.wall);
+    const double write_wall = with_output.wall - sim.wall;
+    const double write_cpu = with_output.cpu - sim.cpu;
+    std::printf("  %d thread(s): %7.1f replications/s (sweep + file, wall)   simulate+statistics %.2f s "
+                "(CPU %.2f s), with output %.2f s (CPU %.2f s)\n",
+                threads, reps / with_output.wall, sim.wall, sim.cpu, with_output.wall, with_output.cpu);
     std::printf("               writing share: %.1f%% of wall time, %.1f%% of CPU time; file %.1f KiB per point\n",
-                100 * write_wall / total, 100 * write_cpu / (with_output.cpu + assemble.cpu),
+                100 * write_wall / with_output.wall, 100 * write_cpu / with_output.cpu,
                 static_cast<double>(fs::file_size(out)) / 1024.0 / design.points());
     fs::remove(out);
 }
@@ -157,12 +155,13 @@ Timing sweep_in_process(const fs::path& sweep_file, const fs::path& out, int thr
     options.series.firm = {FirmSeries::revenue, FirmSeries::compute, FirmSeries::capability};
     options.series.market = {MarketSeries::spot_price};
     const agents::StandardModel model;
+    SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
     {
-        JournalSink sink(out, layout, "bench", 0, false);
+        JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
         ListSource all(points);
         run_sweep(all, [&](std::uint32_t p) { return scenarios.at(design, p); }, model, options, sink);
     }
-    assemble_sweep(out, layout, points, "bench", true);
+    assembler.finish(true);
     return Timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0};
 }
 
