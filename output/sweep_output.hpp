@@ -4,6 +4,7 @@
 // journal; a SweepAssembler writes the results file from every journal,
 // points in ascending order, while the sweep runs, so the file is the same
 // whatever the threads, ranks, interruptions or the order points finished in.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -52,6 +53,8 @@ public:
     // OutputError for a journal of another sweep (identity), a point outside
     // file_points, or a failure to write (the journals are kept).
     std::size_t finish(bool expect_complete);
+    // Points written so far (thread-safe).
+    std::size_t points_written() const { return written_.load(); }
 
 private:
     void follow(const std::filesystem::path& journal);
@@ -66,7 +69,7 @@ private:
     std::vector<JournalTail> tails_;
     std::map<std::uint32_t, JournalEntry> waiting_;  // journaled, not yet written (points after a gap)
     std::size_t next_ = 0;                           // file_points_[next_]: the next point to write
-    std::size_t written_ = 0;
+    std::atomic<std::size_t> written_{0};
     std::vector<JournalEntry> fresh_;  // scratch for polls
 
     bool background_ = false;
