@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
                     "each sweep in a fresh process, as entangle sweep runs it):\n");
         const std::string self = fs::read_symlink("/proc/self/exe").string();
         for (const bool keep : {false, true})
-            for (const int n : {100, 400, 1600, 6400}) {
+            for (const int n : {100, 400, 1600, 6400, 25600}) {
                 const std::string command = self + " --memory-run " + std::to_string(n) + (keep ? " keep" : " statistics");
                 FILE* pipe = popen(command.c_str(), "r");
                 char line[256] = {0};
