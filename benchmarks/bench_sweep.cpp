@@ -74,7 +74,7 @@ fs::path write_sweep(const fs::path& dir, const std::string& name, const std::st
 
 // The in-process sweep: simulate (with statistics), then the same with the
 // output path (compress + journal + the file assembled alongside).
-void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
+double throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
     const SweepSpec spec = load_sweep(sweep_file);
     const SweepScenarios scenarios(spec, {});
     const std::uint64_t seed = *spec.seed;
@@ -105,6 +105,7 @@ void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
     // As `entangle sweep` runs it: compress and journal each point, the file
     // written from the journal while the sweep runs (on a thread of its own
     // with 2 threads), finished at the end.
+    double tail = 1e300;  // the serial part after the last point: finishing the file
     const Timing with_output = timed([&] {
         SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
         {
@@ -112,17 +113,21 @@ void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
             ListSource all(points);
             run_sweep(all, scenario_of, model, options, sink);
         }
+        const auto start = std::chrono::steady_clock::now();
         assembler.finish(true);
+        tail = std::min(tail, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     });
     const double write_wall = with_output.wall - sim.wall;
     const double write_cpu = with_output.cpu - sim.cpu;
     std::printf("  %d thread(s): %7.1f replications/s (sweep + file, wall)   simulate+statistics %.2f s "
                 "(CPU %.2f s), with output %.2f s (CPU %.2f s)\n",
                 threads, reps / with_output.wall, sim.wall, sim.cpu, with_output.wall, with_output.cpu);
-    std::printf("               writing share: %.1f%% of wall time, %.1f%% of CPU time; file %.1f KiB per point\n",
-                100 * write_wall / with_output.wall, 100 * write_cpu / with_output.cpu,
+    std::printf("               writing share: %.1f%% of wall time, %.1f%% of CPU time; finishing the file after "
+                "the last point %.3f s; file %.1f KiB per point\n",
+                100 * write_wall / with_output.wall, 100 * write_cpu / with_output.cpu, tail,
                 static_cast<double>(fs::file_size(out)) / 1024.0 / design.points());
     fs::remove(out);
+    return reps / with_output.wall;
 }
 
 double peak_memory_mib() {
@@ -226,12 +231,12 @@ int main(int argc, char** argv) {
     std::printf("baseline sweep: %d points x %d replications, statistics [mean, std, p05, p50, p95] of 4 series\n",
                 points, replications);
     const fs::path stats_file = write_sweep(dir, "stats", baseline, design, replications, false);
-    throughput(stats_file, dir, 1);
-    throughput(stats_file, dir, 2);
+    double one = throughput(stats_file, dir, 1);
+    std::printf("  parallel efficiency, 1 -> 2 threads (rate2 / (2 rate1)): %.2f\n", throughput(stats_file, dir, 2) / (2 * one));
     std::printf("baseline sweep, every replication kept (4 series):\n");
     const fs::path keep_file = write_sweep(dir, "keep", baseline, design, replications, true);
-    throughput(keep_file, dir, 1);
-    throughput(keep_file, dir, 2);
+    one = throughput(keep_file, dir, 1);
+    std::printf("  parallel efficiency, 1 -> 2 threads (rate2 / (2 rate1)): %.2f\n", throughput(keep_file, dir, 2) / (2 * one));
 
 #ifdef ENTANGLE_MPIEXEC
     if (mpi) {
