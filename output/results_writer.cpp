@@ -388,9 +388,8 @@ public:
         const h5::Datatype type = h5::string_type();
         h5::Dataset ds = variable(name, "", long_name, dims, type.get(), {});
         if (dims.size() != 1) throw OutputError("internal error: text variable " + name + " is not one-dimensional");
-        // In blocks: HDF5 keeps the heap collections a write fills in memory
-        // until the write ends, so the labels of a million points written at
-        // once took ~250 bytes each at the start of a sweep.
+        // In blocks, so the conversion buffers (sized to what is written) stay
+        // small however many points a sweep has.
         constexpr std::size_t block = 4096;
         std::vector<const char*> pointers;
         const h5::Dataspace file_space = h5::own<h5::Dataspace>(H5Dget_space(ds.get()), "get space of", ds.get());

@@ -65,6 +65,11 @@ void SweepAssembler::journal_grew() {
     wake_.notify_one();
 }
 
+void SweepAssembler::without_writing(const std::function<void()>& use) {
+    const std::lock_guard writing(hdf5_);
+    use();
+}
+
 void SweepAssembler::run() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -73,6 +78,7 @@ void SweepAssembler::run() {
         grew_ = false;
         lock.unlock();
         try {
+            const std::lock_guard writing(hdf5_);
             advance(false);
         } catch (...) {
             lock.lock();
@@ -145,11 +151,15 @@ std::size_t SweepAssembler::finish(bool expect_complete) {
 
 JournalSink::JournalSink(const fs::path& results, const RunLayout& layout, const std::string& identity, int process,
                          bool append, WriterOptions options, SweepAssembler* assembler)
-    : encoder_(make_encoder(results, layout, process, options)),
-      journal_(journal_path_for(results, process), identity, append),
-      assembler_(assembler) {}
+    : journal_(journal_path_for(results, process), identity, append), assembler_(assembler) {
+    const auto lay_out = [&] { encoder_ = make_encoder(results, layout, process, options); };
+    if (assembler_) assembler_->without_writing(lay_out);
+    else lay_out();
+}
 
-JournalSink::~JournalSink() = default;
+JournalSink::~JournalSink() {
+    if (assembler_) assembler_->without_writing([&] { encoder_.reset(); });
+}
 
 void JournalSink::encode(ReplicationRecord& record) const { encoder_->encode(record); }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,10 @@ public:
     std::size_t finish(bool expect_complete);
     // Points written so far (thread-safe).
     std::size_t points_written() const { return written_.load(); }
+    // Runs `use` while the assembler's thread makes no HDF5 call: the HDF5
+    // library (Debian's build) is not thread-safe, and a JournalSink lays out
+    // and closes its in-memory encoder with HDF5 while the file is assembled.
+    void without_writing(const std::function<void()>& use);
 
 private:
     void follow(const std::filesystem::path& journal);
@@ -74,7 +79,8 @@ private:
 
     bool background_ = false;
     std::thread thread_;
-    std::mutex mutex_;
+    std::mutex mutex_;  // grew_, stopping_, error_
+    std::mutex hdf5_;   // held by the thread while it writes
     std::condition_variable wake_;
     bool grew_ = false, stopping_ = false;
     std::exception_ptr error_;  // the thread's, rethrown by finish()
@@ -84,7 +90,7 @@ class JournalSink final : public PointSink {
 public:
     // Journals to journal_path_for(results, process); `append` continues an
     // existing journal (a resume, after scan_journal/truncate_journal). Tells
-    // `assembler` (if any) of each point journaled.
+    // `assembler` (if any) of each point journaled; it must outlive the sink.
     JournalSink(const std::filesystem::path& results, const RunLayout& layout, const std::string& identity,
                 int process, bool append, WriterOptions options = {}, SweepAssembler* assembler = nullptr);
     ~JournalSink() override;
