@@ -45,10 +45,11 @@ public:
     ResultsWriter& operator=(const ResultsWriter&) = delete;
 
     // Thread-safe (touches no HDF5 and nothing write() changes): fills
-    // record.encoded with the bytes HDF5's filter pipeline (shuffle, then
-    // deflate) would store for each chunk of the record's /firm, /market,
-    // /chip and /network slabs, so that the expensive compression runs on the
-    // caller's thread. Leaves record.encoded empty for a record that does not
+    // record.encoded with each chunk of the record's /firm, /market, /chip
+    // and /network slabs as the datasets' filters (shuffle, then deflate)
+    // store it, so that the expensive compression runs on the caller's
+    // thread (deflated by libdeflate: other bytes than HDF5's zlib would
+    // write, decoded by it to the same numbers). Leaves record.encoded empty for a record that does not
     // fit the layout (write() then reports it). The record must not change
     // between encode() and write().
     void encode(ReplicationRecord& record) const override;
