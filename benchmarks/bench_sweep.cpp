@@ -73,8 +73,8 @@ fs::path write_sweep(const fs::path& dir, const std::string& name, const std::st
 }
 
 // The in-process sweep: simulate (with statistics), then the same with the
-// output path (compress + journal), then assembling the file.
-void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
+// output path (compress + journal + the file assembled alongside).
+double throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
     const SweepSpec spec = load_sweep(sweep_file);
     const SweepScenarios scenarios(spec, {});
     const std::uint64_t seed = *spec.seed;
@@ -102,29 +102,32 @@ void throughput(const fs::path& sweep_file, const fs::path& dir, int threads) {
         run_sweep(all, scenario_of, model, options, null_sink);
     });
     const fs::path out = dir / ("throughput_" + std::to_string(threads) + ".h5");
+    // As `entangle sweep` runs it: compress and journal each point, the file
+    // written from the journal while the sweep runs (on a thread of its own
+    // with 2 threads), finished at the end.
+    double tail = 1e300;  // the serial part after the last point: finishing the file
     const Timing with_output = timed([&] {
-        JournalSink sink(out, layout, "bench", 0, false);
-        ListSource all(points);
-        run_sweep(all, scenario_of, model, options, sink);
-    });
-    // Assembling removes the journal: time it once, on the journal of the last run.
-    const Timing assemble = [&] {
+        SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
+        {
+            JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
+            ListSource all(points);
+            run_sweep(all, scenario_of, model, options, sink);
+        }
         const auto start = std::chrono::steady_clock::now();
-        const double cpu0 = cpu_seconds();
-        assemble_sweep(out, layout, points, "bench", true);
-        return Timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                      cpu_seconds() - cpu0};
-    }();
-    const double total = with_output.wall + assemble.wall;
-    const double write_wall = (with_output.wall - sim.wall) + assemble.wall;
-    const double write_cpu = (with_output.cpu - sim.cpu) + assemble.cpu;
-    std::printf("  %d thread(s): %7.1f replications/s (sweep + file, wall)   simulate+statistics %.2f s, "
-                "with output %.2f s, assemble %.2f s\n",
-                threads, reps / total, sim.wall, with_output.wall, assemble.wall);
-    std::printf("               writing share: %.1f%% of wall time, %.1f%% of CPU time; file %.1f KiB per point\n",
-                100 * write_wall / total, 100 * write_cpu / (with_output.cpu + assemble.cpu),
+        assembler.finish(true);
+        tail = std::min(tail, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    });
+    const double write_wall = with_output.wall - sim.wall;
+    const double write_cpu = with_output.cpu - sim.cpu;
+    std::printf("  %d thread(s): %7.1f replications/s (sweep + file, wall)   simulate+statistics %.2f s "
+                "(CPU %.2f s), with output %.2f s (CPU %.2f s)\n",
+                threads, reps / with_output.wall, sim.wall, sim.cpu, with_output.wall, with_output.cpu);
+    std::printf("               writing share: %.1f%% of wall time, %.1f%% of CPU time; finishing the file after "
+                "the last point %.3f s; file %.1f KiB per point\n",
+                100 * write_wall / with_output.wall, 100 * write_cpu / with_output.cpu, tail,
                 static_cast<double>(fs::file_size(out)) / 1024.0 / design.points());
     fs::remove(out);
+    return reps / with_output.wall;
 }
 
 double peak_memory_mib() {
@@ -157,12 +160,13 @@ Timing sweep_in_process(const fs::path& sweep_file, const fs::path& out, int thr
     options.series.firm = {FirmSeries::revenue, FirmSeries::compute, FirmSeries::capability};
     options.series.market = {MarketSeries::spot_price};
     const agents::StandardModel model;
+    SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
     {
-        JournalSink sink(out, layout, "bench", 0, false);
+        JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
         ListSource all(points);
         run_sweep(all, [&](std::uint32_t p) { return scenarios.at(design, p); }, model, options, sink);
     }
-    assemble_sweep(out, layout, points, "bench", true);
+    assembler.finish(true);
     return Timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0};
 }
 
@@ -227,12 +231,12 @@ int main(int argc, char** argv) {
     std::printf("baseline sweep: %d points x %d replications, statistics [mean, std, p05, p50, p95] of 4 series\n",
                 points, replications);
     const fs::path stats_file = write_sweep(dir, "stats", baseline, design, replications, false);
-    throughput(stats_file, dir, 1);
-    throughput(stats_file, dir, 2);
+    double one = throughput(stats_file, dir, 1);
+    std::printf("  parallel efficiency, 1 -> 2 threads (rate2 / (2 rate1)): %.2f\n", throughput(stats_file, dir, 2) / (2 * one));
     std::printf("baseline sweep, every replication kept (4 series):\n");
     const fs::path keep_file = write_sweep(dir, "keep", baseline, design, replications, true);
-    throughput(keep_file, dir, 1);
-    throughput(keep_file, dir, 2);
+    one = throughput(keep_file, dir, 1);
+    std::printf("  parallel efficiency, 1 -> 2 threads (rate2 / (2 rate1)): %.2f\n", throughput(keep_file, dir, 2) / (2 * one));
 
 #ifdef ENTANGLE_MPIEXEC
     if (mpi) {
@@ -259,7 +263,7 @@ int main(int argc, char** argv) {
                     "each sweep in a fresh process, as entangle sweep runs it):\n");
         const std::string self = fs::read_symlink("/proc/self/exe").string();
         for (const bool keep : {false, true})
-            for (const int n : {100, 400, 1600, 6400}) {
+            for (const int n : {100, 400, 1600, 6400, 25600}) {
                 const std::string command = self + " --memory-run " + std::to_string(n) + (keep ? " keep" : " statistics");
                 FILE* pipe = popen(command.c_str(), "r");
                 char line[256] = {0};

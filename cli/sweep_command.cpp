@@ -170,8 +170,15 @@ std::set<std::uint32_t> resume_points(const SweepPlan& plan, bool resume) {
     return done;
 }
 
-std::size_t assemble(const SweepPlan& plan, bool expect_complete) {
-    return assemble_sweep(plan.out, plan.layout, plan.file_points, plan.identity, expect_complete);
+// The results file, written while the sweep runs from the journals of
+// `processes` processes (docs/sweeps.md): on its own thread when the sweep
+// has several, so no worker waits for it.
+std::unique_ptr<SweepAssembler> start_assembly(const SweepPlan& plan, const Arguments& args, int processes) {
+    std::vector<fs::path> journals;
+    for (int p = 0; p < processes; ++p) journals.push_back(journal_path_for(plan.out, p));
+    const int threads = args.threads > 0 ? args.threads : default_thread_count();
+    return std::make_unique<SweepAssembler>(plan.out, plan.layout, plan.file_points, plan.identity,
+                                            std::move(journals), threads > 1);
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
@@ -183,8 +190,9 @@ namespace {
 // Runs the points `source` gives on this process's threads, journaling each
 // completed point to journal `process`.
 SweepOutcome run_points(const SweepPlan& plan, const Arguments& args, PointSource& source, int process,
-                        bool append, const std::function<void(std::size_t, std::size_t)>& progress) {
-    JournalSink sink(plan.out, plan.layout, plan.identity, process, append);
+                        bool append, const std::function<void(std::size_t, std::size_t)>& progress,
+                        SweepAssembler* assembler) {
+    JournalSink sink(plan.out, plan.layout, plan.identity, process, append, {}, assembler);
     const agents::StandardModel model;
     SweepRunOptions options;
     options.threads = args.threads;
@@ -284,15 +292,17 @@ int sweep_ranks(const SweepPlan& plan, const Arguments& args, const mpi::Session
         progress = progress_line(plan, done.size(), todo.size(), started,
                                  [&source](std::size_t) { return source.handed_out(); });
     const fs::path journal = journal_path_for(plan.out, session.rank());
+    // Rank 0 writes the file while the ranks run, following every rank's journal.
+    std::unique_ptr<SweepAssembler> assembler = session.rank() == 0 ? start_assembly(plan, args, session.size()) : nullptr;
     const SweepOutcome outcome =
-        run_points(plan, args, source, session.rank(), args.resume && fs::exists(journal), progress);
+        run_points(plan, args, source, session.rank(), args.resume && fs::exists(journal), progress, assembler.get());
     source.finish();
     if (show_progress) std::fputc('\n', stderr);
     const bool cancelled = session.max_over_ranks(outcome.cancelled ? 1 : 0) != 0;
     session.barrier();  // every journal closed
     int code = exit_ok;
     if (session.rank() == 0) {
-        const std::size_t written = assemble(plan, !cancelled);
+        const std::size_t written = assembler->finish(!cancelled);
         code = report(plan, args, written, cancelled, done.size(), started);
     }
     return session.max_over_ranks(code);
@@ -326,21 +336,26 @@ int command_sweep(const Arguments& args, int argc, char** argv) {
     const std::vector<std::uint32_t> todo = points_to_run(plan, done);
     ListSource source(todo);
     const bool show_progress = !args.quiet && stderr_is_terminal();
+    const bool append = args.resume && fs::exists(journal_path_for(plan.out, 0));
+    const std::unique_ptr<SweepAssembler> assembler = start_assembly(plan, args, 1);
     SweepOutcome outcome;
     try {
-        outcome = run_points(plan, args, source, 0, args.resume && fs::exists(journal_path_for(plan.out, 0)),
+        outcome = run_points(plan, args, source, 0, append,
                              show_progress ? progress_line(plan, done.size(), todo.size(), started)
-                                           : std::function<void(std::size_t, std::size_t)>{});
+                                           : std::function<void(std::size_t, std::size_t)>{},
+                             assembler.get());
     } catch (const InputError& e) {
         // A point the checks before the run did not build (they cover each parameter's extremes).
         if (show_progress) std::fputc('\n', stderr);
         for (const InputProblem& p : e.problems()) std::cerr << p.format() << "\n";
+        assembler->finish(false);
         std::cerr << "entangle: the sweep stopped at a point whose scenario is invalid; the points completed "
-                     "before it stay in " << journal_path_for(plan.out, 0).string() << "\n";
+                     "before it stay in " << journal_path_for(plan.out, 0).string() << " (and "
+                  << partial_path_for(plan.out).string() << ")\n";
         return 2;
     }
     if (show_progress) std::fputc('\n', stderr);
-    const std::size_t written = assemble(plan, !outcome.cancelled);
+    const std::size_t written = assembler->finish(!outcome.cancelled);
     return report(plan, args, written, outcome.cancelled, done.size(), started);
 }
 

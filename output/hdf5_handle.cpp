@@ -1,5 +1,6 @@
 #include "output/hdf5_handle.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -89,6 +90,13 @@ void fail_file(std::string_view what, std::string_view file) {
 
 PropList make_plist(hid_t cls, std::string_view what) {
     return own<PropList>(H5Pcreate(cls), what, -1);
+}
+
+PropList conversion_transfer(std::size_t elements, std::size_t element_bytes) {
+    PropList dxpl = make_plist(H5P_DATASET_XFER, "create transfer properties");
+    const std::size_t bytes = std::max<std::size_t>(elements * element_bytes, 4096);
+    check(H5Pset_buffer(dxpl.get(), bytes, nullptr, nullptr), "size the conversion buffer", -1);
+    return dxpl;
 }
 
 Dataspace make_space(int rank, const hsize_t* dims, const hsize_t* maxdims) {

@@ -81,6 +81,11 @@ inline H own(hid_t id, std::string_view what, hid_t loc, std::string_view object
 }
 
 PropList make_plist(hid_t cls, std::string_view what);
+// Transfer properties for writing `elements` elements that HDF5 must convert
+// (text, compound rows): its conversion buffers sized to them. By default
+// HDF5 allocates 1 MiB and zeroes a second 1 MiB for every such write, which
+// cost more than writing a few labels or table rows.
+PropList conversion_transfer(std::size_t elements, std::size_t element_bytes);
 Dataspace make_space(int rank, const hsize_t* dims, const hsize_t* maxdims = nullptr);
 Dataspace scalar_space();
 

@@ -196,27 +196,43 @@ void JournalWriter::append(std::uint32_t point, const std::vector<ReplicationRec
     write_all(fd_, buffer_.data(), buffer_.size(), path_);
 }
 
-JournalScan scan_journal(const fs::path& path, std::size_t index) {
-    // Entry by entry: only one point's payload is in memory at a time.
-    std::ifstream file(path, std::ios::binary);
-    if (!file) throw OutputError("cannot open the sweep journal '" + path.string() + "'");
+void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
+    // Opened afresh each time: a journal written on another node shows its
+    // appends to a new open (NFS close-to-open consistency).
+    std::ifstream file(path_, std::ios::binary);
+    if (!file) {
+        if (settled) throw OutputError("cannot open the sweep journal '" + path_.string() + "'");
+        return;
+    }
     std::error_code ec;
-    const std::uint64_t size = fs::file_size(path, ec);
-    char magic[sizeof file_magic];
-    if (!file.read(magic, sizeof magic) || std::memcmp(magic, file_magic, sizeof magic) != 0)
-        throw OutputError("'" + path.string() + "' is not an entangle sweep journal");
-    JournalScan scan;
-    std::uint32_t identity_length = 0;
-    if (!file.read(reinterpret_cast<char*>(&identity_length), 4) || identity_length > size)
-        throw OutputError("the sweep journal '" + path.string() + "' has a damaged header");
-    scan.identity.resize(identity_length);
-    if (!file.read(scan.identity.data(), identity_length))
-        throw OutputError("the sweep journal '" + path.string() + "' has a damaged header");
-    std::uint64_t at = sizeof file_magic + 4 + identity_length;
-    scan.valid_bytes = at;
+    const std::uint64_t size = fs::file_size(path_, ec);
+    if (ec) {
+        if (settled) throw OutputError("cannot read the size of the sweep journal '" + path_.string() + "'");
+        return;
+    }
+    if (!started_) {
+        // The header is one write(2): until all of it is there, the journal has not started.
+        const auto not_yet = [&] {
+            if (settled) throw OutputError("the sweep journal '" + path_.string() + "' has a damaged header");
+        };
+        constexpr std::uint64_t fixed = sizeof file_magic + 4;
+        if (size < fixed) return not_yet();
+        char magic[sizeof file_magic];
+        std::uint32_t identity_length = 0;
+        if (!file.read(magic, sizeof magic) || std::memcmp(magic, file_magic, sizeof magic) != 0)
+            throw OutputError("'" + path_.string() + "' is not an entangle sweep journal");
+        if (!file.read(reinterpret_cast<char*>(&identity_length), 4) || identity_length > size - fixed)
+            return not_yet();
+        identity_.resize(identity_length);
+        if (!file.read(identity_.data(), identity_length)) return not_yet();
+        at_ = sizeof file_magic + 4 + identity_length;
+        started_ = true;
+    } else {
+        file.seekg(static_cast<std::streamoff>(at_));
+    }
     constexpr std::uint64_t head = 4 + 4 + 8, tail = 8;
     std::vector<unsigned char> payload;
-    while (size - at >= head + tail) {
+    while (size - at_ >= head + tail) {
         unsigned char h[head];
         if (!file.read(reinterpret_cast<char*>(h), head)) break;
         std::uint32_t entry, point;
@@ -224,17 +240,26 @@ JournalScan scan_journal(const fs::path& path, std::size_t index) {
         std::memcpy(&entry, h, 4);
         std::memcpy(&point, h + 4, 4);
         std::memcpy(&length, h + 8, 8);
-        if (entry != entry_magic || length > size - at - head - tail) break;
+        if (entry != entry_magic || length > size - at_ - head - tail) break;
         payload.resize(length);
         std::uint64_t sum = 0;
         if (!file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(length)) ||
             !file.read(reinterpret_cast<char*>(&sum), 8) || sum != checksum(payload.data(), length))
             break;
-        scan.entries.push_back(JournalEntry{point, index, at + head, length});
-        at += head + length + tail;
-        scan.valid_bytes = at;
+        out.push_back(JournalEntry{point, index_, at_ + head, length});
+        at_ += head + length + tail;
     }
-    scan.torn = scan.valid_bytes < size;
+}
+
+JournalScan scan_journal(const fs::path& path, std::size_t index) {
+    // Entry by entry: only one point's payload is in memory at a time.
+    JournalTail tail(path, index);
+    JournalScan scan;
+    tail.poll(scan.entries, true);
+    scan.identity = tail.identity();
+    scan.valid_bytes = tail.valid_bytes();
+    std::error_code ec;
+    scan.torn = scan.valid_bytes < fs::file_size(path, ec);
     return scan;
 }
 

@@ -57,6 +57,31 @@ struct JournalScan {
     bool torn = false;                  // bytes after it (an entry cut by a kill): resume cuts them off
 };
 
+// Follows a journal as it grows (possibly written by another process, as
+// under MPI): each poll() reads the entries appended since the last one and
+// checks them; an entry still being written (short, or its checksum not yet
+// right) is left for a later poll.
+class JournalTail {
+public:
+    JournalTail(std::filesystem::path path, std::size_t index) : path_(std::move(path)), index_(index) {}
+    // Appends the new valid entries to `out`. `settled`: the journal is no
+    // longer written (the sweep ended), so a missing file or a damaged header
+    // is an error (OutputError) rather than a journal not yet started, and
+    // bytes after the last valid entry are a torn entry.
+    void poll(std::vector<JournalEntry>& out, bool settled);
+    const std::filesystem::path& path() const { return path_; }
+    const std::string& identity() const { return identity_; }  // empty until the header is read
+    bool started() const { return started_; }
+    std::uint64_t valid_bytes() const { return at_; }
+
+private:
+    std::filesystem::path path_;
+    std::size_t index_ = 0;
+    bool started_ = false;  // header read
+    std::string identity_;
+    std::uint64_t at_ = 0;  // where the next entry starts
+};
+
 // Reads a journal's header and checks every entry. Throws OutputError for a
 // file that is not a journal.
 JournalScan scan_journal(const std::filesystem::path& path, std::size_t index = 0);

@@ -1,7 +1,7 @@
 #include "output/sweep_output.hpp"
 
 #include <algorithm>
-#include <optional>
+#include <chrono>
 
 namespace entangle {
 
@@ -20,56 +20,159 @@ std::unique_ptr<ResultsWriter> make_encoder(const fs::path& results, const RunLa
     return std::make_unique<ResultsWriter>(name, one, options);
 }
 
+// How often the assembler's thread looks at journals nobody tells it about
+// (other MPI ranks'); this process's own journal wakes it at once.
+constexpr auto poll_interval = std::chrono::milliseconds(100);
+
 }  // namespace
 
-JournalSink::JournalSink(const fs::path& results, const RunLayout& layout, const std::string& identity, int process,
-                         bool append, WriterOptions options)
-    : encoder_(make_encoder(results, layout, process, options)),
-      journal_(journal_path_for(results, process), identity, append) {}
+SweepAssembler::SweepAssembler(const fs::path& results, const RunLayout& layout,
+                               std::vector<std::uint32_t> file_points, std::string identity,
+                               std::vector<fs::path> journals, bool background, WriterOptions options)
+    : results_(results),
+      file_points_(std::move(file_points)),
+      identity_(std::move(identity)),
+      writer_(results, layout, options),
+      background_(background) {
+    for (const fs::path& j : find_journals(results_)) follow(j);
+    for (const fs::path& j : journals) follow(j);
+    if (background_) thread_ = std::thread([this] { run(); });
+}
 
-JournalSink::~JournalSink() = default;
+SweepAssembler::~SweepAssembler() {
+    if (thread_.joinable()) {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+}
+
+void SweepAssembler::follow(const fs::path& journal) {
+    for (const JournalTail& t : tails_)
+        if (t.path().lexically_normal() == journal.lexically_normal()) return;
+    tails_.emplace_back(journal, tails_.size());
+}
+
+void SweepAssembler::journal_grew() {
+    if (!background_) return advance(false);
+    {
+        const std::lock_guard lock(mutex_);
+        grew_ = true;
+    }
+    wake_.notify_one();
+}
+
+void SweepAssembler::without_writing(const std::function<void()>& use) {
+    const std::lock_guard writing(hdf5_);
+    use();
+}
+
+void SweepAssembler::run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        wake_.wait_for(lock, poll_interval, [&] { return grew_ || stopping_; });
+        if (stopping_) break;
+        grew_ = false;
+        lock.unlock();
+        try {
+            const std::lock_guard writing(hdf5_);
+            advance(false);
+        } catch (...) {
+            lock.lock();
+            error_ = std::current_exception();
+            return;  // finish() reports it; the journals keep every point
+        }
+        lock.lock();
+    }
+}
+
+void SweepAssembler::advance(bool settled) {
+    for (JournalTail& tail : tails_) {
+        std::error_code ec;
+        if (settled && !fs::exists(tail.path(), ec)) continue;  // a process that journaled nothing
+        fresh_.clear();
+        tail.poll(fresh_, settled);
+        if (tail.started() && tail.identity() != identity_)
+            throw OutputError("the journal '" + tail.path().string() + "' belongs to another sweep");
+        for (const JournalEntry& e : fresh_) {
+            const auto at = std::lower_bound(file_points_.begin(), file_points_.end(), e.point);
+            if (at == file_points_.end() || *at != e.point)
+                throw OutputError("the journal '" + tail.path().string() + "' holds point " +
+                                  std::to_string(e.point) + ", which is not in this sweep's output");
+            if (static_cast<std::size_t>(at - file_points_.begin()) < next_) continue;  // never written twice
+            waiting_.emplace(e.point, e);
+        }
+    }
+    while (next_ < file_points_.size()) {
+        const auto found = waiting_.find(file_points_[next_]);
+        if (found == waiting_.end()) break;
+        write(found->second);
+        waiting_.erase(found);
+        ++next_;
+    }
+}
+
+void SweepAssembler::write(const JournalEntry& e) {
+    const auto local = static_cast<std::uint32_t>(
+        std::lower_bound(file_points_.begin(), file_points_.end(), e.point) - file_points_.begin());
+    std::vector<ReplicationRecord> records = read_journal_entry(tails_[e.journal].path(), e);
+    for (ReplicationRecord& r : records) r.point = local;
+    writer_.write_point(records);
+    ++written_;
+}
+
+std::size_t SweepAssembler::finish(bool expect_complete) {
+    if (thread_.joinable()) {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+    if (error_) std::rethrow_exception(error_);
+    for (const fs::path& j : find_journals(results_)) follow(j);
+    advance(true);
+    // Points after a gap (a point interrupted before it was journaled), still in ascending order.
+    for (const auto& [point, e] : waiting_) write(e);
+    waiting_.clear();
+    const bool complete = written_ == file_points_.size() && expect_complete;
+    writer_.finish(complete);
+    if (complete)
+        for (const JournalTail& t : tails_) {
+            std::error_code ec;
+            fs::remove(t.path(), ec);
+        }
+    return written_;
+}
+
+JournalSink::JournalSink(const fs::path& results, const RunLayout& layout, const std::string& identity, int process,
+                         bool append, WriterOptions options, SweepAssembler* assembler)
+    : journal_(journal_path_for(results, process), identity, append), assembler_(assembler) {
+    const auto lay_out = [&] { encoder_ = make_encoder(results, layout, process, options); };
+    if (assembler_) assembler_->without_writing(lay_out);
+    else lay_out();
+}
+
+JournalSink::~JournalSink() {
+    if (assembler_) assembler_->without_writing([&] { encoder_.reset(); });
+}
 
 void JournalSink::encode(ReplicationRecord& record) const { encoder_->encode(record); }
 
 void JournalSink::write_point(std::uint32_t point, std::vector<ReplicationRecord>& records) {
     journal_.append(point, records);
+    if (assembler_) assembler_->journal_grew();
 }
 
 std::size_t assemble_sweep(const fs::path& results, const RunLayout& layout,
                            const std::vector<std::uint32_t>& file_points, const std::string& identity,
                            bool expect_complete, WriterOptions options) {
-    std::vector<JournalEntry> entries;
-    const std::vector<fs::path> journals = find_journals(results);
-    for (std::size_t i = 0; i < journals.size(); ++i) {
-        const JournalScan scan = scan_journal(journals[i], i);
-        if (scan.identity != identity)
-            throw OutputError("the journal '" + journals[i].string() + "' belongs to another sweep");
-        entries.insert(entries.end(), scan.entries.begin(), scan.entries.end());
-    }
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const JournalEntry& a, const JournalEntry& b) { return a.point < b.point; });
-    ResultsWriter writer(results, layout, options);
-    std::size_t written = 0;
-    std::optional<std::uint32_t> last;
-    for (const JournalEntry& e : entries) {
-        if (last && *last == e.point) continue;  // never written twice
-        last = e.point;
-        const auto at = std::lower_bound(file_points.begin(), file_points.end(), e.point);
-        if (at == file_points.end() || *at != e.point)
-            throw OutputError("the journal '" + journals[e.journal].string() + "' holds point " +
-                              std::to_string(e.point) + ", which is not in this sweep's output");
-        const auto local = static_cast<std::uint32_t>(at - file_points.begin());
-        for (ReplicationRecord& r : read_journal_entry(journals[e.journal], e)) {
-            r.point = local;
-            writer.write(r);
-        }
-        ++written;
-    }
-    const bool complete = written == file_points.size() && expect_complete;
-    writer.finish(complete);
-    if (complete)
-        for (const fs::path& j : journals) fs::remove(j);
-    return written;
+    SweepAssembler assembler(results, layout, file_points, identity, {}, false, options);
+    return assembler.finish(expect_complete);
 }
 
 }  // namespace entangle

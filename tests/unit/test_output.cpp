@@ -14,6 +14,7 @@
 
 #include "output/results_reader.hpp"
 #include "output/results_writer.hpp"
+#include "output/sweep_output.hpp"
 
 using namespace entangle;
 namespace fs = std::filesystem;
@@ -546,6 +547,21 @@ TEST_CASE("results file reads in xarray (h5netcdf) and pandas: tests/scenario/ch
     CHECK(std::system(("/usr/bin/python3 '" + script + "' '" + full.string() + "'").c_str()) == 0);
     const fs::path encoded = write_full_encoded(dir.path / "encoded.h5", make_layout());
     CHECK(std::system(("/usr/bin/python3 '" + script + "' '" + encoded.string() + "'").c_str()) == 0);
+    // The chunks encode() compressed (libdeflate, not HDF5's zlib) decode in h5py to the numbers written.
+    const std::string decode =
+        "import h5py, numpy as np, sys\n"
+        "f = h5py.File(sys.argv[1], 'r')\n"
+        "for name, s in (('firm/cash', int(sys.argv[2])), ('firm/revenue', int(sys.argv[3]))):\n"
+        "    d = f[name]\n"
+        "    assert d.compression == 'gzip' and d.shuffle, name\n"
+        "    p, r, t, k = np.meshgrid(*[np.arange(n) for n in d.shape], indexing='ij')\n"
+        "    assert (d[...] == p * 1e6 + r * 1e4 + s * 100 + t * 10 + k).all(), name\n";
+    const fs::path decode_script = dir.path / "decode.py";
+    std::ofstream(decode_script) << decode;
+    CHECK(std::system(("/usr/bin/python3 '" + decode_script.string() + "' '" + encoded.string() + "' " +
+                       std::to_string(static_cast<int>(FirmSeries::cash)) + " " +
+                       std::to_string(static_cast<int>(FirmSeries::revenue)))
+                          .c_str()) == 0);
 
     RunLayout l = make_layout();
     l.point_labels = {"baseline"};
@@ -559,4 +575,61 @@ TEST_CASE("results file reads in xarray (h5netcdf) and pandas: tests/scenario/ch
         writer.finish(true);
     }
     CHECK(std::system(("/usr/bin/python3 '" + script + "' '" + sparse.string() + "'").c_str()) == 0);
+}
+
+TEST_CASE("sweep assembler: writes each point once every point before it is journaled, by any process") {
+    TempDir dir;
+    RunLayout l = make_layout();
+    l.command = "sweep";
+    l.point_labels = {"0", "1", "2", "3"};
+    const fs::path out = dir.path / "sweep.h5";
+    const std::vector<std::uint32_t> points{0, 1, 2, 3};
+    const auto point_records = [&](std::uint32_t p, const JournalSink& sink) {
+        std::vector<ReplicationRecord> records;
+        for (std::uint32_t r = 0; r < 3; ++r) {
+            records.push_back(make_record(l, p, r));
+            sink.encode(records.back());
+            REQUIRE_FALSE(records.back().encoded.empty());
+        }
+        return records;
+    };
+    for (const bool background : {false, true}) {
+        CAPTURE(background);
+        SweepAssembler assembler(out, l, points, "identity", {journal_path_for(out, 0), journal_path_for(out, 1)},
+                                 background);
+        JournalSink own(out, l, "identity", 0, false, {}, &assembler);
+        JournalSink other(out, l, "identity", 1, false);  // another rank's: the assembler is not told
+        const auto wait_for = [&](std::size_t n) {
+            for (int i = 0; i < 200 && assembler.points_written() < n; ++i) {
+                if (!background) assembler.journal_grew();  // inline: it looks when told
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            return assembler.points_written();
+        };
+        std::vector<ReplicationRecord> records = point_records(1, own);
+        own.write_point(1, records);
+        CHECK(wait_for(1) == 0);  // point 0 is not journaled yet
+        records = point_records(0, other);
+        other.write_point(0, records);
+        CHECK(wait_for(2) == 2);  // found in the other journal, then point 1 follows
+        records = point_records(3, own);
+        own.write_point(3, records);
+        CHECK(wait_for(3) == 2);  // point 2 is missing: point 3 waits
+        CHECK(assembler.finish(true) == 3);  // point 3 is written after the gap
+        const fs::path partial = partial_path_for(out);
+        REQUIRE(fs::exists(partial));
+        CHECK(read_attribute_uint(partial, "/", "complete") == 0);
+        CHECK(fs::exists(journal_path_for(out, 0)));  // kept: the sweep is not complete
+        const std::vector<double> cash = read_dataset_double(partial, "/firm/cash");
+        const std::size_t per_point = cash.size() / 4, per_rep = per_point / 3;
+        for (const std::uint32_t p : {0u, 1u, 3u})
+            for (std::uint32_t r = 0; r < 3; ++r)
+                CHECK(cash[p * per_point + r * per_rep] == value(p, r, static_cast<std::size_t>(FirmSeries::cash), 0, 0));
+        CHECK(std::isnan(cash[2 * per_point]));
+        std::vector<std::uint32_t> row_points;
+        for (const ContractTableRow& c : read_contracts(partial)) row_points.push_back(c.point);
+        CHECK(row_points == std::vector<std::uint32_t>{0, 0, 0, 1, 1, 1, 3, 3, 3});  // ordered by point
+        fs::remove(journal_path_for(out, 0));
+        fs::remove(journal_path_for(out, 1));
+    }
 }
