@@ -29,10 +29,11 @@ double deliverable_capacity(const World& w, const CloudState& cloud, Month at) {
 // Spend the lab must make with the seller anyway (take-or-pay) makes its
 // purchases there cheaper: only (1 - take_or_pay) of the price is new money.
 double steer(const World& w, FirmId buyer, FirmId seller, double price) {
-    if (w.indexed_contracts().commitments[buyer * w.n_firms() + seller] == 0) return price;
-    for (const ContractState& c : w.contracts)
-        if (c.status == ContractStatus::active && c.spec->kind == ContractKind::commitment && c.spec->buyer == buyer &&
-            c.spec->seller == seller && c.spent < c.spec->value_usd)
+    const World::ContractIndex& index = w.indexed_contracts();
+    if (index.commitments[buyer * w.n_firms() + seller] == 0) return price;
+    for (std::uint32_t position : index.commitments_by_buyer[buyer])
+        if (const ContractState& c = w.contracts[position];
+            c.status == ContractStatus::active && c.spec->seller == seller && c.spent < c.spec->value_usd)
             return price * (1.0 - c.spec->take_or_pay);
     return price;
 }
