@@ -5,6 +5,19 @@
 
 namespace entangle {
 
+Param::Param(const Param& other)
+    : kind_(other.kind_),
+      uncertain_index_(other.uncertain_index_),
+      detail_(other.detail_ ? std::make_unique<Detail>(*other.detail_) : nullptr) {
+    if (kind_ == Kind::path) point_at_table();
+    else value_ = other.value_;
+}
+
+Param& Param::operator=(const Param& other) {
+    if (this != &other) *this = Param(other);
+    return *this;
+}
+
 Param Param::constant(double value) {
     Param p;
     p.kind_ = Kind::constant;
@@ -15,8 +28,10 @@ Param Param::constant(double value) {
 Param Param::path(std::vector<PathKnot> knots) {
     Param p;
     p.kind_ = Kind::path;
-    p.knots_ = std::move(knots);
-    p.value_ = p.knots_.empty() ? 0.0 : p.knots_.front().value;
+    p.detail_ = std::make_unique<Detail>();
+    p.detail_->first_value = knots.empty() ? 0.0 : knots.front().value;
+    p.detail_->knots = std::move(knots);
+    p.point_at_table();
     return p;
 }
 
@@ -27,11 +42,23 @@ Param Param::uncertain(std::uint32_t index) {
     return p;
 }
 
+double Param::constant_value() const {
+    if (kind_ == Kind::constant) return value_;
+    return detail_ ? detail_->first_value : 0.0;
+}
+
+std::span<const PathKnot> Param::knots() const {
+    if (!detail_) return {};
+    return detail_->knots;
+}
+
 double Param::at_month(Month m) const {
-    if (kind_ != Kind::path || knots_.empty()) return value_;
-    if (m <= knots_.front().at) return knots_.front().value;
-    if (m >= knots_.back().at) return knots_.back().value;
-    const auto upper = std::upper_bound(knots_.begin(), knots_.end(), m,
+    if (kind_ != Kind::path) return kind_ == Kind::constant ? value_ : 0.0;
+    const std::vector<PathKnot>& knots = detail_->knots;
+    if (knots.empty()) return detail_->first_value;
+    if (m <= knots.front().at) return knots.front().value;
+    if (m >= knots.back().at) return knots.back().value;
+    const auto upper = std::upper_bound(knots.begin(), knots.end(), m,
                                         [](Month month, const PathKnot& k) { return month < k.at; });
     const auto lower = upper - 1;
     const double span = static_cast<double>(upper->at - lower->at);
@@ -41,23 +68,30 @@ double Param::at_month(Month m) const {
 
 void Param::tabulate(Month start, int steps, int months_per_step) {
     if (kind_ != Kind::path) return;
-    by_step_.resize(static_cast<std::size_t>(std::max(steps, 1)));
-    for (int i = 0; i < static_cast<int>(by_step_.size()); ++i)
-        by_step_[static_cast<std::size_t>(i)] = at_month(start + i * months_per_step);
+    std::vector<double>& by_step = detail_->by_step;
+    by_step.resize(static_cast<std::size_t>(std::max(steps, 1)));
+    for (int i = 0; i < static_cast<int>(by_step.size()); ++i)
+        by_step[static_cast<std::size_t>(i)] = at_month(start + i * months_per_step);
+    point_at_table();
 }
 
 void Param::change_from(int step, int steps, bool scale, double value) {
     if (kind_ == Kind::uncertain) {
-        changes_.push_back(Change{step, scale, value});
+        if (!detail_) detail_ = std::make_unique<Detail>();
+        detail_->changes.push_back(Change{step, scale, value});
         return;
     }
     if (kind_ == Kind::constant) {
+        const double constant = value_;
         kind_ = Kind::path;
-        knots_ = {};
-        by_step_.assign(static_cast<std::size_t>(std::max(steps, 1)), value_);
+        detail_ = std::make_unique<Detail>();
+        detail_->first_value = constant;
+        detail_->by_step.assign(static_cast<std::size_t>(std::max(steps, 1)), constant);
     }
-    for (std::size_t s = static_cast<std::size_t>(std::max(step, 0)); s < by_step_.size(); ++s)
-        by_step_[s] = scale ? by_step_[s] * value : value;
+    std::vector<double>& by_step = detail_->by_step;
+    for (std::size_t s = static_cast<std::size_t>(std::max(step, 0)); s < by_step.size(); ++s)
+        by_step[s] = scale ? by_step[s] * value : value;
+    point_at_table();
 }
 
 double draw(const Distribution& d, double standard_normal, double uniform01) {

@@ -5,6 +5,7 @@
 // scenario is frozen, so evaluating one in the step loop is an array read.
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,14 +36,21 @@ public:
     enum class Kind : std::uint8_t { constant, path, uncertain };
 
     Param() = default;
+    Param(const Param& other);
+    Param& operator=(const Param& other);
+    Param(Param&&) noexcept = default;
+    Param& operator=(Param&&) noexcept = default;
+    ~Param() = default;
+
     static Param constant(double value);
     static Param path(std::vector<PathKnot> knots);  // knots sorted by month, at least one
     // An uncertain value; `index` is its slot in Scenario::uncertain.
     static Param uncertain(std::uint32_t index);
 
     Kind kind() const { return kind_; }
-    double constant_value() const { return value_; }
-    const std::vector<PathKnot>& knots() const { return knots_; }
+    // A constant's value; a path's value at its first knot.
+    double constant_value() const;
+    std::span<const PathKnot> knots() const;
     std::uint32_t uncertain_index() const { return uncertain_index_; }
 
     // Value in a given month, for constant and path kinds.
@@ -59,27 +67,40 @@ public:
     double at(int step, std::span<const double> drawn) const {
         if (kind_ == Kind::constant) [[likely]]
             return value_;
-        if (kind_ == Kind::path) return by_step_[static_cast<std::size_t>(step)];
+        if (kind_ == Kind::path) return by_step_[step];
         double v = drawn[uncertain_index_];
-        for (const Change& c : changes_)
-            if (step >= c.from_step) v = c.scale ? v * c.value : c.value;
+        if (detail_)
+            for (const Change& c : detail_->changes)
+                if (step >= c.from_step) v = c.scale ? v * c.value : c.value;
         return v;
     }
     // For parameters that are fixed over a run (uncertain or constant only).
     double fixed(std::span<const double> drawn) const { return at(0, drawn); }
 
 private:
-    Kind kind_ = Kind::constant;
-    double value_ = 0;
-    std::uint32_t uncertain_index_ = 0;
-    std::vector<PathKnot> knots_;
-    std::vector<double> by_step_;
     struct Change {
         int from_step = 0;
         bool scale = false;
         double value = 0;
     };
-    std::vector<Change> changes_;  // uncertain values only; paths and constants bake changes into by_step_
+    // What only paths and changed uncertain values need, out of line: a role
+    // holds some twenty parameters and the step loop reads them every month, so
+    // a parameter is three words (24 bytes, not 96) to keep roles in few cache lines.
+    struct Detail {
+        double first_value = 0;       // a path's value before tabulation: its first knot, or the constant it replaced
+        std::vector<PathKnot> knots;  // empty for a constant turned path by an event
+        std::vector<double> by_step;
+        std::vector<Change> changes;  // uncertain values only; paths bake changes into by_step
+    };
+    void point_at_table() { by_step_ = detail_ ? detail_->by_step.data() : nullptr; }
+
+    Kind kind_ = Kind::constant;
+    std::uint32_t uncertain_index_ = 0;
+    union {
+        double value_ = 0;        // constant
+        const double* by_step_;   // path: detail_->by_step.data()
+    };
+    std::unique_ptr<Detail> detail_;
 };
 
 // One uncertain parameter of a scenario, drawn once per replication from the
