@@ -95,6 +95,8 @@ double throughput(const fs::path& sweep_file, const fs::path& dir, int threads) 
     const agents::StandardModel model;
     const auto scenario_of = [&](std::uint32_t p) { return scenarios.at(design, p); };
     const double reps = static_cast<double>(design.points()) * spec.replications;
+    WriterOptions writer;  // as `entangle sweep`: the tables' bounded text columns fixed-length
+    writer.table_text = table_text_bounds(scenarios.base(), spec);
 
     NullPointSink null_sink;
     const Timing sim = timed([&] {
@@ -107,9 +109,9 @@ double throughput(const fs::path& sweep_file, const fs::path& dir, int threads) 
     // with 2 threads), finished at the end.
     double tail = 1e300;  // the serial part after the last point: finishing the file
     const Timing with_output = timed([&] {
-        SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
+        SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1, writer);
         {
-            JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
+            JournalSink sink(out, layout, "bench", 0, false, writer, &assembler);
             ListSource all(points);
             run_sweep(all, scenario_of, model, options, sink);
         }
@@ -160,9 +162,11 @@ Timing sweep_in_process(const fs::path& sweep_file, const fs::path& out, int thr
     options.series.firm = {FirmSeries::revenue, FirmSeries::compute, FirmSeries::capability};
     options.series.market = {MarketSeries::spot_price};
     const agents::StandardModel model;
-    SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
+    WriterOptions writer;
+    writer.table_text = table_text_bounds(scenarios.base(), spec);
+    SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1, writer);
     {
-        JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
+        JournalSink sink(out, layout, "bench", 0, false, writer, &assembler);
         ListSource all(points);
         run_sweep(all, [&](std::uint32_t p) { return scenarios.at(design, p); }, model, options, sink);
     }

@@ -66,6 +66,7 @@ struct SweepPlan {
     fs::path out;
     std::vector<Statistic> statistics;
     SeriesSelection series;
+    WriterOptions writer;  // the tables' fixed-length text columns
 };
 
 template <std::size_t N, typename E>
@@ -87,6 +88,7 @@ SweepPlan prepare(const Arguments& args) {
     plan.replications = args.replications ? *args.replications
                                           : plan.spec.replications > 0 ? plan.spec.replications : base.replications;
     plan.design.emplace(plan.spec, plan.seed);
+    plan.writer.table_text = table_text_bounds(base, plan.spec);
     plan.scenarios->check(*plan.design);
     plan.shard = parse_shard(args.shard);
     for (std::uint32_t p = plan.shard.index; p < plan.design->points(); p += plan.shard.count)
@@ -178,7 +180,7 @@ std::unique_ptr<SweepAssembler> start_assembly(const SweepPlan& plan, const Argu
     for (int p = 0; p < processes; ++p) journals.push_back(journal_path_for(plan.out, p));
     const int threads = args.threads > 0 ? args.threads : default_thread_count();
     return std::make_unique<SweepAssembler>(plan.out, plan.layout, plan.file_points, plan.identity,
-                                            std::move(journals), threads > 1);
+                                            std::move(journals), threads > 1, plan.writer);
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
@@ -192,7 +194,7 @@ namespace {
 SweepOutcome run_points(const SweepPlan& plan, const Arguments& args, PointSource& source, int process,
                         bool append, const std::function<void(std::size_t, std::size_t)>& progress,
                         SweepAssembler* assembler) {
-    JournalSink sink(plan.out, plan.layout, plan.identity, process, append, {}, assembler);
+    JournalSink sink(plan.out, plan.layout, plan.identity, process, append, plan.writer, assembler);
     const agents::StandardModel model;
     SweepRunOptions options;
     options.threads = args.threads;

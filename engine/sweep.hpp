@@ -48,6 +48,26 @@ struct SweepSpec {
     std::vector<std::string> statistics{"mean", "std", "p05", "p50", "p95"};
 };
 
+// The longest text, in bytes, each bounded text column of the results file's
+// tables can receive from a sweep's points (docs/results.md "Tables"): the
+// writer stores such a column as a fixed-length string of that width instead
+// of a variable-length one (one HDF5 heap object per value, most of what
+// writing a kept replication's rows cost). 0: unbounded, variable-length.
+// Computed by table_text_bounds (engine/sweep_runner.hpp) from the scenario,
+// so that no value the engine generates can exceed it; the writer still
+// refuses a longer value rather than cut it.
+struct TableTextBounds {
+    std::uint32_t contract_id = 0;    // contracts.id
+    std::uint32_t contract_kind = 0;  // contracts.kind
+    std::uint32_t firm = 0;           // contracts.seller, contracts.buyer
+    std::uint32_t month = 0;          // contracts.signed/start/end, events.time
+    std::uint32_t status = 0;         // contracts.status
+    std::uint32_t end_reason = 0;     // contracts.end_reason
+    std::uint32_t event_kind = 0;     // events.kind
+    std::uint32_t event_firms = 0;    // events.firms
+    bool operator==(const TableTextBounds&) const = default;
+};
+
 // Every point's parameter values, computed from the sweep alone (its seed and
 // design), so that any process (thread, rank, shard, resumed run) computes
 // the same points. Design draws use their own streams, keyed (seed, point,

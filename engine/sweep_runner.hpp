@@ -85,4 +85,13 @@ std::vector<ReplicationRecord> point_statistics(const std::vector<ReplicationRec
                                                 std::span<const Statistic> statistics,
                                                 const SeriesSelection& series);
 
+// The widths of the bounded text columns of a sweep's tables (TableTextBounds):
+// `base` is the sweep's base scenario (with --set and the sweep's outputs),
+// `spec` its parameters: a swept word may stand in for any name or id of
+// the scenario, so each name and id is bounded by the longer of the two.
+// Every bound covers what the engine writes into that column (the ids
+// procurement generates, "waiver_" ids, reasons with the id of the event
+// behind them, months as format_month writes any Month); see the definition.
+TableTextBounds table_text_bounds(const Scenario& base, const SweepSpec& spec);
+
 }  // namespace entangle

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <libdeflate.h>
 
 #include <algorithm>
 #include <array>
@@ -12,10 +11,12 @@
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "output/deflate.hpp"
 #include "output/hdf5_handle.hpp"
 #include "output/tables.hpp"
 
@@ -142,41 +143,9 @@ void shuffle_chunk(const unsigned char* data, std::size_t elements, std::size_t 
     }
 }
 
-// Compresses a chunk into a zlib stream (RFC 1950: what HDF5's deflate filter,
-// H5Z_filter_deflate, stores and inflates on reading) with libdeflate rather
-// than zlib: on shuffled float64 series it takes 60% fewer instructions than
-// zlib's deflate at the same level and the output is ~1% smaller (measured in
-// benchmarks/README.md, 2026-11-29). Any valid zlib stream reads back the
-// same, so h5py, xarray and netCDF need nothing new; the bytes differ from
-// what H5Dwrite would store (zlib's), the numbers do not. One compressor per
-// thread: its working memory is set up once.
-class Deflater {
-public:
-    ~Deflater() {
-        if (compressor_) libdeflate_free_compressor(compressor_);
-    }
-    // Compresses `in` into `out` (resized to fit); returns the compressed size.
-    std::size_t compress(const unsigned char* in, std::size_t n, int level, std::vector<unsigned char>& out) {
-        if (!compressor_ || level_ != level) {
-            if (compressor_) libdeflate_free_compressor(compressor_);
-            compressor_ = libdeflate_alloc_compressor(level);
-            level_ = level;
-            if (!compressor_) throw OutputError("cannot set up deflate compression at level " + std::to_string(level));
-        }
-        out.resize(libdeflate_zlib_compress_bound(compressor_, n));
-        const std::size_t size = libdeflate_zlib_compress(compressor_, in, n, out.data(), out.size());
-        if (size == 0) throw OutputError("cannot compress a chunk of " + std::to_string(n) + " bytes");
-        return size;
-    }
-
-private:
-    libdeflate_compressor* compressor_ = nullptr;
-    int level_ = -1;
-};
-
 // The bytes HDF5 stores for one chunk under shuffle, then deflate at `level`
 // (none at 0): what HDF5's filter pipeline would store, up to the choice of
-// deflate encoder (Deflater).
+// deflate encoder (libdeflate: output/deflate.hpp).
 std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t elements,
                                         const ChunkPlan& plan, int level,
                                         std::vector<unsigned char>& shuffled,
@@ -189,8 +158,7 @@ std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t e
     else
         shuffle_chunk<float>(data, elements, n, shuffled.data());
     if (level == 0) return shuffled;
-    thread_local Deflater deflater;  // a cache of the compressor's working memory, one per worker thread
-    const std::size_t size = deflater.compress(shuffled.data(), raw_bytes, level, compressed);
+    const std::size_t size = h5::zlib_compress(shuffled.data(), raw_bytes, level, compressed);
     return {compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(size)};
 }
 
@@ -249,11 +217,11 @@ struct ResultsWriter::Impl {
     h5::Dataset capacity_flow, equity;
     std::vector<h5::Dataset> params;
     h5::Dataset contracts, events;
+    h5::TableFormat contract_format, event_format;
     h5::Datatype contract_memory_type, event_memory_type;
     Slab firm_slab, market_slab, chip_slab, network_slab;
     hsize_t contract_rows = 0, event_rows = 0;
-    std::vector<h5::ContractRowC> contract_buffer;
-    std::vector<h5::EventRowC> event_buffer;
+    std::optional<h5::RowPacker> contract_buffer, event_buffer;  // over contract_format, event_format
     std::size_t table_row_bytes = 0;  // the larger stored row (contracts, events), for the conversion buffer
 
     // Fixed once the constructor returns, so encode() may read it on any
@@ -634,16 +602,20 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
             h5::write_attribute(ds.get(), "long_name", long_name);
             return ds;
         };
+        contract_format = h5::TableFormat::contracts(options.table_text);
+        event_format = h5::TableFormat::events(options.table_text);
         contracts =
-            table("contracts", h5::contract_type(true), contract_chunk_rows,
+            table("contracts", contract_format.file_type(), contract_chunk_rows,
                   "quantity_h100e: H100e; price_usd_per_h100e_hour: USD per H100e-hour; value_usd: USD; "
                   "signed, start, end: YYYY-MM",
                   "one row per contract of every replication");
-        events = table("events", h5::event_type(true), event_chunk_rows, "time: YYYY-MM",
+        events = table("events", event_format.file_type(), event_chunk_rows, "time: YYYY-MM",
                        "one row per event that happened in every replication");
-        contract_memory_type = h5::contract_type(false);
-        event_memory_type = h5::event_type(false);
-        table_row_bytes = std::max(H5Tget_size(h5::contract_type(true).get()), H5Tget_size(h5::event_type(true).get()));
+        contract_memory_type = contract_format.memory_type();
+        event_memory_type = event_format.memory_type();
+        contract_buffer.emplace(contract_format, "/tables/contracts");
+        event_buffer.emplace(event_format, "/tables/events");
+        table_row_bytes = std::max(contract_format.row_bytes(), event_format.row_bytes());
     }
 
     {
@@ -815,23 +787,35 @@ void ResultsWriter::Impl::write(std::span<const ReplicationRecord> records) {
 // The rows of `records` appended to /tables in one write per table: per
 // replication, H5Dset_extent and H5Dwrite cost more than the rows themselves.
 void ResultsWriter::Impl::append_rows(std::span<const ReplicationRecord> records) {
-    contract_buffer.clear();
-    event_buffer.clear();
+    h5::RowPacker& c_rows = *contract_buffer;
+    h5::RowPacker& e_rows = *event_buffer;
+    c_rows.clear();
+    e_rows.clear();
     for (const ReplicationRecord& r : records) {
-        for (const ContractRow& c : r.contracts)
-            contract_buffer.push_back({r.point, r.replication, c.id.c_str(), c.kind.c_str(), c.seller.c_str(),
-                                       c.buyer.c_str(), c.signed_month.c_str(), c.start.c_str(), c.end.c_str(),
-                                       c.quantity_h100e, c.price_usd_per_h100e_hour, c.value_usd,
-                                       static_cast<std::int8_t>(c.exclusive), static_cast<std::int8_t>(c.rofr),
-                                       static_cast<std::int8_t>(c.until_agi), c.status.c_str(),
-                                       c.end_reason.c_str()});
-        for (const EventRow& e : r.events)
-            event_buffer.push_back(
-                {r.point, r.replication, e.time.c_str(), e.kind.c_str(), e.firms.c_str(), e.text.c_str()});
+        for (const ContractRow& c : r.contracts) {
+            c_rows.begin_row();
+            c_rows.u32(r.point);
+            c_rows.u32(r.replication);
+            for (const std::string* t : {&c.id, &c.kind, &c.seller, &c.buyer, &c.signed_month, &c.start, &c.end})
+                c_rows.text(*t);
+            c_rows.f64(c.quantity_h100e);
+            c_rows.f64(c.price_usd_per_h100e_hour);
+            c_rows.f64(c.value_usd);
+            c_rows.flag(c.exclusive);
+            c_rows.flag(c.rofr);
+            c_rows.flag(c.until_agi);
+            c_rows.text(c.status);
+            c_rows.text(c.end_reason);
+        }
+        for (const EventRow& e : r.events) {
+            e_rows.begin_row();
+            e_rows.u32(r.point);
+            e_rows.u32(r.replication);
+            for (const std::string* t : {&e.time, &e.kind, &e.firms, &e.text}) e_rows.text(*t);
+        }
     }
-    append_table(contracts, contract_rows, contract_memory_type.get(), contract_buffer.data(),
-                 contract_buffer.size());
-    append_table(events, event_rows, event_memory_type.get(), event_buffer.data(), event_buffer.size());
+    append_table(contracts, contract_rows, contract_memory_type.get(), c_rows.data(), c_rows.rows());
+    append_table(events, event_rows, event_memory_type.get(), e_rows.data(), e_rows.rows());
 }
 
 void ResultsWriter::Impl::append_table(const h5::Dataset& ds, hsize_t& rows, hid_t memory_type, const void* data,

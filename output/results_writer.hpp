@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/sink.hpp"
+#include "engine/sweep.hpp"
 #include "output/output_error.hpp"
 
 namespace entangle {
@@ -28,6 +29,10 @@ struct WriterOptions {
     // to encode() records on a process that does not write the results file
     // (a sweep journals encoded points and assembles the file at the end).
     bool in_memory = false;
+    // Widths of the tables' bounded text columns (engine/sweep.hpp): each
+    // non-zero one is stored as a fixed-length string of that many bytes.
+    // All zero (runs, compares): every text column is variable-length.
+    TableTextBounds table_text;
 };
 
 // FINAL + ".partial": where a writer for FINAL writes until finish(true).

@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include "engine/scenario/sweep_loader.hpp"
+#include "engine/sweep_runner.hpp"
 #include "output/results_reader.hpp"
 #include "output/sweep_journal.hpp"
 
@@ -147,6 +149,8 @@ TEST_CASE("cli sweep: shards merged hold what one run holds and merge refuses a 
     const fs::path merged = dir / "merged.h5";
     REQUIRE(run("merge" + shards + " -o " + merged.string() + " --quiet").exit_code == 0);
     check_same_results(plain, merged);
+    CHECK(read_table_text_bounds(plain).contract_id > 0);  // a sweep's bounded text columns are fixed-length
+    CHECK(read_table_text_bounds(merged) == read_table_text_bounds(plain));
     if (have_python_xarray())
         CHECK(std::system(("/usr/bin/python3 " + std::string(ENTANGLE_SOURCE_DIR) +
                            "/tests/scenario/check_results.py " + merged.string() + " >/dev/null")
@@ -209,6 +213,34 @@ TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to 
     REQUIRE(find_journals(killed).size() == 1);
     REQUIRE(run("sweep " + file + " -o " + killed.string() + " --resume --quiet").exit_code == 0);
     check_same_results(plain, killed);
+}
+
+TEST_CASE("cli sweep: the tables' fixed-length text columns hold every id the engine generates") {
+    // Procurement on: the labs sign contracts whose ids the engine builds ("auto_<lab>_<seller>_<month>", ...).
+    const fs::path dir = scratch_dir("table_text");
+    const fs::path sweep_file = dir / "procure.yaml";
+    {
+        FILE* f = std::fopen(sweep_file.c_str(), "w");
+        REQUIRE(f);
+        std::fprintf(f, "sweep:\n  base: %s/benchmarks/baseline_with_contracts.yaml\n  design: {method: random, points: 2}\n"
+                        "  replications: 2\n  seed: 3\nparameters:\n  market.lab_power: {min: 0.3, max: 0.7}\n"
+                        "outputs:\n  series: [compute]\n  keep_replications: true\n", ENTANGLE_SOURCE_DIR);
+        std::fclose(f);
+    }
+    const fs::path out = dir / "procure.h5";
+    REQUIRE(run("sweep " + sweep_file.string() + " -o " + out.string() + " --quiet").exit_code == 0);
+    const SweepSpec spec = load_sweep(sweep_file);
+    const TableTextBounds bounds = table_text_bounds(SweepScenarios(spec, {}).base(), spec);
+    CHECK(read_table_text_bounds(out) == bounds);
+    std::size_t generated = 0, longest_id = 0;
+    for (const ContractTableRow& c : read_contracts(out)) {
+        generated += c.row.id.rfind("auto_", 0) == 0 ? 1 : 0;
+        longest_id = std::max(longest_id, c.row.id.size());
+        CHECK(c.row.signed_month.size() == 7);
+    }
+    CHECK(generated > 0);
+    CHECK(longest_id <= bounds.contract_id);
+    for (const EventTableRow& e : read_events(out)) CHECK(e.row.firms.size() <= bounds.event_firms);
 }
 
 TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written") {
