@@ -41,6 +41,24 @@ private:
     std::size_t next_ = 0;
 };
 
+// The points of a range in order, skipping those `skip` marks (by position
+// in the range; empty: none): a sweep's points to run, 1 bit per point for
+// a resume and nothing per point otherwise.
+class RangeSource final : public PointSource {
+public:
+    explicit RangeSource(PointRange range, std::vector<bool> skip = {}) : range_(range), skip_(std::move(skip)) {}
+    std::optional<std::uint32_t> next() override {
+        while (next_ < range_.size() && next_ < skip_.size() && skip_[next_]) ++next_;
+        if (next_ >= range_.size()) return std::nullopt;
+        return range_.at(next_++);
+    }
+
+private:
+    PointRange range_;
+    std::vector<bool> skip_;
+    std::size_t next_ = 0;
+};
+
 class PointSink {
 public:
     virtual ~PointSink() = default;

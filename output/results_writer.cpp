@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -275,7 +276,8 @@ public:
     hid_t id() const { return group_.get(); }
 
     hsize_t size(const std::string& dim) const {
-        if (dim == "point") return layout_.point_labels.size();
+        if (dim == "point")
+            return options_.described_points ? options_.described_points->range.size() : layout_.point_labels.size();
         if (dim == "replication") return static_cast<hsize_t>(layout_.replications);
         if (dim == "statistic") return layout_.statistics.size();
         if (dim == "time") return layout_.times.size();
@@ -303,6 +305,10 @@ public:
             h5::write_attribute(ds.get(), "standard_name", "time");
             h5::write_attribute(ds.get(), "axis", "T");
             write_all(ds.get(), H5T_NATIVE_DOUBLE, days.data(), days.size());
+        } else if (dim == "point" && options_.described_points) {
+            const PointRange range = options_.described_points->range;
+            ds = text_variable(dim, label_long_name(dim), {dim}, range.size(),
+                               [range](std::size_t i) { return std::to_string(range.at(i)); });
         } else {
             ds = text_variable(dim, label_long_name(dim), {dim}, labels(dim));
         }
@@ -353,26 +359,43 @@ public:
 
     h5::Dataset text_variable(const std::string& name, std::string_view long_name, const Dims& dims,
                               const std::vector<std::string>& values) {
+        return text_variable(name, long_name, dims, values.size(), [&](std::size_t i) { return values[i]; });
+    }
+    // The same with the i-th of n values made on demand (a sweep's point labels, swept words).
+    h5::Dataset text_variable(const std::string& name, std::string_view long_name, const Dims& dims, std::size_t n,
+                              const std::function<std::string(std::size_t)>& value) {
         const h5::Datatype type = h5::string_type();
         h5::Dataset ds = variable(name, "", long_name, dims, type.get(), {});
         if (dims.size() != 1) throw OutputError("internal error: text variable " + name + " is not one-dimensional");
-        // In blocks, so the conversion buffers (sized to what is written) stay
-        // small however many points a sweep has.
-        constexpr std::size_t block = 4096;
+        std::vector<std::string> texts;
         std::vector<const char*> pointers;
-        const h5::Dataspace file_space = h5::own<h5::Dataspace>(H5Dget_space(ds.get()), "get space of", ds.get());
-        for (std::size_t first = 0; first < values.size(); first += block) {
-            const hsize_t start = first, count = std::min(block, values.size() - first);
+        write_in_blocks(ds.get(), type.get(), n, 16, [&](std::size_t first, std::size_t count) -> const void* {
+            texts.clear();
             pointers.clear();
-            for (std::size_t i = first; i < first + count; ++i) pointers.push_back(values[i].c_str());
-            h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
-                      "select labels of", ds.get());
-            const h5::Dataspace memory = h5::make_space(1, &count);
-            const h5::PropList transfer = h5::conversion_transfer(count, 16);
-            h5::check(H5Dwrite(ds.get(), type.get(), memory.get(), file_space.get(), transfer.get(), pointers.data()),
-                      "write", ds.get());
-        }
+            for (std::size_t i = first; i < first + count; ++i) texts.push_back(value(i));
+            for (const std::string& t : texts) pointers.push_back(t.c_str());
+            return pointers.data();
+        });
         return ds;
+    }
+
+    // A one-dimensional dataset of n elements written in blocks of 4096:
+    // block(first, count) returns the block's elements in `memory_type`.
+    // So neither the values nor HDF5's conversion buffers (sized to what is
+    // written) grow with the number of points.
+    static void write_in_blocks(hid_t ds, hid_t memory_type, std::size_t n, std::size_t element_bytes,
+                                const std::function<const void*(std::size_t, std::size_t)>& block) {
+        constexpr std::size_t block_size = 4096;
+        const h5::Dataspace file_space = h5::own<h5::Dataspace>(H5Dget_space(ds), "get space of", ds);
+        for (std::size_t first = 0; first < n; first += block_size) {
+            const hsize_t start = first, count = std::min(block_size, n - first);
+            const void* data = block(first, count);
+            h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+                      "select values of", ds);
+            const h5::Dataspace memory = h5::make_space(1, &count);
+            const h5::PropList transfer = h5::conversion_transfer(count, element_bytes);
+            h5::check(H5Dwrite(ds, memory_type, memory.get(), file_space.get(), transfer.get(), data), "write", ds);
+        }
     }
 
 private:
@@ -408,7 +431,8 @@ private:
 
 void validate(const RunLayout& layout, const WriterOptions& options) {
     auto bad = [](const std::string& what) { throw OutputError("cannot write results: " + what); };
-    if (layout.point_labels.empty()) bad("the run layout has no points");
+    if (options.described_points ? options.described_points->range.size() == 0 : layout.point_labels.empty())
+        bad("the run layout has no points");
     if (layout.replications < 1)
         bad("the run layout has " + std::to_string(layout.replications) + " replications");
     if (!layout.firm_roles.empty() && layout.firm_roles.size() != layout.firm_names.size())
@@ -424,7 +448,7 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     : final_path(std::move(final)), partial_path(partial_path_for(final_path)), options(opts) {
     h5::init();
     validate(layout, options);
-    points = layout.point_labels.size();
+    points = options.described_points ? options.described_points->range.size() : layout.point_labels.size();
     // Statistics take the place of replications: the same code writes either.
     const std::string rep_dim = layout.statistics.empty() ? "replication" : "statistic";
     replications = layout.statistics.empty() ? static_cast<hsize_t>(layout.replications) : layout.statistics.size();
@@ -530,32 +554,47 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     {
         GroupBuilder g(root, "params", {"point", rep_dim}, layout, options);
         std::vector<std::string> names;
-        for (const RunLayout::SweptParam& sp : layout.swept_params) {
+        for (std::size_t j = 0; j < layout.swept_params.size(); ++j) {
+            const RunLayout::SweptParam& sp = layout.swept_params[j];
             const std::string name = param_dataset_name(sp.key_path);
-            if (sp.values.size() != points)
+            if (!options.described_points && sp.values.size() != points)
                 throw OutputError("cannot write results: swept parameter '" + sp.key_path + "' has " +
                                   std::to_string(sp.values.size()) + " values for " + std::to_string(points) +
                                   " points");
+            // The value at the file's point i: listed, or computed (described points).
+            const std::function<double(std::size_t)> value = [&, j](std::size_t i) {
+                if (!options.described_points) return sp.values[i];
+                const auto& d = *options.described_points;
+                return d.swept_value(d.range.at(i), j);
+            };
             names.push_back(name);
             const std::string long_name = "value of the swept parameter " + sp.key_path + " at each point";
             h5::Dataset ds;
             if (sp.type == RunLayout::SweptParam::Type::text) {
-                std::vector<std::string> texts;
-                for (const double v : sp.values) texts.push_back(sp.labels.at(static_cast<std::size_t>(v)));
-                ds = g.text_variable(name, long_name, {"point"}, texts);
+                ds = g.text_variable(name, long_name, {"point"}, points,
+                                     [&](std::size_t i) { return sp.labels.at(static_cast<std::size_t>(value(i))); });
             } else if (sp.type == RunLayout::SweptParam::Type::boolean) {
                 const h5::Datatype file_type = h5::bool_type(false);
                 const h5::Datatype memory_type = h5::bool_type(true);
                 ds = g.variable(name, "", long_name, {"point"}, file_type.get(), {});
                 std::vector<std::int8_t> flags;
-                for (const double v : sp.values) flags.push_back(v != 0 ? 1 : 0);
-                const h5::PropList transfer = h5::conversion_transfer(flags.size(), 1);
-                h5::check(H5Dwrite(ds.get(), memory_type.get(), H5S_ALL, H5S_ALL, transfer.get(), flags.data()),
-                          "write", ds.get());
+                GroupBuilder::write_in_blocks(ds.get(), memory_type.get(), points, 1,
+                                              [&](std::size_t first, std::size_t count) -> const void* {
+                                                  flags.clear();
+                                                  for (std::size_t i = first; i < first + count; ++i)
+                                                      flags.push_back(value(i) != 0 ? 1 : 0);
+                                                  return flags.data();
+                                              });
             } else {
                 ds = g.variable(name, "", long_name, {"point"}, H5T_IEEE_F64LE, {});
-                h5::check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp.values.data()),
-                          "write", ds.get());
+                std::vector<double> numbers;
+                GroupBuilder::write_in_blocks(ds.get(), H5T_NATIVE_DOUBLE, points, 8,
+                                              [&](std::size_t first, std::size_t count) -> const void* {
+                                                  numbers.clear();
+                                                  for (std::size_t i = first; i < first + count; ++i)
+                                                      numbers.push_back(value(i));
+                                                  return numbers.data();
+                                              });
             }
             h5::write_attribute(ds.get(), "key_path", sp.key_path);
             h5::write_attribute(ds.get(), "role", "swept");

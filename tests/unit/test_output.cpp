@@ -630,7 +630,7 @@ TEST_CASE("sweep assembler: writes each point once every point before it is jour
     l.command = "sweep";
     l.point_labels = {"0", "1", "2", "3"};
     const fs::path out = dir.path / "sweep.h5";
-    const std::vector<std::uint32_t> points{0, 1, 2, 3};
+    const PointRange points{0, 1, 4};
     const auto point_records = [&](std::uint32_t p, const JournalSink& sink) {
         std::vector<ReplicationRecord> records;
         for (std::uint32_t r = 0; r < 3; ++r) {
