@@ -21,6 +21,7 @@
 #include "engine/scenario/sweep_loader.hpp"
 #include "engine/sweep_runner.hpp"
 #include "output/results_reader.hpp"
+#include "output/results_writer.hpp"
 #include "output/sweep_journal.hpp"
 
 extern char** environ;
@@ -279,6 +280,45 @@ TEST_CASE("cli sweep: 3 MPI ranks write the file one process writes") {
         REQUIRE(std::system(command.c_str()) == 0);
         check_same_results(plain, ranks);
         CHECK(find_journals(ranks).empty());
+    }
+}
+
+// Starts `command` through the shell (which execs it), waits `delay`, sends
+// `signal` to it and returns the wait status.
+int spawn_and_signal(const std::string& command, std::chrono::milliseconds delay, int signal) {
+    const std::string line = "exec " + command + " >/dev/null 2>&1";
+    const char* argv[] = {"sh", "-c", line.c_str(), nullptr};
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
+    std::this_thread::sleep_for(delay);
+    kill(pid, signal);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+TEST_CASE("cli sweep: under mpirun, SIGUSR1 to mpirun stops the ranks with exit 130, SIGTERM resumably") {
+    const fs::path dir = scratch_dir("mpi_signal");
+    const std::string mpirun = std::string(ENTANGLE_MPIEXEC) + " --allow-run-as-root --oversubscribe -n 3 ";
+    const std::string sweep = " sweep " + sweeps + "baseline_kill.yaml --replications 32 --quiet -o ";
+    const fs::path plain = dir / "plain.h5";
+    REQUIRE(run(sweep + plain.string() + " --threads 2").exit_code == 0);
+    for (const int signal : {SIGUSR1, SIGTERM}) {
+        CAPTURE(signal);
+        const fs::path stopped = dir / (signal == SIGUSR1 ? "usr1.h5" : "term.h5");
+        const int status = spawn_and_signal(mpirun + binary + sweep + stopped.string() + " --threads 1",
+                                            std::chrono::milliseconds(1500), signal);
+        REQUIRE(WIFEXITED(status));
+        // Open MPI's mpirun forwards SIGUSR1 and returns the ranks' 130; on SIGTERM it
+        // returns 1 whatever they do (docs/cluster.md). Either way the points done are kept.
+        if (signal == SIGUSR1) CHECK(WEXITSTATUS(status) == 130);
+        const fs::path partial = partial_path_for(stopped);
+        REQUIRE(fs::exists(partial));
+        CHECK(read_attribute_uint(partial, "/", "complete") == 0);
+        CHECK_FALSE(find_journals(stopped).empty());
+        REQUIRE(std::system((mpirun + binary + sweep + stopped.string() + " --threads 1 --resume >/dev/null 2>&1").c_str()) == 0);
+        check_same_results(plain, stopped);
+        CHECK(find_journals(stopped).empty());
     }
 }
 #endif
