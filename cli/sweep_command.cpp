@@ -270,12 +270,12 @@ int command_sweep_mpi(const Arguments& args, int argc, char** argv) {
     const auto started = std::chrono::steady_clock::now();
     // Every rank plans the same sweep (deterministic); a bad input fails on every rank alike.
     const SweepPlan plan = prepare(args);
-    if (session.rank() == 0 && plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
     DonePoints done;
     int setup_failed = 0;
     std::string why;
     if (session.rank() == 0) {
         try {
+            prepare_output_path(plan.out);  // a bad -o is exit 2 on every rank, before anything runs
             done = resume_points(plan, args.resume);
         } catch (const std::exception& e) {
             setup_failed = 1;
@@ -345,7 +345,7 @@ int command_sweep(const Arguments& args, int argc, char** argv) {
     (void)argc, (void)argv;
     const auto started = std::chrono::steady_clock::now();
     const SweepPlan plan = prepare(args);
-    if (plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
+    prepare_output_path(plan.out);  // a bad -o is exit 2 before anything runs, as for `run`
     const DonePoints done = resume_points(plan, args.resume);
     const std::size_t todo = plan.file_points.size() - done.count;
     const std::unique_ptr<PointSource> source = points_to_run(plan, done);
@@ -378,7 +378,7 @@ int command_merge(const Arguments& args) {
         throw BadUsage("merge: expected shard files and an output (entangle merge SHARD.h5... -o OUT.h5)");
     std::vector<fs::path> shards(args.positional.begin(), args.positional.end());
     const fs::path out(*args.output);
-    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    prepare_output_path(out);
     try {
         const std::size_t points = merge_shards(shards, out);
         if (!args.quiet)

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -265,6 +266,17 @@ TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written
               .exit_code == 2);
     CHECK_FALSE(fs::exists(dir / "out.h5.partial"));
     CHECK_FALSE(fs::exists(dir / "out.h5"));
+
+    // A bad -o is bad usage, found before anything runs (cli::prepare_output_path, as `run`).
+    const Result folder = run("sweep " + sweeps + "small.yaml -o " + dir.string());
+    CHECK(folder.exit_code == 2);
+    CHECK(folder.output.find("is a folder") != std::string::npos);
+    std::ofstream(dir / "plain_file") << "x";
+    const Result under_file = run("sweep " + sweeps + "small.yaml -o " + (dir / "plain_file" / "out.h5").string());
+    CHECK(under_file.exit_code == 2);
+    CHECK(under_file.output.find("cannot make the folder") != std::string::npos);
+    CHECK(find_journals(dir / "plain_file" / "out.h5").empty());
+    CHECK(run("merge " + (dir / "x.h5").string() + " -o " + dir.string()).exit_code == 2);
 }
 
 #ifdef ENTANGLE_MPIEXEC
