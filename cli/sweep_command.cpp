@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "agents/standard_model.hpp"
 #include "engine/runner.hpp"
