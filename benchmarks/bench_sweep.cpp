@@ -95,10 +95,12 @@ double throughput(const fs::path& sweep_file, const fs::path& dir, int threads) 
     const agents::StandardModel model;
     const auto scenario_of = [&](std::uint32_t p) { return scenarios.at(design, p); };
     const double reps = static_cast<double>(design.points()) * spec.replications;
+    WriterOptions writer;  // as `entangle sweep`: the tables' bounded text columns fixed-length
+    writer.table_text = table_text_bounds(scenarios.base(), spec);
 
     NullPointSink null_sink;
     const Timing sim = timed([&] {
-        ListSource all(points);
+        RangeSource all(PointRange{0, 1, design.points()});
         run_sweep(all, scenario_of, model, options, null_sink);
     });
     const fs::path out = dir / ("throughput_" + std::to_string(threads) + ".h5");
@@ -107,10 +109,10 @@ double throughput(const fs::path& sweep_file, const fs::path& dir, int threads) 
     // with 2 threads), finished at the end.
     double tail = 1e300;  // the serial part after the last point: finishing the file
     const Timing with_output = timed([&] {
-        SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
+        SweepAssembler assembler(out, layout, PointRange{0, 1, design.points()}, "bench", {journal_path_for(out, 0)}, threads > 1, writer);
         {
-            JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
-            ListSource all(points);
+            JournalSink sink(out, layout, "bench", 0, false, writer, &assembler);
+            RangeSource all(PointRange{0, 1, design.points()});
             run_sweep(all, scenario_of, model, options, sink);
         }
         const auto start = std::chrono::steady_clock::now();
@@ -145,10 +147,13 @@ Timing sweep_in_process(const fs::path& sweep_file, const fs::path& out, int thr
     const SweepSpec spec = load_sweep(sweep_file);
     const SweepScenarios scenarios(spec, {});
     const SweepDesign design(spec, *spec.seed);
-    std::vector<std::uint32_t> points;
-    std::vector<std::string> labels;
-    for (std::uint32_t p = 0; p < design.points(); ++p) points.push_back(p), labels.push_back(std::to_string(p));
-    RunLayout layout = make_layout(scenarios.base(), "sweep", *spec.seed, spec.replications, labels);
+    // As `entangle sweep`: the points described (labels and swept values computed by the writer), not listed.
+    RunLayout layout = make_layout(scenarios.base(), "sweep", *spec.seed, spec.replications, {});
+    for (std::size_t j = 0; j < design.parameters(); ++j) {
+        RunLayout::SweptParam swept;
+        swept.key_path = design.parameter(j).path;
+        layout.swept_params.push_back(std::move(swept));
+    }
     SweepRunOptions options;
     options.threads = threads;
     options.seed = *spec.seed;
@@ -160,10 +165,14 @@ Timing sweep_in_process(const fs::path& sweep_file, const fs::path& out, int thr
     options.series.firm = {FirmSeries::revenue, FirmSeries::compute, FirmSeries::capability};
     options.series.market = {MarketSeries::spot_price};
     const agents::StandardModel model;
-    SweepAssembler assembler(out, layout, points, "bench", {journal_path_for(out, 0)}, threads > 1);
+    WriterOptions writer;
+    writer.table_text = table_text_bounds(scenarios.base(), spec);
+    writer.described_points = WriterOptions::DescribedPoints{
+        PointRange{0, 1, design.points()}, [&design](std::uint32_t p, std::size_t j) { return design.value(p, j); }};
+    SweepAssembler assembler(out, layout, PointRange{0, 1, design.points()}, "bench", {journal_path_for(out, 0)}, threads > 1, writer);
     {
-        JournalSink sink(out, layout, "bench", 0, false, {}, &assembler);
-        ListSource all(points);
+        JournalSink sink(out, layout, "bench", 0, false, writer, &assembler);
+        RangeSource all(PointRange{0, 1, design.points()});
         run_sweep(all, [&](std::uint32_t p) { return scenarios.at(design, p); }, model, options, sink);
     }
     assembler.finish(true);

@@ -275,6 +275,10 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    // Open MPI's mpirun turns a SIGINT or SIGTERM it receives into exit 1
+    // whatever the ranks return, but forwards SIGUSR1 to them untouched: so
+    // `kill -USR1 <mpirun>` stops a sweep under mpirun with exit 130 (docs/cluster.md).
+    std::signal(SIGUSR1, on_signal);
     try {
         return dispatch(parse_arguments(argc, argv), argc, argv);
     } catch (const InputError& e) {

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "agents/standard_model.hpp"
 #include "engine/runner.hpp"
@@ -56,16 +55,17 @@ Shard parse_shard(const std::optional<std::string>& text) {
 struct SweepPlan {
     SweepSpec spec;
     std::optional<SweepScenarios> scenarios;
-    std::optional<SweepDesign> design;
+    std::shared_ptr<const SweepDesign> design;  // shared with the writer's described points
     std::uint64_t seed = 0;
     int replications = 0;
     Shard shard;
-    std::vector<std::uint32_t> file_points;  // the global points the output file holds, ascending
+    PointRange file_points;  // the sweep's points the output file holds, ascending
     RunLayout layout;
     std::string identity;  // what must match for --resume
     fs::path out;
     std::vector<Statistic> statistics;
     SeriesSelection series;
+    WriterOptions writer;  // the tables' fixed-length text columns
 };
 
 template <std::size_t N, typename E>
@@ -86,20 +86,22 @@ SweepPlan prepare(const Arguments& args) {
     plan.seed = args.seed ? *args.seed : plan.spec.seed ? *plan.spec.seed : base.seed;
     plan.replications = args.replications ? *args.replications
                                           : plan.spec.replications > 0 ? plan.spec.replications : base.replications;
-    plan.design.emplace(plan.spec, plan.seed);
+    plan.design = std::make_shared<const SweepDesign>(plan.spec, plan.seed);
+    plan.writer.table_text = table_text_bounds(base, plan.spec);
     plan.scenarios->check(*plan.design);
     plan.shard = parse_shard(args.shard);
-    for (std::uint32_t p = plan.shard.index; p < plan.design->points(); p += plan.shard.count)
-        plan.file_points.push_back(p);
-    if (plan.file_points.empty())
+    plan.file_points = PointRange::shard(plan.design->points(), plan.shard.index, plan.shard.count);
+    if (plan.file_points.size() == 0)
         throw BadUsage("--shard " + *args.shard + ": the sweep has only " +
                               std::to_string(plan.design->points()) + " points, none for this shard");
-    const Scenario first = plan.scenarios->at(*plan.design, plan.file_points.front());
+    const Scenario first = plan.scenarios->at(*plan.design, plan.file_points.at(0));
     check_runnable(first);
 
-    std::vector<std::string> labels;
-    for (const std::uint32_t p : plan.file_points) labels.push_back(std::to_string(p));
-    plan.layout = make_layout(first, "sweep", plan.seed, plan.replications, std::move(labels));
+    // The points' labels and swept values are not listed: the writer computes
+    // them from the design (WriterOptions::described_points), so nothing is held per point.
+    plan.layout = make_layout(first, "sweep", plan.seed, plan.replications, {});
+    plan.writer.described_points = WriterOptions::DescribedPoints{
+        plan.file_points, [design = plan.design](std::uint32_t p, std::size_t j) { return design->value(p, j); }};
     plan.layout.scenario_yaml = base.resolved_yaml;
     plan.layout.sweep_yaml = plan.spec.sweep_yaml;
     if (!plan.spec.keep_replications) {
@@ -116,7 +118,6 @@ SweepPlan prepare(const Arguments& args) {
             swept.type = RunLayout::SweptParam::Type::text;
             swept.labels = sp.values;
         }
-        for (const std::uint32_t p : plan.file_points) swept.values.push_back(plan.design->value(p, j));
         plan.layout.swept_params.push_back(std::move(swept));
     }
     plan.series.firm = select<firm_series_info.size(), FirmSeries>(firm_series_info, plan.layout.firm_series);
@@ -143,10 +144,22 @@ SweepPlan prepare(const Arguments& args) {
 }
 
 
+// The points a resume finds journaled: one bit per point of the file (by
+// position in plan.file_points), empty when there is nothing to resume.
+struct DonePoints {
+    std::vector<bool> done;
+    std::size_t count = 0;
+    void mark(std::size_t position) {
+        if (done.empty()) return;
+        if (!done[position]) ++count;
+        done[position] = true;
+    }
+};
+
 // The points already journaled (checking that the journals belong to this
 // sweep and cutting off a torn last entry), or an error for --resume.
-std::set<std::uint32_t> resume_points(const SweepPlan& plan, bool resume) {
-    std::set<std::uint32_t> done;
+DonePoints resume_points(const SweepPlan& plan, bool resume) {
+    DonePoints done;
     const std::vector<fs::path> journals = find_journals(plan.out);
     if (!resume) {
         for (const fs::path& j : journals) fs::remove(j);
@@ -165,7 +178,9 @@ std::set<std::uint32_t> resume_points(const SweepPlan& plan, bool resume) {
                                   "' was written by a different sweep (its sweep file, base scenario, --set, "
                                   "--seed, --replications or --shard differ); run without --resume to start afresh");
         if (scan.torn) truncate_journal(j, scan.valid_bytes);
-        for (const JournalEntry& e : scan.entries) done.insert(e.point);
+        if (done.done.empty()) done.done.assign(plan.file_points.size(), false);
+        for (const JournalEntry& e : scan.entries)
+            if (const std::optional<std::size_t> at = plan.file_points.index_of(e.point)) done.mark(*at);
     }
     return done;
 }
@@ -178,7 +193,7 @@ std::unique_ptr<SweepAssembler> start_assembly(const SweepPlan& plan, const Argu
     for (int p = 0; p < processes; ++p) journals.push_back(journal_path_for(plan.out, p));
     const int threads = args.threads > 0 ? args.threads : default_thread_count();
     return std::make_unique<SweepAssembler>(plan.out, plan.layout, plan.file_points, plan.identity,
-                                            std::move(journals), threads > 1);
+                                            std::move(journals), threads > 1, plan.writer);
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
@@ -192,7 +207,7 @@ namespace {
 SweepOutcome run_points(const SweepPlan& plan, const Arguments& args, PointSource& source, int process,
                         bool append, const std::function<void(std::size_t, std::size_t)>& progress,
                         SweepAssembler* assembler) {
-    JournalSink sink(plan.out, plan.layout, plan.identity, process, append, {}, assembler);
+    JournalSink sink(plan.out, plan.layout, plan.identity, process, append, plan.writer, assembler);
     const agents::StandardModel model;
     SweepRunOptions options;
     options.threads = args.threads;
@@ -206,11 +221,9 @@ SweepOutcome run_points(const SweepPlan& plan, const Arguments& args, PointSourc
     return run_sweep(source, scenario_of, model, options, sink);
 }
 
-std::vector<std::uint32_t> points_to_run(const SweepPlan& plan, const std::set<std::uint32_t>& done) {
-    std::vector<std::uint32_t> todo;
-    for (const std::uint32_t p : plan.file_points)
-        if (!done.count(p)) todo.push_back(p);
-    return todo;
+// The points left to run, in order.
+std::unique_ptr<PointSource> points_to_run(const SweepPlan& plan, const DonePoints& done) {
+    return std::make_unique<RangeSource>(plan.file_points, done.done);
 }
 
 int report(const SweepPlan& plan, const Arguments& args, std::size_t written, bool cancelled,
@@ -249,19 +262,19 @@ std::function<void(std::size_t, std::size_t)> progress_line(const SweepPlan& pla
 
 #ifdef ENTANGLE_HAVE_MPI
 int sweep_ranks(const SweepPlan& plan, const Arguments& args, const mpi::Session& session,
-                const std::set<std::uint32_t>& done, std::chrono::steady_clock::time_point started);
+                const DonePoints& done, std::chrono::steady_clock::time_point started);
 
 int command_sweep_mpi(const Arguments& args, int argc, char** argv) {
     mpi::Session session(argc, argv);
     const auto started = std::chrono::steady_clock::now();
     // Every rank plans the same sweep (deterministic); a bad input fails on every rank alike.
     const SweepPlan plan = prepare(args);
-    if (session.rank() == 0 && plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
-    std::set<std::uint32_t> done;
+    DonePoints done;
     int setup_failed = 0;
     std::string why;
     if (session.rank() == 0) {
         try {
+            prepare_output_path(plan.out);  // a bad -o is exit 2 on every rank, before anything runs
             done = resume_points(plan, args.resume);
         } catch (const std::exception& e) {
             setup_failed = 1;
@@ -283,13 +296,13 @@ int command_sweep_mpi(const Arguments& args, int argc, char** argv) {
 }
 
 int sweep_ranks(const SweepPlan& plan, const Arguments& args, const mpi::Session& session,
-                const std::set<std::uint32_t>& done, std::chrono::steady_clock::time_point started) {
-    const std::vector<std::uint32_t> todo = session.rank() == 0 ? points_to_run(plan, done) : std::vector<std::uint32_t>{};
-    mpi::CoordinatedSource source(session, todo, args.interrupted);
+                const DonePoints& done, std::chrono::steady_clock::time_point started) {
+    const std::size_t todo = plan.file_points.size() - done.count;
+    mpi::CoordinatedSource source(session, session.rank() == 0 ? points_to_run(plan, done) : nullptr, args.interrupted);
     const bool show_progress = session.rank() == 0 && !args.quiet && stderr_is_terminal();
     std::function<void(std::size_t, std::size_t)> progress;
     if (show_progress)
-        progress = progress_line(plan, done.size(), todo.size(), started,
+        progress = progress_line(plan, done.count, todo, started,
                                  [&source](std::size_t) { return source.handed_out(); });
     const fs::path journal = journal_path_for(plan.out, session.rank());
     // Rank 0 writes the file while the ranks run, following every rank's journal.
@@ -303,7 +316,7 @@ int sweep_ranks(const SweepPlan& plan, const Arguments& args, const mpi::Session
     int code = exit_ok;
     if (session.rank() == 0) {
         const std::size_t written = assembler->finish(!cancelled);
-        code = report(plan, args, written, cancelled, done.size(), started);
+        code = report(plan, args, written, cancelled, done.count, started);
     }
     return session.max_over_ranks(code);
 }
@@ -331,17 +344,17 @@ int command_sweep(const Arguments& args, int argc, char** argv) {
     (void)argc, (void)argv;
     const auto started = std::chrono::steady_clock::now();
     const SweepPlan plan = prepare(args);
-    if (plan.out.has_parent_path()) fs::create_directories(plan.out.parent_path());
-    const std::set<std::uint32_t> done = resume_points(plan, args.resume);
-    const std::vector<std::uint32_t> todo = points_to_run(plan, done);
-    ListSource source(todo);
+    prepare_output_path(plan.out);  // a bad -o is exit 2 before anything runs, as for `run`
+    const DonePoints done = resume_points(plan, args.resume);
+    const std::size_t todo = plan.file_points.size() - done.count;
+    const std::unique_ptr<PointSource> source = points_to_run(plan, done);
     const bool show_progress = !args.quiet && stderr_is_terminal();
     const bool append = args.resume && fs::exists(journal_path_for(plan.out, 0));
     const std::unique_ptr<SweepAssembler> assembler = start_assembly(plan, args, 1);
     SweepOutcome outcome;
     try {
-        outcome = run_points(plan, args, source, 0, append,
-                             show_progress ? progress_line(plan, done.size(), todo.size(), started)
+        outcome = run_points(plan, args, *source, 0, append,
+                             show_progress ? progress_line(plan, done.count, todo, started)
                                            : std::function<void(std::size_t, std::size_t)>{},
                              assembler.get());
     } catch (const InputError& e) {
@@ -356,7 +369,7 @@ int command_sweep(const Arguments& args, int argc, char** argv) {
     }
     if (show_progress) std::fputc('\n', stderr);
     const std::size_t written = assembler->finish(!outcome.cancelled);
-    return report(plan, args, written, outcome.cancelled, done.size(), started);
+    return report(plan, args, written, outcome.cancelled, done.count, started);
 }
 
 int command_merge(const Arguments& args) {
@@ -364,7 +377,7 @@ int command_merge(const Arguments& args) {
         throw BadUsage("merge: expected shard files and an output (entangle merge SHARD.h5... -o OUT.h5)");
     std::vector<fs::path> shards(args.positional.begin(), args.positional.end());
     const fs::path out(*args.output);
-    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    prepare_output_path(out);
     try {
         const std::size_t points = merge_shards(shards, out);
         if (!args.quiet)

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <numeric>
 
 #include "engine/rng.hpp"
 
@@ -48,58 +47,90 @@ std::uint32_t owen_scramble(std::uint32_t x, std::uint32_t seed) {
     return reverse_bits(x);
 }
 
-// Fisher-Yates with a keyed stream: a permutation of 0..n-1.
-std::vector<std::uint32_t> permutation(std::uint32_t n, RandomEngine& engine) {
-    std::vector<std::uint32_t> p(n);
-    std::iota(p.begin(), p.end(), 0u);
-    for (std::uint32_t i = n; i > 1; --i) {
-        const auto j = static_cast<std::uint32_t>(std::min<double>(draw_uniform01(engine) * i, i - 1));
-        std::swap(p[i - 1], p[j]);
-    }
-    return p;
+std::uint64_t mix64(std::uint64_t z) {  // splitmix64's finaliser
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
 }
 
 }  // namespace
 
+std::uint32_t keyed_permutation(std::uint32_t x, std::uint32_t n, std::uint64_t key) {
+    unsigned bits = 2;
+    while (bits < 32 && (std::uint64_t{1} << bits) < n) bits += 2;
+    const unsigned half = bits / 2;
+    const std::uint64_t mask = (std::uint64_t{1} << half) - 1;
+    std::uint64_t v = x;
+    do {  // a bijection of [0, 2^bits): from x < n it comes back below n
+        std::uint64_t left = v >> half, right = v & mask;
+        for (std::uint64_t round = 0; round < 4; ++round) {
+            const std::uint64_t f = mix64(key ^ mix64((round << 32) | right)) & mask;
+            const std::uint64_t next = left ^ f;
+            left = right;
+            right = next;
+        }
+        v = (left << half) | right;
+    } while (v >= n);
+    return static_cast<std::uint32_t>(v);
+}
+
+UnitDesign::UnitDesign(DesignMethod method, std::uint32_t points, std::size_t dimensions, std::uint64_t seed)
+    : method_(method), points_(points), dimensions_(dimensions), seed_(seed) {
+    if (method == DesignMethod::lhs)
+        for (std::size_t d = 0; d < dimensions; ++d)
+            key_.push_back(stream_seed(design_key(seed, 0), "sweep", "design:lhs-strata:" + std::to_string(d)));
+    if (method == DesignMethod::sobol && dimensions > 0) {
+        for (std::size_t d = 0; d < dimensions; ++d)
+            key_.push_back(stream_seed(design_key(seed, 0), "sweep", "design:sobol:" + std::to_string(d)) >> 32);
+        // Point k of Boost's Gray-code ordered sequence is the XOR of the
+        // direction numbers V_r over the bits r of gray(k) (Antonov-Saleev);
+        // Boost's seed(i) moves to point i + 1, whose Gray code is 1 << r
+        // for i + 1 = 2^(r+1) - 1: so V_r is the point after seed(2^(r+1) - 2).
+        directions_.assign(dimensions * 32, 0);
+        boost::random::sobol engine(static_cast<unsigned>(dimensions));
+        for (unsigned r = 0; r < 32; ++r) {
+            engine.seed((std::uint64_t{2} << r) - 2);
+            for (std::size_t d = 0; d < dimensions; ++d)
+                directions_[d * 32 + r] = static_cast<std::uint32_t>(engine() >> 32);
+        }
+    }
+}
+
+double UnitDesign::at(std::uint32_t p, std::size_t d) const {
+    switch (method_) {
+        case DesignMethod::grid:  // not a sampling design; SweepDesign enumerates the grid itself
+        case DesignMethod::random: {
+            RandomEngine e = make_stream(design_key(seed_, p), "sweep", "design:random");
+            double u = 0;
+            for (std::size_t i = 0; i <= d; ++i) u = draw_uniform01(e);
+            return u;
+        }
+        case DesignMethod::lhs: {
+            // Each dimension cut into `points` equal strata, one point per
+            // stratum, strata matched across dimensions by a keyed permutation.
+            RandomEngine jitter = make_stream(design_key(seed_, p), "sweep", "design:lhs-jitter:" + std::to_string(d));
+            return (keyed_permutation(p, points_, key_[d]) + draw_uniform01(jitter)) / points_;
+        }
+        case DesignMethod::sobol:
+            return (owen_scramble(sobol_unscrambled(p, d), static_cast<std::uint32_t>(key_[d])) + 0.5) * 0x1p-32;
+    }
+    return 0;
+}
+
+std::uint32_t UnitDesign::sobol_unscrambled(std::uint32_t p, std::size_t d) const {
+    const std::uint32_t gray = p ^ (p >> 1);
+    std::uint32_t raw = 0;
+    for (unsigned r = 0; r < 32; ++r)
+        if (gray >> r & 1u) raw ^= directions_[d * 32 + r];
+    return raw;
+}
+
 std::vector<double> unit_design(DesignMethod method, std::uint32_t points, std::size_t dims, std::uint64_t seed) {
     std::vector<double> u(static_cast<std::size_t>(points) * dims);
     if (dims == 0) return u;
-    switch (method) {
-        case DesignMethod::grid:  // not a sampling design; SweepDesign enumerates the grid itself
-        case DesignMethod::random:
-            for (std::uint32_t p = 0; p < points; ++p) {
-                RandomEngine e = make_stream(design_key(seed, p), "sweep", "design:random");
-                for (std::size_t d = 0; d < dims; ++d) u[p * dims + d] = draw_uniform01(e);
-            }
-            break;
-        case DesignMethod::lhs:
-            // Each dimension cut into `points` equal strata, one point per stratum,
-            // strata matched across dimensions by a keyed random permutation.
-            for (std::size_t d = 0; d < dims; ++d) {
-                RandomEngine e = make_stream(design_key(seed, 0), "sweep", "design:lhs-strata:" + std::to_string(d));
-                const std::vector<std::uint32_t> stratum = permutation(points, e);
-                for (std::uint32_t p = 0; p < points; ++p) {
-                    RandomEngine jitter =
-                        make_stream(design_key(seed, p), "sweep", "design:lhs-jitter:" + std::to_string(d));
-                    u[p * dims + d] = (stratum[p] + draw_uniform01(jitter)) / points;
-                }
-            }
-            break;
-        case DesignMethod::sobol: {
-            std::vector<std::uint32_t> scramble(dims);
-            for (std::size_t d = 0; d < dims; ++d)
-                scramble[d] = static_cast<std::uint32_t>(
-                    stream_seed(design_key(seed, 0), "sweep", "design:sobol:" + std::to_string(d)) >> 32);
-            // Boost's engine starts after the origin, which is point 0 of the sequence.
-            boost::random::sobol engine(static_cast<unsigned>(dims));
-            for (std::uint32_t p = 0; p < points; ++p)
-                for (std::size_t d = 0; d < dims; ++d) {
-                    const std::uint32_t raw = p == 0 ? 0u : static_cast<std::uint32_t>(engine() >> 32);
-                    u[p * dims + d] = (owen_scramble(raw, scramble[d]) + 0.5) * 0x1p-32;
-                }
-            break;
-        }
-    }
+    const UnitDesign design(method, points, dims, seed);
+    for (std::uint32_t p = 0; p < points; ++p)
+        for (std::size_t d = 0; d < dims; ++d) u[p * dims + d] = design.at(p, d);
     return u;
 }
 
@@ -156,35 +187,32 @@ SweepDesign::SweepDesign(const SweepSpec& spec, std::uint64_t seed) : parameters
     const std::size_t dims = parameters_.size();
     if (spec.method == DesignMethod::grid) {
         // First parameter slowest, last fastest (C order, as itertools.product).
-        std::vector<int> levels(dims);
+        grid_ = true;
+        grid_levels_.resize(dims);
+        grid_stride_.resize(dims);
         std::uint64_t n = 1;
-        for (std::size_t j = 0; j < dims; ++j) {
+        for (std::size_t j = dims; j-- > 0;) {
             const SweepParameter& sp = parameters_[j];
-            levels[j] = sp.kind == SweepParameter::Kind::values ? static_cast<int>(sp.values.size()) : sp.levels;
-            n *= static_cast<std::uint64_t>(std::max(levels[j], 1));
+            grid_levels_[j] =
+                std::max(sp.kind == SweepParameter::Kind::values ? static_cast<int>(sp.values.size()) : sp.levels, 1);
+            grid_stride_[j] = n;
+            n *= static_cast<std::uint64_t>(grid_levels_[j]);
         }
         points_ = static_cast<std::uint32_t>(n);
-        values_.resize(static_cast<std::size_t>(points_) * dims);
-        for (std::uint32_t p = 0; p < points_; ++p) {
-            std::uint64_t rest = p;
-            for (std::size_t j = dims; j-- > 0;) {
-                const auto l = static_cast<int>(rest % static_cast<std::uint64_t>(levels[j]));
-                rest /= static_cast<std::uint64_t>(levels[j]);
-                values_[p * dims + j] = grid_level(parameters_[j], l);
-            }
-        }
         return;
     }
     points_ = spec.points;
-    const std::vector<double> u = unit_design(spec.method, points_, dims, seed);
-    values_.resize(u.size());
-    for (std::uint32_t p = 0; p < points_; ++p)
-        for (std::size_t j = 0; j < dims; ++j) {
-            const SweepParameter& sp = parameters_[j];
-            const double v = value_at(sp, u[p * dims + j]);
-            values_[p * dims + j] =
-                sp.kind == SweepParameter::Kind::values ? values_entry(sp, static_cast<std::size_t>(v)) : v;
-        }
+    unit_.emplace(spec.method, points_, dims, seed);
+}
+
+double SweepDesign::value(std::uint32_t point, std::size_t j) const {
+    const SweepParameter& sp = parameters_[j];
+    if (grid_) {
+        const auto level = static_cast<int>((point / grid_stride_[j]) % static_cast<std::uint64_t>(grid_levels_[j]));
+        return grid_level(sp, level);
+    }
+    const double v = value_at(sp, unit_->at(point, j));
+    return sp.kind == SweepParameter::Kind::values ? values_entry(sp, static_cast<std::size_t>(v)) : v;
 }
 
 std::string SweepDesign::text(std::uint32_t point, std::size_t j) const {

@@ -48,10 +48,83 @@ struct SweepSpec {
     std::vector<std::string> statistics{"mean", "std", "p05", "p50", "p95"};
 };
 
+// The points of a sweep that one file holds, in ascending order: first,
+// first + stride, ... (`count` of them). A whole sweep is {0, 1, n}; shard I
+// of N is {I, N, ...}. Described rather than listed, so nothing is held per
+// point.
+struct PointRange {
+    std::uint32_t first = 0, stride = 1, count = 0;
+
+    // The shard's points of a sweep of `points` points (shard 0 of 1: all of them).
+    static PointRange shard(std::uint32_t points, std::uint32_t index, std::uint32_t shards) {
+        const std::uint32_t count = points > index ? (points - index + shards - 1) / shards : 0;
+        return PointRange{index, shards, count};
+    }
+    std::size_t size() const { return count; }
+    std::uint32_t at(std::size_t i) const { return first + static_cast<std::uint32_t>(i) * stride; }
+    // The position of a sweep point in the range; nullopt if it is not in it.
+    std::optional<std::size_t> index_of(std::uint32_t point) const {
+        if (point < first || (point - first) % stride != 0 || (point - first) / stride >= count) return std::nullopt;
+        return (point - first) / stride;
+    }
+};
+
+// The longest text, in bytes, each bounded text column of the results file's
+// tables can receive from a sweep's points (docs/results.md "Tables"): the
+// writer stores such a column as a fixed-length string of that width instead
+// of a variable-length one (one HDF5 heap object per value, most of what
+// writing a kept replication's rows cost). 0: unbounded, variable-length.
+// Computed by table_text_bounds (engine/sweep_runner.hpp) from the scenario,
+// so that no value the engine generates can exceed it; the writer still
+// refuses a longer value rather than cut it.
+struct TableTextBounds {
+    std::uint32_t contract_id = 0;    // contracts.id
+    std::uint32_t contract_kind = 0;  // contracts.kind
+    std::uint32_t firm = 0;           // contracts.seller, contracts.buyer
+    std::uint32_t month = 0;          // contracts.signed/start/end, events.time
+    std::uint32_t status = 0;         // contracts.status
+    std::uint32_t end_reason = 0;     // contracts.end_reason
+    std::uint32_t event_kind = 0;     // events.kind
+    std::uint32_t event_firms = 0;    // events.firms
+    bool operator==(const TableTextBounds&) const = default;
+};
+
+// The unit-hypercube coordinates of a design's points, in [0, 1), each
+// computed on demand from the point's index and the seed: nothing is held per
+// point, so a sweep's memory does not grow with its number of points.
+// random: a stream per point. lhs: each dimension cut into `points` strata,
+// point p in stratum permutation_d(p) (a keyed permutation of [0, points),
+// below) with a jitter from a stream per point. sobol: the Sobol' sequence
+// (Boost's direction numbers, point 0 the origin) by direct index
+// computation, Owen-scrambled per dimension. Not for grids (SweepDesign
+// enumerates them). Thread-safe (const).
+class UnitDesign {
+public:
+    UnitDesign(DesignMethod method, std::uint32_t points, std::size_t dimensions, std::uint64_t seed);
+    double at(std::uint32_t point, std::size_t dimension) const;
+    // sobol: the point's coordinate before scrambling (the top 32 bits of
+    // Boost's), for tests that it is Boost's sequence.
+    std::uint32_t sobol_unscrambled(std::uint32_t point, std::size_t dimension) const;
+
+private:
+    DesignMethod method_;
+    std::uint32_t points_;
+    std::size_t dimensions_;
+    std::uint64_t seed_;
+    std::vector<std::uint64_t> key_;          // per dimension: lhs permutation key or sobol scramble
+    std::vector<std::uint32_t> directions_;   // sobol: [dimension][bit], the top 32 bits of Boost's
+};
+
+// A keyed pseudo-random permutation of [0, n) (n >= 1): a 4-round Feistel
+// network over the smallest even number of bits that covers n, walking
+// values >= n back into range (cycle walking). O(1) memory; exposed for tests.
+std::uint32_t keyed_permutation(std::uint32_t x, std::uint32_t n, std::uint64_t key);
+
 // Every point's parameter values, computed from the sweep alone (its seed and
 // design), so that any process (thread, rank, shard, resumed run) computes
 // the same points. Design draws use their own streams, keyed (seed, point,
-// 0, "sweep", "design:...").
+// 0, "sweep", "design:..."). Values are computed on demand from the point's
+// index (nothing held per point); thread-safe (const).
 class SweepDesign {
 public:
     SweepDesign(const SweepSpec& spec, std::uint64_t seed);
@@ -60,7 +133,7 @@ public:
     std::size_t parameters() const { return parameters_.size(); }
     // The value of parameter j at point p: the number itself; for `values` of
     // booleans 0/1, of text the index into SweepParameter::values.
-    double value(std::uint32_t point, std::size_t j) const { return values_[point * parameters_.size() + j]; }
+    double value(std::uint32_t point, std::size_t j) const;
     // The YAML text that sets parameter j at point p (a `--set` value).
     std::string text(std::uint32_t point, std::size_t j) const;
     const SweepParameter& parameter(std::size_t j) const { return parameters_[j]; }
@@ -68,11 +141,14 @@ public:
 private:
     std::vector<SweepParameter> parameters_;
     std::uint32_t points_ = 0;
-    std::vector<double> values_;  // [point][parameter]
+    bool grid_ = false;
+    std::vector<std::uint64_t> grid_stride_;  // grid: points per step of parameter j's level
+    std::vector<int> grid_levels_;
+    std::optional<UnitDesign> unit_;          // the other designs
 };
 
-// The unit-hypercube coordinates of a design, [point][dimension], in [0, 1).
-// Exposed for tests of the designs' properties.
+// The unit-hypercube coordinates of a design, [point][dimension], in [0, 1)
+// (UnitDesign's, all at once). For tests of the designs' properties.
 std::vector<double> unit_design(DesignMethod method, std::uint32_t points, std::size_t dimensions,
                                 std::uint64_t seed);
 

@@ -1,11 +1,14 @@
 #include "engine/sweep_runner.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include "engine/contracts.hpp"
 #include "engine/runner.hpp"
 #include "engine/simulation.hpp"
 
@@ -149,6 +152,65 @@ SweepOutcome run_sweep(PointSource& source, const std::function<Scenario(std::ui
     outcome.cancelled = cancelled();
     outcome.replications = replications_done.load();
     return outcome;
+}
+
+
+TableTextBounds table_text_bounds(const Scenario& base, const SweepSpec& spec) {
+    using Bytes = std::size_t;
+    // A swept word may replace any scenario name or id (its --set path).
+    Bytes word = 0;
+    for (const SweepParameter& p : spec.parameters)
+        if (p.kind == SweepParameter::Kind::values && p.type == SweepParameter::Type::text)
+            for (const std::string& v : p.values) word = std::max(word, v.size());
+    Bytes firm = word, chip = word, scenario_id = word, event_id = word, listed_firms = 0;
+    for (const FirmSpec& f : base.firms) firm = std::max(firm, f.name.size());
+    for (const ChipSpec& c : base.chips) chip = std::max(chip, c.name.size());
+    for (const ContractSpec& c : base.contracts) scenario_id = std::max(scenario_id, c.id.size());
+    std::size_t exclusivity_amends = 0;
+    for (const EventSpec& e : base.events) {
+        event_id = std::max(event_id, e.id.size());
+        if (e.contract) scenario_id = std::max(scenario_id, e.contract->id.size());
+        if (std::ranges::find(e.changed_keys, "exclusive") != e.changed_keys.end()) ++exclusivity_amends;
+        listed_firms = std::max(listed_firms, e.firms.size());
+    }
+    // format_month: "%04d-%02d" of an int year and a month 1..12, so at most
+    // 11 + 1 + 2 bytes ("-2147483648-12") for any Month.
+    const Bytes month = 14;
+    // Generated ids (engine/procurement.cpp): "auto_<lab>_<seller>_<month>"
+    // for capacity, "auto_<lab>_<vendor>_<chip>_<month>" for chip supply,
+    // "waiver_<held id>" for the commitment that buys out an exclusive
+    // clause. A waiver commitment is signed without the clause, so only an
+    // amendment that sets `exclusive` can make one waivable again: at most
+    // one "waiver_" more than the scenario has such amendments.
+    const Bytes auto_capacity = 5 + firm + 1 + firm + 1 + month;
+    const Bytes auto_chip = 5 + firm + 1 + firm + 1 + chip + 1 + month;
+    const Bytes waivers = 7 * (1 + exclusivity_amends);
+    const Bytes contract_id = std::max({scenario_id, auto_capacity, auto_chip}) + waivers;
+    Bytes kind = 1;
+    for (const ContractKind k : {ContractKind::capacity, ContractKind::chip_supply, ContractKind::commitment,
+                                 ContractKind::licence, ContractKind::revenue_share, ContractKind::equity})
+        kind = std::max(kind, std::string_view(contract_kind_name(k)).size());
+    // Statuses (pending, active, expired, terminated, amended) and reasons
+    // (term, agi, settled, terminated, forbidden, amended) are engine words
+    // of at most 10 bytes: 16 leaves room for a new one. A reason is
+    // followed by ":<id of the event that ended it>".
+    const Bytes word_room = 16;
+    // Event kinds are engine words too (sign, waiver, acquire_ignored, ...:
+    // at most 15 bytes); `firms` is one firm, a pair "a,b", or an event's
+    // list of firms joined by commas.
+    const Bytes event_kind = 32;
+    const Bytes event_firms = std::max<Bytes>(2 * firm + 1, listed_firms * (firm + 1));
+    auto width = [](Bytes b) { return static_cast<std::uint32_t>(std::max<Bytes>(b, 1)); };
+    TableTextBounds out;
+    out.contract_id = width(contract_id);
+    out.contract_kind = width(kind);
+    out.firm = width(firm);
+    out.month = width(month);
+    out.status = width(word_room);
+    out.end_reason = width(word_room + 1 + event_id);
+    out.event_kind = width(event_kind);
+    out.event_firms = width(event_firms);
+    return out;
 }
 
 }  // namespace entangle

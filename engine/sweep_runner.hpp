@@ -41,6 +41,24 @@ private:
     std::size_t next_ = 0;
 };
 
+// The points of a range in order, skipping those `skip` marks (by position
+// in the range; empty: none): a sweep's points to run, 1 bit per point for
+// a resume and nothing per point otherwise.
+class RangeSource final : public PointSource {
+public:
+    explicit RangeSource(PointRange range, std::vector<bool> skip = {}) : range_(range), skip_(std::move(skip)) {}
+    std::optional<std::uint32_t> next() override {
+        while (next_ < range_.size() && next_ < skip_.size() && skip_[next_]) ++next_;
+        if (next_ >= range_.size()) return std::nullopt;
+        return range_.at(next_++);
+    }
+
+private:
+    PointRange range_;
+    std::vector<bool> skip_;
+    std::size_t next_ = 0;
+};
+
 class PointSink {
 public:
     virtual ~PointSink() = default;
@@ -84,5 +102,14 @@ SweepOutcome run_sweep(PointSource& source, const std::function<Scenario(std::ui
 std::vector<ReplicationRecord> point_statistics(const std::vector<ReplicationRecord>& replications,
                                                 std::span<const Statistic> statistics,
                                                 const SeriesSelection& series);
+
+// The widths of the bounded text columns of a sweep's tables (TableTextBounds):
+// `base` is the sweep's base scenario (with --set and the sweep's outputs),
+// `spec` its parameters: a swept word may stand in for any name or id of
+// the scenario, so each name and id is bounded by the longer of the two.
+// Every bound covers what the engine writes into that column (the ids
+// procurement generates, "waiver_" ids, reasons with the id of the event
+// behind them, months as format_month writes any Month); see the definition.
+TableTextBounds table_text_bounds(const Scenario& base, const SweepSpec& spec);
 
 }  // namespace entangle

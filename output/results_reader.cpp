@@ -148,29 +148,6 @@ std::vector<std::string> read_strings(hid_t ds) {
     return out;
 }
 
-// Every row of a table, in the native struct `Row`, with its strings reclaimed
-// after `convert` copied them.
-template <typename Row, typename Out, typename Convert>
-std::vector<Out> read_table(const std::filesystem::path& path, const char* name, const h5::Datatype& type,
-                            Convert convert) {
-    const h5::File file = open_results(path);
-    const h5::Dataset ds = open_dataset(file.get(), name);
-    const hsize_t n = shape_of(ds.get()).at(0);
-    std::vector<Out> out;
-    if (n == 0) return out;
-    std::vector<Row> rows(n);
-    h5::check(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "read", ds.get());
-    out.reserve(n);
-    for (const Row& r : rows) out.push_back(convert(r));
-    const h5::Dataspace space = h5::own<h5::Dataspace>(H5Dget_space(ds.get()), "get space of", ds.get());
-    h5::reclaim(type.get(), space.get(), rows.data());
-    return out;
-}
-
-std::string text(const char* p) {
-    return p ? p : "";
-}
-
 // Names of a group's links in creation order (name order for files without it).
 std::vector<std::string> link_names(hid_t group) {
     H5G_info_t info{};
@@ -398,47 +375,97 @@ std::string read_root_attribute_string(const std::filesystem::path& path, const 
 
 namespace {
 
-ContractTableRow contract_of(const h5::ContractRowC& c) {
+ContractTableRow contract_of(h5::RowUnpacker& c) {
     ContractTableRow out;
-    out.point = c.point;
-    out.replication = c.replication;
-    out.row = ContractRow{text(c.id),       text(c.kind),         text(c.seller),
-                          text(c.buyer),    text(c.signed_month), text(c.start),
-                          text(c.end),      c.quantity_h100e,     c.price_usd_per_h100e_hour,
-                          c.value_usd,      c.exclusive != 0,     c.rofr != 0,
-                          c.until_agi != 0, text(c.status),       text(c.end_reason)};
+    out.point = c.u32();
+    out.replication = c.u32();
+    ContractRow& row = out.row;
+    for (std::string* t : {&row.id, &row.kind, &row.seller, &row.buyer, &row.signed_month, &row.start, &row.end})
+        *t = c.text();
+    row.quantity_h100e = c.f64();
+    row.price_usd_per_h100e_hour = c.f64();
+    row.value_usd = c.f64();
+    row.exclusive = c.flag();
+    row.rofr = c.flag();
+    row.until_agi = c.flag();
+    row.status = c.text();
+    row.end_reason = c.text();
     return out;
 }
 
-EventTableRow event_of(const h5::EventRowC& e) {
-    return EventTableRow{e.point, e.replication, EventRow{text(e.time), text(e.kind), text(e.firms), text(e.text)}};
+EventTableRow event_of(h5::RowUnpacker& e) {
+    EventTableRow out;
+    out.point = e.u32();
+    out.replication = e.u32();
+    for (std::string* t : {&out.row.time, &out.row.kind, &out.row.firms, &out.row.text}) *t = e.text();
+    return out;
 }
 
-// Rows [begin, begin + count) of a table.
-template <typename Row, typename Out, typename Convert>
-std::vector<Out> read_rows(hid_t ds, const h5::Datatype& type, hsize_t begin, hsize_t count, Convert convert) {
+// Rows [begin, begin + count) of a table, read in the format it was stored
+// with (fixed- or variable-length text), the variable-length strings freed
+// once `convert` copied them.
+template <typename Out, typename Convert>
+std::vector<Out> read_rows(hid_t ds, const h5::TableFormat& format, hsize_t begin, hsize_t count, Convert convert) {
     std::vector<Out> out;
     if (count == 0) return out;
-    std::vector<Row> rows(count);
+    std::vector<unsigned char> rows(count * format.row_bytes());
+    const h5::Datatype type = format.memory_type();
     const h5::Dataspace space = h5::own<h5::Dataspace>(H5Dget_space(ds), "get space of", ds);
     h5::check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &begin, nullptr, &count, nullptr), "select rows of", ds);
     const h5::Dataspace memory = h5::make_space(1, &count);
     h5::check(H5Dread(ds, type.get(), memory.get(), space.get(), H5P_DEFAULT, rows.data()), "read", ds);
     out.reserve(count);
-    for (const Row& r : rows) out.push_back(convert(r));
-    h5::reclaim(type.get(), memory.get(), rows.data());
+    h5::RowUnpacker unpack(format, rows.data());
+    for (hsize_t i = 0; i < count; ++i) {
+        unpack.begin_row(i);
+        out.push_back(convert(unpack));
+    }
+    if (format.has_variable_text()) h5::reclaim(type.get(), memory.get(), rows.data());
     return out;
 }
 
 }  // namespace
 
 std::vector<ContractTableRow> read_contracts(const std::filesystem::path& path) {
-    return read_table<h5::ContractRowC, ContractTableRow>(path, "/tables/contracts", h5::contract_type(false),
-                                                          contract_of);
+    const h5::File file = open_results(path);
+    const h5::Dataset ds = open_dataset(file.get(), "/tables/contracts");
+    return read_rows<ContractTableRow>(ds.get(), h5::TableFormat::contracts_of(ds.get()), 0, shape_of(ds.get()).at(0),
+                                       contract_of);
+}
+
+TableTextBounds read_table_text_bounds(const std::filesystem::path& path) {
+    const h5::File file = open_results(path);
+    const h5::Dataset contracts = open_dataset(file.get(), "/tables/contracts");
+    const h5::Dataset events = open_dataset(file.get(), "/tables/events");
+    const h5::TableFormat c = h5::TableFormat::contracts_of(contracts.get());
+    const h5::TableFormat e = h5::TableFormat::events_of(events.get());
+    auto width = [](const h5::TableFormat& f, std::string_view name) {
+        for (const h5::TableFormat::Column& col : f.columns())
+            if (col.name == name) return static_cast<std::uint32_t>(col.width);
+        return std::uint32_t{0};
+    };
+    // Columns that share a bound were written with one width; 0 if any is variable-length.
+    auto shared = [](std::initializer_list<std::uint32_t> widths) {
+        const auto [lo, hi] = std::minmax(widths);
+        return lo == 0 ? 0 : hi;
+    };
+    TableTextBounds b;
+    b.contract_id = width(c, "id");
+    b.contract_kind = width(c, "kind");
+    b.firm = shared({width(c, "seller"), width(c, "buyer")});
+    b.month = shared({width(c, "signed"), width(c, "start"), width(c, "end"), width(e, "time")});
+    b.status = width(c, "status");
+    b.end_reason = width(c, "end_reason");
+    b.event_kind = width(e, "kind");
+    b.event_firms = width(e, "firms");
+    return b;
 }
 
 std::vector<EventTableRow> read_events(const std::filesystem::path& path) {
-    return read_table<h5::EventRowC, EventTableRow>(path, "/tables/events", h5::event_type(false), event_of);
+    const h5::File file = open_results(path);
+    const h5::Dataset ds = open_dataset(file.get(), "/tables/events");
+    return read_rows<EventTableRow>(ds.get(), h5::TableFormat::events_of(ds.get()), 0, shape_of(ds.get()).at(0),
+                                    event_of);
 }
 
 namespace {
@@ -529,6 +556,7 @@ namespace {
 // read when asked for (a sweep's tables are sorted by point and replication).
 struct StoredTable {
     h5::Dataset ds;
+    std::optional<h5::TableFormat> format;  // as stored
     std::vector<std::pair<std::uint32_t, std::uint32_t>> keys;
 };
 }  // namespace
@@ -548,6 +576,8 @@ namespace {
 StoredTable open_table(hid_t file, const char* name) {
     StoredTable t;
     t.ds = open_dataset(file, name);
+    t.format = std::string_view(name) == "/tables/contracts" ? h5::TableFormat::contracts_of(t.ds.get())
+                                                             : h5::TableFormat::events_of(t.ds.get());
     const hsize_t n = shape_of(t.ds.get()).at(0);
     using Key = std::pair<std::uint32_t, std::uint32_t>;
     struct KeyC {
@@ -631,15 +661,15 @@ ReplicationRecord StoredRecordReader::read(std::uint32_t point, std::uint32_t re
     }
     const std::pair<std::uint32_t, std::uint32_t> key{point, replication};
     const auto [cb, ce] = std::equal_range(m.contracts.keys.begin(), m.contracts.keys.end(), key);
-    for (ContractTableRow& row : read_rows<h5::ContractRowC, ContractTableRow>(
-             m.contracts.ds.get(), h5::contract_type(false), static_cast<hsize_t>(cb - m.contracts.keys.begin()),
-             static_cast<hsize_t>(ce - cb), contract_of))
+    for (ContractTableRow& row :
+         read_rows<ContractTableRow>(m.contracts.ds.get(), *m.contracts.format,
+                                     static_cast<hsize_t>(cb - m.contracts.keys.begin()), static_cast<hsize_t>(ce - cb),
+                                     contract_of))
         r.contracts.push_back(std::move(row.row));
     const auto [eb, ee] = std::equal_range(m.events.keys.begin(), m.events.keys.end(), key);
     for (EventTableRow& row :
-         read_rows<h5::EventRowC, EventTableRow>(m.events.ds.get(), h5::event_type(false),
-                                                 static_cast<hsize_t>(eb - m.events.keys.begin()),
-                                                 static_cast<hsize_t>(ee - eb), event_of))
+         read_rows<EventTableRow>(m.events.ds.get(), *m.events.format, static_cast<hsize_t>(eb - m.events.keys.begin()),
+                                  static_cast<hsize_t>(ee - eb), event_of))
         r.events.push_back(std::move(row.row));
     return r;
 }

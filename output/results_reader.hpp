@@ -11,6 +11,7 @@
 
 #include "engine/record.hpp"
 #include "engine/sink.hpp"
+#include "engine/sweep.hpp"
 #include "output/output_error.hpp"
 
 namespace entangle {
@@ -44,6 +45,9 @@ struct EventTableRow {
 };
 std::vector<ContractTableRow> read_contracts(const std::filesystem::path& file);
 std::vector<EventTableRow> read_events(const std::filesystem::path& file);
+// The widths of the tables' fixed-length text columns (0: variable-length),
+// as TableTextBounds: what a writer needs to store the same rows the same way.
+TableTextBounds read_table_text_bounds(const std::filesystem::path& file);
 
 // The layout a results file was written with: what a writer needs to create
 // a file of the same shape (merge). Root attributes other than the standard

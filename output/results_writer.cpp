@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <libdeflate.h>
 
 #include <algorithm>
 #include <array>
@@ -11,11 +10,14 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "output/deflate.hpp"
 #include "output/hdf5_handle.hpp"
 #include "output/tables.hpp"
 
@@ -142,41 +144,9 @@ void shuffle_chunk(const unsigned char* data, std::size_t elements, std::size_t 
     }
 }
 
-// Compresses a chunk into a zlib stream (RFC 1950: what HDF5's deflate filter,
-// H5Z_filter_deflate, stores and inflates on reading) with libdeflate rather
-// than zlib: on shuffled float64 series it takes 60% fewer instructions than
-// zlib's deflate at the same level and the output is ~1% smaller (measured in
-// benchmarks/README.md, 2026-11-29). Any valid zlib stream reads back the
-// same, so h5py, xarray and netCDF need nothing new; the bytes differ from
-// what H5Dwrite would store (zlib's), the numbers do not. One compressor per
-// thread: its working memory is set up once.
-class Deflater {
-public:
-    ~Deflater() {
-        if (compressor_) libdeflate_free_compressor(compressor_);
-    }
-    // Compresses `in` into `out` (resized to fit); returns the compressed size.
-    std::size_t compress(const unsigned char* in, std::size_t n, int level, std::vector<unsigned char>& out) {
-        if (!compressor_ || level_ != level) {
-            if (compressor_) libdeflate_free_compressor(compressor_);
-            compressor_ = libdeflate_alloc_compressor(level);
-            level_ = level;
-            if (!compressor_) throw OutputError("cannot set up deflate compression at level " + std::to_string(level));
-        }
-        out.resize(libdeflate_zlib_compress_bound(compressor_, n));
-        const std::size_t size = libdeflate_zlib_compress(compressor_, in, n, out.data(), out.size());
-        if (size == 0) throw OutputError("cannot compress a chunk of " + std::to_string(n) + " bytes");
-        return size;
-    }
-
-private:
-    libdeflate_compressor* compressor_ = nullptr;
-    int level_ = -1;
-};
-
 // The bytes HDF5 stores for one chunk under shuffle, then deflate at `level`
 // (none at 0): what HDF5's filter pipeline would store, up to the choice of
-// deflate encoder (Deflater).
+// deflate encoder (libdeflate: output/deflate.hpp).
 std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t elements,
                                         const ChunkPlan& plan, int level,
                                         std::vector<unsigned char>& shuffled,
@@ -189,8 +159,7 @@ std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t e
     else
         shuffle_chunk<float>(data, elements, n, shuffled.data());
     if (level == 0) return shuffled;
-    thread_local Deflater deflater;  // a cache of the compressor's working memory, one per worker thread
-    const std::size_t size = deflater.compress(shuffled.data(), raw_bytes, level, compressed);
+    const std::size_t size = h5::zlib_compress(shuffled.data(), raw_bytes, level, compressed);
     return {compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(size)};
 }
 
@@ -249,11 +218,11 @@ struct ResultsWriter::Impl {
     h5::Dataset capacity_flow, equity;
     std::vector<h5::Dataset> params;
     h5::Dataset contracts, events;
+    h5::TableFormat contract_format, event_format;
     h5::Datatype contract_memory_type, event_memory_type;
     Slab firm_slab, market_slab, chip_slab, network_slab;
     hsize_t contract_rows = 0, event_rows = 0;
-    std::vector<h5::ContractRowC> contract_buffer;
-    std::vector<h5::EventRowC> event_buffer;
+    std::optional<h5::RowPacker> contract_buffer, event_buffer;  // over contract_format, event_format
     std::size_t table_row_bytes = 0;  // the larger stored row (contracts, events), for the conversion buffer
 
     // Fixed once the constructor returns, so encode() may read it on any
@@ -307,7 +276,8 @@ public:
     hid_t id() const { return group_.get(); }
 
     hsize_t size(const std::string& dim) const {
-        if (dim == "point") return layout_.point_labels.size();
+        if (dim == "point")
+            return options_.described_points ? options_.described_points->range.size() : layout_.point_labels.size();
         if (dim == "replication") return static_cast<hsize_t>(layout_.replications);
         if (dim == "statistic") return layout_.statistics.size();
         if (dim == "time") return layout_.times.size();
@@ -335,6 +305,10 @@ public:
             h5::write_attribute(ds.get(), "standard_name", "time");
             h5::write_attribute(ds.get(), "axis", "T");
             write_all(ds.get(), H5T_NATIVE_DOUBLE, days.data(), days.size());
+        } else if (dim == "point" && options_.described_points) {
+            const PointRange range = options_.described_points->range;
+            ds = text_variable(dim, label_long_name(dim), {dim}, range.size(),
+                               [range](std::size_t i) { return std::to_string(range.at(i)); });
         } else {
             ds = text_variable(dim, label_long_name(dim), {dim}, labels(dim));
         }
@@ -385,26 +359,43 @@ public:
 
     h5::Dataset text_variable(const std::string& name, std::string_view long_name, const Dims& dims,
                               const std::vector<std::string>& values) {
+        return text_variable(name, long_name, dims, values.size(), [&](std::size_t i) { return values[i]; });
+    }
+    // The same with the i-th of n values made on demand (a sweep's point labels, swept words).
+    h5::Dataset text_variable(const std::string& name, std::string_view long_name, const Dims& dims, std::size_t n,
+                              const std::function<std::string(std::size_t)>& value) {
         const h5::Datatype type = h5::string_type();
         h5::Dataset ds = variable(name, "", long_name, dims, type.get(), {});
         if (dims.size() != 1) throw OutputError("internal error: text variable " + name + " is not one-dimensional");
-        // In blocks, so the conversion buffers (sized to what is written) stay
-        // small however many points a sweep has.
-        constexpr std::size_t block = 4096;
+        std::vector<std::string> texts;
         std::vector<const char*> pointers;
-        const h5::Dataspace file_space = h5::own<h5::Dataspace>(H5Dget_space(ds.get()), "get space of", ds.get());
-        for (std::size_t first = 0; first < values.size(); first += block) {
-            const hsize_t start = first, count = std::min(block, values.size() - first);
+        write_in_blocks(ds.get(), type.get(), n, 16, [&](std::size_t first, std::size_t count) -> const void* {
+            texts.clear();
             pointers.clear();
-            for (std::size_t i = first; i < first + count; ++i) pointers.push_back(values[i].c_str());
-            h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
-                      "select labels of", ds.get());
-            const h5::Dataspace memory = h5::make_space(1, &count);
-            const h5::PropList transfer = h5::conversion_transfer(count, 16);
-            h5::check(H5Dwrite(ds.get(), type.get(), memory.get(), file_space.get(), transfer.get(), pointers.data()),
-                      "write", ds.get());
-        }
+            for (std::size_t i = first; i < first + count; ++i) texts.push_back(value(i));
+            for (const std::string& t : texts) pointers.push_back(t.c_str());
+            return pointers.data();
+        });
         return ds;
+    }
+
+    // A one-dimensional dataset of n elements written in blocks of 4096:
+    // block(first, count) returns the block's elements in `memory_type`.
+    // So neither the values nor HDF5's conversion buffers (sized to what is
+    // written) grow with the number of points.
+    static void write_in_blocks(hid_t ds, hid_t memory_type, std::size_t n, std::size_t element_bytes,
+                                const std::function<const void*(std::size_t, std::size_t)>& block) {
+        constexpr std::size_t block_size = 4096;
+        const h5::Dataspace file_space = h5::own<h5::Dataspace>(H5Dget_space(ds), "get space of", ds);
+        for (std::size_t first = 0; first < n; first += block_size) {
+            const hsize_t start = first, count = std::min(block_size, n - first);
+            const void* data = block(first, count);
+            h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+                      "select values of", ds);
+            const h5::Dataspace memory = h5::make_space(1, &count);
+            const h5::PropList transfer = h5::conversion_transfer(count, element_bytes);
+            h5::check(H5Dwrite(ds, memory_type, memory.get(), file_space.get(), transfer.get(), data), "write", ds);
+        }
     }
 
 private:
@@ -440,7 +431,8 @@ private:
 
 void validate(const RunLayout& layout, const WriterOptions& options) {
     auto bad = [](const std::string& what) { throw OutputError("cannot write results: " + what); };
-    if (layout.point_labels.empty()) bad("the run layout has no points");
+    if (options.described_points ? options.described_points->range.size() == 0 : layout.point_labels.empty())
+        bad("the run layout has no points");
     if (layout.replications < 1)
         bad("the run layout has " + std::to_string(layout.replications) + " replications");
     if (!layout.firm_roles.empty() && layout.firm_roles.size() != layout.firm_names.size())
@@ -456,7 +448,7 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     : final_path(std::move(final)), partial_path(partial_path_for(final_path)), options(opts) {
     h5::init();
     validate(layout, options);
-    points = layout.point_labels.size();
+    points = options.described_points ? options.described_points->range.size() : layout.point_labels.size();
     // Statistics take the place of replications: the same code writes either.
     const std::string rep_dim = layout.statistics.empty() ? "replication" : "statistic";
     replications = layout.statistics.empty() ? static_cast<hsize_t>(layout.replications) : layout.statistics.size();
@@ -562,32 +554,47 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     {
         GroupBuilder g(root, "params", {"point", rep_dim}, layout, options);
         std::vector<std::string> names;
-        for (const RunLayout::SweptParam& sp : layout.swept_params) {
+        for (std::size_t j = 0; j < layout.swept_params.size(); ++j) {
+            const RunLayout::SweptParam& sp = layout.swept_params[j];
             const std::string name = param_dataset_name(sp.key_path);
-            if (sp.values.size() != points)
+            if (!options.described_points && sp.values.size() != points)
                 throw OutputError("cannot write results: swept parameter '" + sp.key_path + "' has " +
                                   std::to_string(sp.values.size()) + " values for " + std::to_string(points) +
                                   " points");
+            // The value at the file's point i: listed, or computed (described points).
+            const std::function<double(std::size_t)> value = [&, j](std::size_t i) {
+                if (!options.described_points) return sp.values[i];
+                const auto& d = *options.described_points;
+                return d.swept_value(d.range.at(i), j);
+            };
             names.push_back(name);
             const std::string long_name = "value of the swept parameter " + sp.key_path + " at each point";
             h5::Dataset ds;
             if (sp.type == RunLayout::SweptParam::Type::text) {
-                std::vector<std::string> texts;
-                for (const double v : sp.values) texts.push_back(sp.labels.at(static_cast<std::size_t>(v)));
-                ds = g.text_variable(name, long_name, {"point"}, texts);
+                ds = g.text_variable(name, long_name, {"point"}, points,
+                                     [&](std::size_t i) { return sp.labels.at(static_cast<std::size_t>(value(i))); });
             } else if (sp.type == RunLayout::SweptParam::Type::boolean) {
                 const h5::Datatype file_type = h5::bool_type(false);
                 const h5::Datatype memory_type = h5::bool_type(true);
                 ds = g.variable(name, "", long_name, {"point"}, file_type.get(), {});
                 std::vector<std::int8_t> flags;
-                for (const double v : sp.values) flags.push_back(v != 0 ? 1 : 0);
-                const h5::PropList transfer = h5::conversion_transfer(flags.size(), 1);
-                h5::check(H5Dwrite(ds.get(), memory_type.get(), H5S_ALL, H5S_ALL, transfer.get(), flags.data()),
-                          "write", ds.get());
+                GroupBuilder::write_in_blocks(ds.get(), memory_type.get(), points, 1,
+                                              [&](std::size_t first, std::size_t count) -> const void* {
+                                                  flags.clear();
+                                                  for (std::size_t i = first; i < first + count; ++i)
+                                                      flags.push_back(value(i) != 0 ? 1 : 0);
+                                                  return flags.data();
+                                              });
             } else {
                 ds = g.variable(name, "", long_name, {"point"}, H5T_IEEE_F64LE, {});
-                h5::check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp.values.data()),
-                          "write", ds.get());
+                std::vector<double> numbers;
+                GroupBuilder::write_in_blocks(ds.get(), H5T_NATIVE_DOUBLE, points, 8,
+                                              [&](std::size_t first, std::size_t count) -> const void* {
+                                                  numbers.clear();
+                                                  for (std::size_t i = first; i < first + count; ++i)
+                                                      numbers.push_back(value(i));
+                                                  return numbers.data();
+                                              });
             }
             h5::write_attribute(ds.get(), "key_path", sp.key_path);
             h5::write_attribute(ds.get(), "role", "swept");
@@ -634,16 +641,20 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
             h5::write_attribute(ds.get(), "long_name", long_name);
             return ds;
         };
+        contract_format = h5::TableFormat::contracts(options.table_text);
+        event_format = h5::TableFormat::events(options.table_text);
         contracts =
-            table("contracts", h5::contract_type(true), contract_chunk_rows,
+            table("contracts", contract_format.file_type(), contract_chunk_rows,
                   "quantity_h100e: H100e; price_usd_per_h100e_hour: USD per H100e-hour; value_usd: USD; "
                   "signed, start, end: YYYY-MM",
                   "one row per contract of every replication");
-        events = table("events", h5::event_type(true), event_chunk_rows, "time: YYYY-MM",
+        events = table("events", event_format.file_type(), event_chunk_rows, "time: YYYY-MM",
                        "one row per event that happened in every replication");
-        contract_memory_type = h5::contract_type(false);
-        event_memory_type = h5::event_type(false);
-        table_row_bytes = std::max(H5Tget_size(h5::contract_type(true).get()), H5Tget_size(h5::event_type(true).get()));
+        contract_memory_type = contract_format.memory_type();
+        event_memory_type = event_format.memory_type();
+        contract_buffer.emplace(contract_format, "/tables/contracts");
+        event_buffer.emplace(event_format, "/tables/events");
+        table_row_bytes = std::max(contract_format.row_bytes(), event_format.row_bytes());
     }
 
     {
@@ -815,23 +826,35 @@ void ResultsWriter::Impl::write(std::span<const ReplicationRecord> records) {
 // The rows of `records` appended to /tables in one write per table: per
 // replication, H5Dset_extent and H5Dwrite cost more than the rows themselves.
 void ResultsWriter::Impl::append_rows(std::span<const ReplicationRecord> records) {
-    contract_buffer.clear();
-    event_buffer.clear();
+    h5::RowPacker& c_rows = *contract_buffer;
+    h5::RowPacker& e_rows = *event_buffer;
+    c_rows.clear();
+    e_rows.clear();
     for (const ReplicationRecord& r : records) {
-        for (const ContractRow& c : r.contracts)
-            contract_buffer.push_back({r.point, r.replication, c.id.c_str(), c.kind.c_str(), c.seller.c_str(),
-                                       c.buyer.c_str(), c.signed_month.c_str(), c.start.c_str(), c.end.c_str(),
-                                       c.quantity_h100e, c.price_usd_per_h100e_hour, c.value_usd,
-                                       static_cast<std::int8_t>(c.exclusive), static_cast<std::int8_t>(c.rofr),
-                                       static_cast<std::int8_t>(c.until_agi), c.status.c_str(),
-                                       c.end_reason.c_str()});
-        for (const EventRow& e : r.events)
-            event_buffer.push_back(
-                {r.point, r.replication, e.time.c_str(), e.kind.c_str(), e.firms.c_str(), e.text.c_str()});
+        for (const ContractRow& c : r.contracts) {
+            c_rows.begin_row();
+            c_rows.u32(r.point);
+            c_rows.u32(r.replication);
+            for (const std::string* t : {&c.id, &c.kind, &c.seller, &c.buyer, &c.signed_month, &c.start, &c.end})
+                c_rows.text(*t);
+            c_rows.f64(c.quantity_h100e);
+            c_rows.f64(c.price_usd_per_h100e_hour);
+            c_rows.f64(c.value_usd);
+            c_rows.flag(c.exclusive);
+            c_rows.flag(c.rofr);
+            c_rows.flag(c.until_agi);
+            c_rows.text(c.status);
+            c_rows.text(c.end_reason);
+        }
+        for (const EventRow& e : r.events) {
+            e_rows.begin_row();
+            e_rows.u32(r.point);
+            e_rows.u32(r.replication);
+            for (const std::string* t : {&e.time, &e.kind, &e.firms, &e.text}) e_rows.text(*t);
+        }
     }
-    append_table(contracts, contract_rows, contract_memory_type.get(), contract_buffer.data(),
-                 contract_buffer.size());
-    append_table(events, event_rows, event_memory_type.get(), event_buffer.data(), event_buffer.size());
+    append_table(contracts, contract_rows, contract_memory_type.get(), c_rows.data(), c_rows.rows());
+    append_table(events, event_rows, event_memory_type.get(), e_rows.data(), e_rows.rows());
 }
 
 void ResultsWriter::Impl::append_table(const h5::Dataset& ds, hsize_t& rows, hid_t memory_type, const void* data,

@@ -5,6 +5,8 @@
 // and appends its table rows. The file is written as FINAL.partial and renamed
 // to FINAL only by finish(true), so FINAL is never a half-written file.
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "engine/sink.hpp"
+#include "engine/sweep.hpp"
 #include "output/output_error.hpp"
 
 namespace entangle {
@@ -28,6 +31,22 @@ struct WriterOptions {
     // to encode() records on a process that does not write the results file
     // (a sweep journals encoded points and assembles the file at the end).
     bool in_memory = false;
+    // Widths of the tables' bounded text columns (engine/sweep.hpp): each
+    // non-zero one is stored as a fixed-length string of that many bytes.
+    // All zero (runs, compares): every text column is variable-length.
+    TableTextBounds table_text;
+    // A sweep's points described instead of listed: with it, the layout's
+    // point_labels and its swept parameters' values stay empty; the file's
+    // point i is the sweep's point range.at(i), labelled by its number, and
+    // swept_value(point, j) gives parameter j (layout.swept_params order) at
+    // a sweep point. The writer computes them in blocks as it lays out the
+    // file, so nothing per point is held: memory independent of the number
+    // of points.
+    struct DescribedPoints {
+        PointRange range;
+        std::function<double(std::uint32_t point, std::size_t j)> swept_value;
+    };
+    std::optional<DescribedPoints> described_points;
 };
 
 // FINAL + ".partial": where a writer for FINAL writes until finish(true).

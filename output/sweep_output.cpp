@@ -12,6 +12,7 @@ namespace {
 std::unique_ptr<ResultsWriter> make_encoder(const fs::path& results, const RunLayout& layout, int process,
                                             WriterOptions options) {
     options.in_memory = true;
+    options.described_points.reset();
     RunLayout one = layout;  // the chunks of a record do not depend on the number of points
     one.point_labels = {"0"};
     one.swept_params.clear();
@@ -27,10 +28,10 @@ constexpr auto poll_interval = std::chrono::milliseconds(100);
 }  // namespace
 
 SweepAssembler::SweepAssembler(const fs::path& results, const RunLayout& layout,
-                               std::vector<std::uint32_t> file_points, std::string identity,
+                               PointRange file_points, std::string identity,
                                std::vector<fs::path> journals, bool background, WriterOptions options)
     : results_(results),
-      file_points_(std::move(file_points)),
+      file_points_(file_points),
       identity_(std::move(identity)),
       writer_(results, layout, options),
       background_(background) {
@@ -98,16 +99,16 @@ void SweepAssembler::advance(bool settled) {
         if (tail.started() && tail.identity() != identity_)
             throw OutputError("the journal '" + tail.path().string() + "' belongs to another sweep");
         for (const JournalEntry& e : fresh_) {
-            const auto at = std::lower_bound(file_points_.begin(), file_points_.end(), e.point);
-            if (at == file_points_.end() || *at != e.point)
+            const std::optional<std::size_t> at = file_points_.index_of(e.point);
+            if (!at)
                 throw OutputError("the journal '" + tail.path().string() + "' holds point " +
                                   std::to_string(e.point) + ", which is not in this sweep's output");
-            if (static_cast<std::size_t>(at - file_points_.begin()) < next_) continue;  // never written twice
+            if (*at < next_) continue;  // never written twice
             waiting_.emplace(e.point, e);
         }
     }
     while (next_ < file_points_.size()) {
-        const auto found = waiting_.find(file_points_[next_]);
+        const auto found = waiting_.find(file_points_.at(next_));
         if (found == waiting_.end()) break;
         write(found->second);
         waiting_.erase(found);
@@ -116,8 +117,7 @@ void SweepAssembler::advance(bool settled) {
 }
 
 void SweepAssembler::write(const JournalEntry& e) {
-    const auto local = static_cast<std::uint32_t>(
-        std::lower_bound(file_points_.begin(), file_points_.end(), e.point) - file_points_.begin());
+    const auto local = static_cast<std::uint32_t>(*file_points_.index_of(e.point));
     std::vector<ReplicationRecord> records = read_journal_entry(tails_[e.journal].path(), e);
     for (ReplicationRecord& r : records) r.point = local;
     writer_.write_point(records);
@@ -169,7 +169,7 @@ void JournalSink::write_point(std::uint32_t point, std::vector<ReplicationRecord
 }
 
 std::size_t assemble_sweep(const fs::path& results, const RunLayout& layout,
-                           const std::vector<std::uint32_t>& file_points, const std::string& identity,
+                           PointRange file_points, const std::string& identity,
                            bool expect_complete, WriterOptions options) {
     SweepAssembler assembler(results, layout, file_points, identity, {}, false, options);
     return assembler.finish(expect_complete);

@@ -25,8 +25,8 @@
 namespace entangle {
 
 // Writes the results file (through .partial) from the journals next to it:
-// every point of `file_points` (global indices, ascending; the file's point i
-// is file_points[i]) once, in ascending order. While the sweep runs it writes
+// every point of `file_points` (the file's point i is file_points.at(i)) once,
+// in ascending order. While the sweep runs it writes
 // each point as soon as every point before it is journaled (by this process
 // or, under MPI, by another rank: it follows their journals), so assembling
 // overlaps simulating instead of following it; finish() writes the rest.
@@ -38,7 +38,7 @@ public:
     // writes (a sweep on several threads: the workers never wait for the
     // file); otherwise journal_grew() writes on the caller's thread.
     SweepAssembler(const std::filesystem::path& results, const RunLayout& layout,
-                   std::vector<std::uint32_t> file_points, std::string identity,
+                   PointRange file_points, std::string identity,
                    std::vector<std::filesystem::path> journals, bool background, WriterOptions options = {});
     // Without finish(): stops the thread; the .partial stays complete=false.
     ~SweepAssembler();
@@ -68,7 +68,7 @@ private:
     void run();
 
     std::filesystem::path results_;
-    std::vector<std::uint32_t> file_points_;
+    PointRange file_points_;
     std::string identity_;
     ResultsWriter writer_;
     std::vector<JournalTail> tails_;
@@ -106,7 +106,7 @@ private:
 // The whole assembly at once, after the sweep: a SweepAssembler on the
 // journals next to `results`, finished at once.
 std::size_t assemble_sweep(const std::filesystem::path& results, const RunLayout& layout,
-                           const std::vector<std::uint32_t>& file_points, const std::string& identity,
+                           PointRange file_points, const std::string& identity,
                            bool expect_complete, WriterOptions options = {});
 
 }  // namespace entangle

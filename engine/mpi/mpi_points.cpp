@@ -44,19 +44,21 @@ void Session::abort(int code) const {
 struct CoordinatedSource::Impl {
     const Session& session;
     const std::atomic<bool>* cancel;
-    std::vector<std::uint32_t> points;
-    std::size_t next = 0;
+    std::unique_ptr<PointSource> points;  // rank 0
+    std::size_t next = 0;                 // points handed out
     std::mutex mutex;
     std::thread coordinator;
     bool told_done = false;  // other ranks: rank 0 said there is nothing left
 
-    Impl(const Session& s, std::vector<std::uint32_t> p, const std::atomic<bool>* c)
+    Impl(const Session& s, std::unique_ptr<PointSource> p, const std::atomic<bool>* c)
         : session(s), cancel(c), points(std::move(p)) {}
 
     std::optional<std::uint32_t> take() {
         std::lock_guard lock(mutex);
-        if ((cancel && cancel->load()) || next >= points.size()) return std::nullopt;
-        return points[next++];
+        if ((cancel && cancel->load()) || !points) return std::nullopt;
+        const std::optional<std::uint32_t> point = points->next();
+        if (point) ++next;
+        return point;
     }
 
     // Rank 0: answers requests until each other rank has been told to stop.
@@ -83,7 +85,7 @@ struct CoordinatedSource::Impl {
     }
 };
 
-CoordinatedSource::CoordinatedSource(const Session& session, std::vector<std::uint32_t> points,
+CoordinatedSource::CoordinatedSource(const Session& session, std::unique_ptr<PointSource> points,
                                      const std::atomic<bool>* cancel)
     : impl_(std::make_unique<Impl>(session, std::move(points), cancel)) {
     if (session.rank() == 0 && session.size() > 1) impl_->coordinator = std::thread([this] { impl_->serve(); });

@@ -31,12 +31,12 @@ private:
     int rank_ = 0, size_ = 1;
 };
 
-// Rank 0 passes the points to run; other ranks pass nothing and ask rank 0.
+// Rank 0 passes the source of the points to run; other ranks pass nullptr and ask rank 0.
 // On rank 0 a coordinator thread answers the others until each has been told
 // there is nothing left (the list is done, or `cancel` was set).
 class CoordinatedSource final : public PointSource {
 public:
-    CoordinatedSource(const Session& session, std::vector<std::uint32_t> points, const std::atomic<bool>* cancel);
+    CoordinatedSource(const Session& session, std::unique_ptr<PointSource> points, const std::atomic<bool>* cancel);
     ~CoordinatedSource() override;
     std::optional<std::uint32_t> next() override;
     // Rank 0: waits until every other rank has been told to stop. Call after the run.

@@ -325,11 +325,13 @@ void SweepScenarios::check(const SweepDesign& design) const {
     std::set<std::uint32_t> points;
     for (std::size_t j = 0; j < design.parameters(); ++j) {
         std::uint32_t lo = 0, hi = 0;
+        double lowest = design.value(0, j), highest = lowest;
         std::map<double, std::uint32_t> each;  // values: one point per value
         for (std::uint32_t p = 0; p < design.points(); ++p) {
-            if (design.value(p, j) < design.value(lo, j)) lo = p;
-            if (design.value(p, j) > design.value(hi, j)) hi = p;
-            if (design.parameter(j).kind == SweepParameter::Kind::values) each.emplace(design.value(p, j), p);
+            const double v = design.value(p, j);  // computed on demand: once per point
+            if (v < lowest) lo = p, lowest = v;
+            if (v > highest) hi = p, highest = v;
+            if (design.parameter(j).kind == SweepParameter::Kind::values) each.emplace(v, p);
         }
         points.insert(lo), points.insert(hi);
         for (const auto& [v, p] : each) points.insert(p);

@@ -15,10 +15,14 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
+#include "engine/scenario/sweep_loader.hpp"
+#include "engine/sweep_runner.hpp"
 #include "output/results_reader.hpp"
+#include "output/results_writer.hpp"
 #include "output/sweep_journal.hpp"
 
 extern char** environ;
@@ -147,6 +151,8 @@ TEST_CASE("cli sweep: shards merged hold what one run holds and merge refuses a 
     const fs::path merged = dir / "merged.h5";
     REQUIRE(run("merge" + shards + " -o " + merged.string() + " --quiet").exit_code == 0);
     check_same_results(plain, merged);
+    CHECK(read_table_text_bounds(plain).contract_id > 0);  // a sweep's bounded text columns are fixed-length
+    CHECK(read_table_text_bounds(merged) == read_table_text_bounds(plain));
     if (have_python_xarray())
         CHECK(std::system(("/usr/bin/python3 " + std::string(ENTANGLE_SOURCE_DIR) +
                            "/tests/scenario/check_results.py " + merged.string() + " >/dev/null")
@@ -211,6 +217,34 @@ TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to 
     check_same_results(plain, killed);
 }
 
+TEST_CASE("cli sweep: the tables' fixed-length text columns hold every id the engine generates") {
+    // Procurement on: the labs sign contracts whose ids the engine builds ("auto_<lab>_<seller>_<month>", ...).
+    const fs::path dir = scratch_dir("table_text");
+    const fs::path sweep_file = dir / "procure.yaml";
+    {
+        FILE* f = std::fopen(sweep_file.c_str(), "w");
+        REQUIRE(f);
+        std::fprintf(f, "sweep:\n  base: %s/benchmarks/baseline_with_contracts.yaml\n  design: {method: random, points: 2}\n"
+                        "  replications: 2\n  seed: 3\nparameters:\n  market.lab_power: {min: 0.3, max: 0.7}\n"
+                        "outputs:\n  series: [compute]\n  keep_replications: true\n", ENTANGLE_SOURCE_DIR);
+        std::fclose(f);
+    }
+    const fs::path out = dir / "procure.h5";
+    REQUIRE(run("sweep " + sweep_file.string() + " -o " + out.string() + " --quiet").exit_code == 0);
+    const SweepSpec spec = load_sweep(sweep_file);
+    const TableTextBounds bounds = table_text_bounds(SweepScenarios(spec, {}).base(), spec);
+    CHECK(read_table_text_bounds(out) == bounds);
+    std::size_t generated = 0, longest_id = 0;
+    for (const ContractTableRow& c : read_contracts(out)) {
+        generated += c.row.id.rfind("auto_", 0) == 0 ? 1 : 0;
+        longest_id = std::max(longest_id, c.row.id.size());
+        CHECK(c.row.signed_month.size() == 7);
+    }
+    CHECK(generated > 0);
+    CHECK(longest_id <= bounds.contract_id);
+    for (const EventTableRow& e : read_events(out)) CHECK(e.row.firms.size() <= bounds.event_firms);
+}
+
 TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written") {
     const fs::path dir = scratch_dir("bad");
     const fs::path bad = dir / "bad.yaml";
@@ -232,6 +266,17 @@ TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written
               .exit_code == 2);
     CHECK_FALSE(fs::exists(dir / "out.h5.partial"));
     CHECK_FALSE(fs::exists(dir / "out.h5"));
+
+    // A bad -o is bad usage, found before anything runs (cli::prepare_output_path, as `run`).
+    const Result folder = run("sweep " + sweeps + "small.yaml -o " + dir.string());
+    CHECK(folder.exit_code == 2);
+    CHECK(folder.output.find("is a folder") != std::string::npos);
+    std::ofstream(dir / "plain_file") << "x";
+    const Result under_file = run("sweep " + sweeps + "small.yaml -o " + (dir / "plain_file" / "out.h5").string());
+    CHECK(under_file.exit_code == 2);
+    CHECK(under_file.output.find("cannot make the folder") != std::string::npos);
+    CHECK(find_journals(dir / "plain_file" / "out.h5").empty());
+    CHECK(run("merge " + (dir / "x.h5").string() + " -o " + dir.string()).exit_code == 2);
 }
 
 #ifdef ENTANGLE_MPIEXEC
@@ -247,6 +292,45 @@ TEST_CASE("cli sweep: 3 MPI ranks write the file one process writes") {
         REQUIRE(std::system(command.c_str()) == 0);
         check_same_results(plain, ranks);
         CHECK(find_journals(ranks).empty());
+    }
+}
+
+// Starts `command` through the shell (which execs it), waits `delay`, sends
+// `signal` to it and returns the wait status.
+int spawn_and_signal(const std::string& command, std::chrono::milliseconds delay, int signal) {
+    const std::string line = "exec " + command + " >/dev/null 2>&1";
+    const char* argv[] = {"sh", "-c", line.c_str(), nullptr};
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
+    std::this_thread::sleep_for(delay);
+    kill(pid, signal);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+TEST_CASE("cli sweep: under mpirun, SIGUSR1 to mpirun stops the ranks with exit 130, SIGTERM resumably") {
+    const fs::path dir = scratch_dir("mpi_signal");
+    const std::string mpirun = std::string(ENTANGLE_MPIEXEC) + " --allow-run-as-root --oversubscribe -n 3 ";
+    const std::string sweep = " sweep " + sweeps + "baseline_kill.yaml --replications 32 --quiet -o ";
+    const fs::path plain = dir / "plain.h5";
+    REQUIRE(run(sweep + plain.string() + " --threads 2").exit_code == 0);
+    for (const int signal : {SIGUSR1, SIGTERM}) {
+        CAPTURE(signal);
+        const fs::path stopped = dir / (signal == SIGUSR1 ? "usr1.h5" : "term.h5");
+        const int status = spawn_and_signal(mpirun + binary + sweep + stopped.string() + " --threads 1",
+                                            std::chrono::milliseconds(1500), signal);
+        REQUIRE(WIFEXITED(status));
+        // Open MPI's mpirun forwards SIGUSR1 and returns the ranks' 130; on SIGTERM it
+        // returns 1 whatever they do (docs/cluster.md). Either way the points done are kept.
+        if (signal == SIGUSR1) CHECK(WEXITSTATUS(status) == 130);
+        const fs::path partial = partial_path_for(stopped);
+        REQUIRE(fs::exists(partial));
+        CHECK(read_attribute_uint(partial, "/", "complete") == 0);
+        CHECK_FALSE(find_journals(stopped).empty());
+        REQUIRE(std::system((mpirun + binary + sweep + stopped.string() + " --threads 1 --resume >/dev/null 2>&1").c_str()) == 0);
+        check_same_results(plain, stopped);
+        CHECK(find_journals(stopped).empty());
     }
 }
 #endif

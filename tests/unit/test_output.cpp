@@ -259,6 +259,53 @@ TEST_CASE("results writer: table rows are appended as records arrive") {
     CHECK(events[1].row.text == "");
 }
 
+TEST_CASE("results writer: bounded text columns stored fixed-length read back as variable-length ones; longer is refused") {
+    TempDir dir;
+    const RunLayout l = make_layout();
+    const fs::path variable = write_full(dir.path / "variable.h5", l);
+    CHECK(read_table_text_bounds(variable) == TableTextBounds{});
+    // Exactly the longest values of make_record (id "c1-2", kind "capacity", "microsoft", ...).
+    WriterOptions options;
+    options.table_text = TableTextBounds{4, 8, 9, 7, 6, 1, 15, 16};
+    const fs::path fixed = write_full(dir.path / "fixed.h5", l, options);
+    CHECK(read_table_text_bounds(fixed) == options.table_text);
+
+    const std::vector<ContractTableRow> cv = read_contracts(variable), cf = read_contracts(fixed);
+    REQUIRE(cv.size() == cf.size());
+    for (std::size_t i = 0; i < cv.size(); ++i) {
+        CAPTURE(i);
+        const ContractRow &a = cv[i].row, &b = cf[i].row;
+        CHECK(cv[i].point == cf[i].point);
+        CHECK(cv[i].replication == cf[i].replication);
+        for (auto field : {&ContractRow::id, &ContractRow::kind, &ContractRow::seller, &ContractRow::buyer,
+                           &ContractRow::signed_month, &ContractRow::start, &ContractRow::end, &ContractRow::status,
+                           &ContractRow::end_reason})
+            CHECK(a.*field == b.*field);
+        CHECK(a.quantity_h100e == b.quantity_h100e);
+        CHECK(a.value_usd == b.value_usd);
+        CHECK(a.exclusive == b.exclusive);
+        CHECK(a.until_agi == b.until_agi);
+    }
+    CHECK(cf[0].row.id == "c1-2");
+    CHECK(cf[0].row.end_reason.empty());
+    const std::vector<EventTableRow> ev = read_events(variable), ef = read_events(fixed);
+    REQUIRE(ev.size() == ef.size());
+    for (std::size_t i = 0; i < ev.size(); ++i) {
+        CAPTURE(i);
+        CHECK(ev[i].row.time == ef[i].row.time);
+        CHECK(ev[i].row.kind == ef[i].row.kind);
+        CHECK(ev[i].row.firms == ef[i].row.firms);
+        CHECK(ev[i].row.text == ef[i].row.text);
+    }
+    CHECK(ef[0].row.firms == "microsoft;openai");  // fills its 16 bytes: no terminating NUL in the file
+
+    // A value longer than its column: an error naming it, nothing cut.
+    options.table_text.firm = 6;  // "microsoft" is 9 bytes
+    ResultsWriter narrow(dir.path / "narrow.h5", l, options);
+    CHECK_THROWS_WITH_AS(narrow.write(make_record(l, 0, 0)), doctest::Contains("'microsoft' of column 'seller'"),
+                         OutputError);
+}
+
 TEST_CASE("results writer: FINAL.partial until finish(true), and an older FINAL untouched until then") {
     TempDir dir;
     const RunLayout l = make_layout();
@@ -583,7 +630,7 @@ TEST_CASE("sweep assembler: writes each point once every point before it is jour
     l.command = "sweep";
     l.point_labels = {"0", "1", "2", "3"};
     const fs::path out = dir.path / "sweep.h5";
-    const std::vector<std::uint32_t> points{0, 1, 2, 3};
+    const PointRange points{0, 1, 4};
     const auto point_records = [&](std::uint32_t p, const JournalSink& sink) {
         std::vector<ReplicationRecord> records;
         for (std::uint32_t r = 0; r < 3; ++r) {

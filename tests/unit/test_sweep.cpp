@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <boost/random/sobol.hpp>
 
 #include "agents/standard_model.hpp"
 #include "engine/scenario/sweep_loader.hpp"
@@ -79,6 +80,46 @@ TEST_CASE("sweep design: scrambled Sobol' points form a (0 m 2)-net in the first
     }
     // Scrambling depends on the seed; the net property does not.
     CHECK(unit_design(DesignMethod::sobol, n, 2, 10) != u);
+}
+
+TEST_CASE("sweep design: Sobol' points computed from their index are Boost's sequence") {
+    const std::size_t dims = 3;
+    const std::uint32_t n = 4100;  // past 2^12: direction numbers up to bit 12 in use
+    const UnitDesign design(DesignMethod::sobol, n, dims, 9);
+    boost::random::sobol engine(static_cast<unsigned>(dims));  // point 0 is the origin, then Boost's order
+    std::uint32_t mismatches = 0;
+    for (std::uint32_t p = 0; p < n; ++p)
+        for (std::size_t d = 0; d < dims; ++d) {
+            const std::uint32_t raw = p == 0 ? 0u : static_cast<std::uint32_t>(engine() >> 32);
+            mismatches += design.sobol_unscrambled(p, d) != raw ? 1 : 0;
+        }
+    CHECK(mismatches == 0);
+    for (const std::uint32_t p : {4099u, 65537u, 1234567u, 4000000000u}) {  // far points, by Boost's own jump
+        CAPTURE(p);
+        boost::random::sobol jump(static_cast<unsigned>(dims));
+        jump.seed(p - 1);  // Boost's seed(i) moves to point i + 1
+        for (std::size_t d = 0; d < dims; ++d)
+            CHECK(design.sobol_unscrambled(p, d) == static_cast<std::uint32_t>(jump() >> 32));
+    }
+    // Scrambled coordinates depend on the point's index only, not on the number of points.
+    const UnitDesign more(DesignMethod::sobol, 2 * n, dims, 9);
+    for (std::uint32_t p = 0; p < n; p += 97) CHECK(more.at(p, 1) == design.at(p, 1));
+}
+
+TEST_CASE("sweep design: the keyed permutation maps 0..n-1 onto itself and depends on its key") {
+    for (const std::uint32_t n : {1u, 2u, 3u, 5u, 16u, 17u, 1000u, 4097u}) {
+        CAPTURE(n);
+        std::vector<bool> seen(n, false);
+        for (std::uint32_t x = 0; x < n; ++x) {
+            const std::uint32_t y = keyed_permutation(x, n, 77);
+            REQUIRE(y < n);
+            CHECK_FALSE(seen[y]);
+            seen[y] = true;
+        }
+    }
+    std::uint32_t moved = 0;
+    for (std::uint32_t x = 0; x < 1000; ++x) moved += keyed_permutation(x, 1000, 1) != keyed_permutation(x, 1000, 2);
+    CHECK(moved > 900);
 }
 
 TEST_CASE("sweep design: a random point does not depend on how many points there are") {
