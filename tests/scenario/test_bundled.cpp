@@ -17,6 +17,7 @@
 #include "engine/runner.hpp"
 #include "engine/scenario/loader.hpp"
 #include "engine/simulation.hpp"
+#include "engine/sweep_runner.hpp"
 #include "tests/support.hpp"
 
 using namespace entangle;
@@ -27,9 +28,37 @@ const std::string source_dir = ENTANGLE_SOURCE_DIR;
 
 using testing::CollectingSink;
 
+// Counts records, and checks that every table text a run writes fits the
+// fixed-length columns a sweep of its scenario lays out (table_text_bounds):
+// a new engine word or id pattern that outgrows them fails here, not in a
+// user's sweep.
 struct Count final : RecordSink {
-    std::size_t records = 0;
-    void write(const ReplicationRecord&) override { ++records; }
+    TableTextBounds bounds;
+    std::mutex mutex;
+    std::size_t records = 0, rows = 0;
+    void write(const ReplicationRecord& r) override {
+        const std::lock_guard lock(mutex);
+        ++records;
+        const auto fits = [&](const std::string& text, std::uint32_t width, const char* column) {
+            CHECK_MESSAGE(text.size() <= width, std::string(column) << " '" << text << "' is longer than " << width << " bytes");
+        };
+        for (const ContractRow& c : r.contracts) {
+            ++rows;
+            fits(c.id, bounds.contract_id, "contracts.id");
+            fits(c.kind, bounds.contract_kind, "contracts.kind");
+            fits(c.seller, bounds.firm, "contracts.seller");
+            fits(c.buyer, bounds.firm, "contracts.buyer");
+            for (const std::string* month : {&c.signed_month, &c.start, &c.end}) fits(*month, bounds.month, "contracts month");
+            fits(c.status, bounds.status, "contracts.status");
+            fits(c.end_reason, bounds.end_reason, "contracts.end_reason");
+        }
+        for (const EventRow& e : r.events) {
+            ++rows;
+            fits(e.time, bounds.month, "events.time");
+            fits(e.kind, bounds.event_kind, "events.kind");
+            fits(e.firms, bounds.event_firms, "events.firms");
+        }
+    }
     void finish(bool) override {}
 };
 
@@ -110,11 +139,13 @@ TEST_CASE("every bundled scenario file loads and runs") {
         const Scenario sc = load_scenario(file.string());
         check_runnable(sc);
         Count sink;
+        sink.bounds = table_text_bounds(sc, SweepSpec{});
         RunOptions options;
         options.seed = sc.seed;
-        options.record = false;
         const RunOutcome outcome = run_tasks(replication_tasks(sc, 0, 3), model, options, &sink);
         CHECK(outcome.completed == 3);
+        CHECK(sink.records == 3);
+        CHECK(sink.rows > 0);
     }
 }
 
