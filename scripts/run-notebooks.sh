@@ -145,10 +145,8 @@ for entry in "${notebooks[@]}"; do
   figure_dir="$work/figures/$name"
   rm -rf "$figure_dir" && mkdir -p "$figure_dir"
   log="$work/logs/$name.log"
-  # Kernels talk over Unix sockets in the work directory, not TCP ports: jupyter picks a free
-  # port and binds it later, so kernels started together (ctest -j) can collide on one.
   if ! env "${inputs[@]}" ENTANGLE_FIGURES="$figure_dir" "$python" -m nbconvert --to notebook --execute \
-      --KernelManager.transport=ipc --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.startup_timeout=180 --output-dir "$work/executed" "notebooks/$name.ipynb" >"$log" 2>&1; then
+      --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.startup_timeout=180 --output-dir "$work/executed" "notebooks/$name.ipynb" >"$log" 2>&1; then
     failed+=("$name: execution failed (log: $log)")
     tail -n 40 "$log" | sed -e "s/\x1b\[[0-9;]*m//g" -e "s/^/  $name | /" >&2
     continue
