@@ -98,37 +98,21 @@ TableFormat TableFormat::of(hid_t dataset, const TableFormat& expected) {
 TableFormat TableFormat::contracts_of(hid_t dataset) { return of(dataset, contracts({})); }
 TableFormat TableFormat::events_of(hid_t dataset) { return of(dataset, events({})); }
 
-Datatype TableFormat::file_type() const {
-    Datatype type = own<Datatype>(H5Tcreate(H5T_COMPOUND, row_bytes_), "create table type", -1);
-    const Datatype flag = bool_type(false);
-    const Datatype variable = string_type();
-    for (const Column& c : columns_) {
-        Datatype fixed;
-        hid_t member = -1;
-        switch (c.kind) {
-            case Kind::u32: member = H5T_STD_U32LE; break;
-            case Kind::f64: member = H5T_IEEE_F64LE; break;
-            case Kind::flag: member = flag.get(); break;
-            case Kind::text:
-                if (c.width > 0) fixed = fixed_string_type(c.width);
-                member = c.width > 0 ? fixed.get() : variable.get();
-                break;
-        }
-        check(H5Tinsert(type.get(), c.name, c.offset, member), "create table type", -1, c.name);
-    }
-    return type;
-}
+Datatype TableFormat::file_type() const { return compound_type(false); }
 
-Datatype TableFormat::memory_type() const {
+Datatype TableFormat::memory_type() const { return compound_type(true); }
+
+// The row as stored (little-endian, fixed sizes) or as packed in memory (native).
+Datatype TableFormat::compound_type(bool in_memory) const {
     Datatype type = own<Datatype>(H5Tcreate(H5T_COMPOUND, row_bytes_), "create table type", -1);
-    const Datatype flag = bool_type(true);
+    const Datatype flag = bool_type(in_memory);
     const Datatype variable = string_type();
     for (const Column& c : columns_) {
         Datatype fixed;
         hid_t member = -1;
         switch (c.kind) {
-            case Kind::u32: member = H5T_NATIVE_UINT32; break;
-            case Kind::f64: member = H5T_NATIVE_DOUBLE; break;
+            case Kind::u32: member = in_memory ? H5T_NATIVE_UINT32 : H5T_STD_U32LE; break;
+            case Kind::f64: member = in_memory ? H5T_NATIVE_DOUBLE : H5T_IEEE_F64LE; break;
             case Kind::flag: member = flag.get(); break;
             case Kind::text:
                 if (c.width > 0) fixed = fixed_string_type(c.width);

@@ -43,6 +43,7 @@ public:
     Datatype memory_type() const;
 
 private:
+    Datatype compound_type(bool in_memory) const;
     std::vector<Column> columns_;
     std::size_t row_bytes_ = 0;
     void add(const char* name, Kind kind, std::size_t width = 0);
