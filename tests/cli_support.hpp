@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace entangle::testing {
@@ -27,5 +29,8 @@ inline CommandResult run_entangle(const std::string& arguments) {
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return result;
 }
+
+// Writes a small input file (a scenario, a sweep) for a test.
+inline void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 }  // namespace entangle::testing

@@ -20,6 +20,7 @@ const std::string binary = ENTANGLE_BINARY;
 const std::string source_dir = ENTANGLE_SOURCE_DIR;
 
 using Result = entangle::testing::CommandResult;
+using entangle::testing::write_file;
 inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
 
 fs::path scratch_dir(const std::string& name) {
@@ -28,8 +29,6 @@ fs::path scratch_dir(const std::string& name) {
     fs::create_directories(dir);
     return dir;
 }
-
-void write_file(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 }  // namespace
 

@@ -36,6 +36,7 @@ const std::string binary = ENTANGLE_BINARY;
 const std::string sweeps = std::string(ENTANGLE_TEST_DATA_DIR) + "/sweep/";
 
 using Result = entangle::testing::CommandResult;
+using entangle::testing::write_file;
 inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
 
 // Starts `entangle arguments` (the shell execs it, so the pid is entangle's),
@@ -221,14 +222,10 @@ TEST_CASE("cli sweep: the tables' fixed-length text columns hold every id the en
     // Procurement on: the labs sign contracts whose ids the engine builds ("auto_<lab>_<seller>_<month>", ...).
     const fs::path dir = scratch_dir("table_text");
     const fs::path sweep_file = dir / "procure.yaml";
-    {
-        FILE* f = std::fopen(sweep_file.c_str(), "w");
-        REQUIRE(f);
-        std::fprintf(f, "sweep:\n  base: %s/benchmarks/baseline_with_contracts.yaml\n  design: {method: random, points: 2}\n"
-                        "  replications: 2\n  seed: 3\nparameters:\n  market.lab_power: {min: 0.3, max: 0.7}\n"
-                        "outputs:\n  series: [compute]\n  keep_replications: true\n", ENTANGLE_SOURCE_DIR);
-        std::fclose(f);
-    }
+    write_file(sweep_file, std::string("sweep:\n  base: ") + ENTANGLE_SOURCE_DIR +
+                               "/benchmarks/baseline_with_contracts.yaml\n  design: {method: random, points: 2}\n"
+                               "  replications: 2\n  seed: 3\nparameters:\n  market.lab_power: {min: 0.3, max: 0.7}\n"
+                               "outputs:\n  series: [compute]\n  keep_replications: true\n");
     const fs::path out = dir / "procure.h5";
     REQUIRE(run("sweep " + sweep_file.string() + " -o " + out.string() + " --quiet").exit_code == 0);
     const SweepSpec spec = load_sweep(sweep_file);
@@ -248,13 +245,9 @@ TEST_CASE("cli sweep: the tables' fixed-length text columns hold every id the en
 TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written") {
     const fs::path dir = scratch_dir("bad");
     const fs::path bad = dir / "bad.yaml";
-    {
-        FILE* f = std::fopen(bad.c_str(), "w");
-        REQUIRE(f);
-        std::fprintf(f, "sweep:\n  base: %s/scenarios/minimal.yaml\n  design: {method: lhs, pionts: 4}\nparameters:\n"
-                        "  firms.labco.lab.training_growth: {min: 2, max: 3}\n", ENTANGLE_SOURCE_DIR);
-        std::fclose(f);
-    }
+    write_file(bad, std::string("sweep:\n  base: ") + ENTANGLE_SOURCE_DIR +
+                        "/scenarios/minimal.yaml\n  design: {method: lhs, pionts: 4}\nparameters:\n"
+                        "  firms.labco.lab.training_growth: {min: 2, max: 3}\n");
     const Result result = run("sweep " + bad.string() + " -o " + (dir / "out.h5").string());
     CHECK(result.exit_code == 2);
     CHECK(result.output.find("bad.yaml:3:25: unknown key 'pionts' in sweep.design; did you mean 'points'?") !=
