@@ -39,11 +39,11 @@ using Result = entangle::testing::CommandResult;
 using entangle::testing::write_file;
 inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
 
-// Starts `entangle arguments` (the shell execs it, so the pid is entangle's),
-// waits `delay`, sends `signal` and returns the wait status.
-int run_and_signal(const std::string& arguments, std::chrono::milliseconds delay, int signal) {
-    const std::string command = "exec " + binary + " " + arguments + " >/dev/null 2>&1";
-    const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+// Starts `command` through the shell (which execs it), waits `delay`, sends
+// `signal` to it and returns the wait status.
+int spawn_and_signal(const std::string& command, std::chrono::milliseconds delay, int signal) {
+    const std::string line = "exec " + command + " >/dev/null 2>&1";
+    const char* argv[] = {"sh", "-c", line.c_str(), nullptr};
     pid_t pid = 0;
     REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
     std::this_thread::sleep_for(delay);
@@ -51,6 +51,11 @@ int run_and_signal(const std::string& arguments, std::chrono::milliseconds delay
     int status = 0;
     waitpid(pid, &status, 0);
     return status;
+}
+
+// The same for `entangle arguments` (the shell execs it, so the pid is entangle's).
+int run_and_signal(const std::string& arguments, std::chrono::milliseconds delay, int signal) {
+    return spawn_and_signal(binary + " " + arguments, delay, signal);
 }
 
 fs::path scratch_dir(const std::string& name) {
@@ -286,20 +291,6 @@ TEST_CASE("cli sweep: 3 MPI ranks write the file one process writes") {
         check_same_results(plain, ranks);
         CHECK(find_journals(ranks).empty());
     }
-}
-
-// Starts `command` through the shell (which execs it), waits `delay`, sends
-// `signal` to it and returns the wait status.
-int spawn_and_signal(const std::string& command, std::chrono::milliseconds delay, int signal) {
-    const std::string line = "exec " + command + " >/dev/null 2>&1";
-    const char* argv[] = {"sh", "-c", line.c_str(), nullptr};
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
-    std::this_thread::sleep_for(delay);
-    kill(pid, signal);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return status;
 }
 
 TEST_CASE("cli sweep: under mpirun, SIGUSR1 to mpirun stops the ranks with exit 130, SIGTERM resumably") {
