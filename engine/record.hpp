@@ -85,6 +85,9 @@ struct RecordShape {
     int firms = 0;
     int chips = 0;
     bool network = true;
+    // The firms' entangled valuation is solved only when the `valuation` series is
+    // recorded (it is a measure, no decision uses it); otherwise that series is NaN.
+    bool valuation = true;
 };
 
 struct ReplicationRecord {
@@ -99,6 +102,9 @@ struct ReplicationRecord {
     std::vector<ContractRow> contracts;
     std::vector<EventRow> events;
     std::vector<double> drawn;    // one value per Scenario::uncertain entry
+    // Asked of run_replication: the contract rows and the event log. A sweep
+    // that keeps only statistics has no tables, so it skips their text.
+    bool tables = true;
     // Opaque to the engine: what RecordSink::encode prepared for write() (the
     // HDF5 writer's compressed chunks). Empty unless encode filled it.
     std::vector<std::vector<unsigned char>> encoded;

@@ -4,6 +4,7 @@
 #include <array>
 #include <functional>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "engine/contracts.hpp"
@@ -652,7 +653,7 @@ void value_firms(World& w) {
         w.own_value[static_cast<Eigen::Index>(f)] =
             std::max((lab ? lab->valuation : 0.0) + multiple * other_revenue + firm.cash - firm.debt, 0.0);
     }
-    entangled_value(w.equity, w.own_value, w.firm_value, w.valuation_system, w.valuation_solver);
+    w.valuation.solve(w.equity, w.own_value, w.firm_value);
 }
 
 // Negative cash is covered by borrowing; spare cash repays debt.
@@ -699,7 +700,7 @@ void phase_record(World& w, ReplicationRecord& r) {
     const int every = w.sc().outputs.every;
     if (w.step % every != 0) return;
     const int t = w.step / every;
-    value_firms(w);  // a measure, not a decision: solved only for recorded months
+    if (r.shape.valuation) value_firms(w);  // a measure, not a decision: solved only for recorded months
     for (FirmId f = 0; f < w.firms.size(); ++f) {
         const FirmState& firm = w.firms[f];
         r.firm_at(FirmSeries::cash, t, f) = firm.cash;
@@ -712,7 +713,7 @@ void phase_record(World& w, ReplicationRecord& r) {
         r.firm_at(FirmSeries::compute_inference, t, f) = lab ? lab->compute_inference : NAN;
         r.firm_at(FirmSeries::capability, t, f) = lab ? lab->capability : NAN;
         r.firm_at(FirmSeries::market_share, t, f) = lab ? lab->share : NAN;
-        r.firm_at(FirmSeries::valuation, t, f) = w.firm_value[f];
+        r.firm_at(FirmSeries::valuation, t, f) = r.shape.valuation ? w.firm_value[f] : NAN;
         r.firm_at(FirmSeries::supplier_hhi, t, f) = lab ? herfindahl(w, f, true) : NAN;
         r.firm_at(FirmSeries::customer_hhi, t, f) = cloud ? herfindahl(w, f, false) : NAN;
         r.firm_at(FirmSeries::utilisation, t, f) = cloud ? cloud->utilisation : NAN;
@@ -852,17 +853,6 @@ bool may_buy(const Scenario& sc, FirmId buyer, ChipId chip) {
     const ChipSpec& spec = sc.chips[chip];
     if (spec.vendor == buyer || spec.sold_to_any) return true;
     return std::find(spec.sold_to.begin(), spec.sold_to.end(), buyer) != spec.sold_to.end();
-}
-
-void entangled_value(std::span<const double> equity, const Eigen::VectorXd& own, Eigen::VectorXd& value,
-                     Eigen::MatrixXd& system, Eigen::PartialPivLU<Eigen::MatrixXd>& solver) {
-    const Eigen::Index n = own.size();
-    system.setIdentity(n, n);
-    for (Eigen::Index i = 0; i < n; ++i)
-        for (Eigen::Index j = 0; j < n; ++j) system(i, j) -= equity[static_cast<std::size_t>(i * n + j)];
-    solver.compute(system);
-    value.noalias() = solver.solve(own);
-    if (!value.allFinite()) value = own;  // ownership entirely circular: no defined entanglement
 }
 
 void raise_outside_funding(World& w, FirmId firm, double usd) {
@@ -1104,8 +1094,7 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     for (const EquityStake& s : sc.equity) w.equity[s.holder * n + s.target] = s.share;
     w.credits.assign(n * n, 0);
     w.signed_specs.clear();
-    w.valuation_system.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
-    w.valuation_solver = Eigen::PartialPivLU<Eigen::MatrixXd>(static_cast<Eigen::Index>(n));
+    w.valuation = EntangledValuation{};
     w.own_value.resize(static_cast<Eigen::Index>(n));
     w.firm_value.resize(static_cast<Eigen::Index>(n));
     w.event_log.clear();
@@ -1147,15 +1136,17 @@ void step(World& w, const AgentModel& agents, ReplicationRecord* record) {
 
 RecordShape record_shape(const Scenario& sc) {
     const int every = std::max(sc.outputs.every, 1);
+    const bool valuation = sc.outputs.all_series || std::find(sc.outputs.series.begin(), sc.outputs.series.end(),
+                                                              "valuation") != sc.outputs.series.end();
     return RecordShape{(sc.steps() + every - 1) / every, static_cast<int>(sc.firms.size()),
-                       static_cast<int>(sc.chips.size()), sc.outputs.network};
+                       static_cast<int>(sc.chips.size()), sc.outputs.network, valuation};
 }
 
 void run_replication(const Scenario& sc, const AgentModel& agents, const StreamKey& key, ReplicationRecord* record) {
     const std::vector<double> drawn = draw_uncertain(sc, key);
     World w;
     init_world(w, sc, key, drawn);
-    w.log_events = record != nullptr;
+    w.log_events = record != nullptr && record->tables;
     if (record) {
         record->point = static_cast<std::uint32_t>(key.point);
         record->replication = static_cast<std::uint32_t>(key.replication);
@@ -1165,7 +1156,7 @@ void run_replication(const Scenario& sc, const AgentModel& agents, const StreamK
         record->events.clear();
     }
     for (w.step = 0; w.step < w.steps; ++w.step) step(w, agents, record);
-    if (record) {
+    if (record && record->tables) {
         record->contracts = contract_rows(w);
         record->events = std::move(w.event_log);
     }

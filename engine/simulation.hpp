@@ -30,11 +30,6 @@ RecordShape record_shape(const Scenario& sc);
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units);  // at the vendor's price
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, double unit_price, bool priority);
 void start_construction(World& w, RoleIndex cloud, std::uint16_t site, double mw);
-// V = (I - E)^-1 own, with E[i*n + j] the share of j held by i: each firm's
-// value includes its stakes in others (MODEL.md 11). `system` and `solver`
-// are reused workspace.
-void entangled_value(std::span<const double> equity, const Eigen::VectorXd& own, Eigen::VectorXd& value,
-                     Eigen::MatrixXd& system, Eigen::PartialPivLU<Eigen::MatrixXd>& solver);
 
 // A funding round paid by investors outside the simulated firms.
 void raise_outside_funding(World& w, FirmId firm, double usd);

@@ -118,6 +118,7 @@ SweepOutcome run_sweep(PointSource& source, const std::function<Scenario(std::ui
                             }
                             ReplicationRecord& record = st->records[static_cast<std::size_t>(rep)];
                             const StreamKey key{options.seed, st->point, static_cast<std::uint64_t>(rep)};
+                            record.tables = keep;
                             run_replication(st->scenario, agents, key, &record);
                             record.point = st->point;
                             record.replication = static_cast<std::uint32_t>(rep);

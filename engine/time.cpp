@@ -18,9 +18,22 @@ std::optional<Month> parse_month(std::string_view text) {
 }
 
 std::string format_month(Month m) {
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d", m.year(), m.month());
-    return buffer;
+    const int year = m.year(), month = m.month();
+    if (year < 0 || year > 9999) {
+        char buffer[16];
+        std::snprintf(buffer, sizeof buffer, "%04d-%02d", year, month);
+        return buffer;
+    }
+    // Every event row and generated contract id carries a month: snprintf was
+    // a visible share of a sweep that keeps its tables.
+    std::string text(7, '-');
+    text[0] = static_cast<char>('0' + year / 1000);
+    text[1] = static_cast<char>('0' + year / 100 % 10);
+    text[2] = static_cast<char>('0' + year / 10 % 10);
+    text[3] = static_cast<char>('0' + year % 10);
+    text[5] = static_cast<char>('0' + month / 10);
+    text[6] = static_cast<char>('0' + month % 10);
+    return text;
 }
 
 std::int64_t days_since_epoch(Month m) {

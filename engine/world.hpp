@@ -14,6 +14,7 @@
 #include "engine/market/spot_auction.hpp"
 #include "engine/rng.hpp"
 #include "engine/scenario.hpp"
+#include "engine/valuation.hpp"
 
 namespace entangle {
 
@@ -248,8 +249,7 @@ struct World {
     std::vector<double> credits;        // [holder * n + issuer]: in-kind capacity credit, USD
 
     // Valuation: own value of each firm and the entangled value V = (I - E)^-1 own.
-    Eigen::MatrixXd valuation_system;
-    Eigen::PartialPivLU<Eigen::MatrixXd> valuation_solver;
+    EntangledValuation valuation;
     Eigen::VectorXd own_value, firm_value;
 
     // Networks: capacity flow this step and equity, [i * n + j].

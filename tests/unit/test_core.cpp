@@ -15,6 +15,14 @@ TEST_CASE("months parse, format and convert to CF days") {
     CHECK(m->year() == 2025);
     CHECK(m->month() == 3);
     CHECK(format_month(*m) == "2025-03");
+    CHECK(format_month(Month::from_year_month(2030, 12)) == "2030-12");
+    CHECK(format_month(Month::from_year_month(987, 10)) == "0987-10");
+    CHECK(format_month(Month::from_year_month(12345, 1)) == "12345-01");  // beyond four digits: printf's form
+    for (int index = 0; index < 12 * 10000; index += 37) {  // every form parses back to its month
+        const auto back = parse_month(format_month(Month{index}));
+        REQUIRE(back);
+        CHECK(back->index == index);
+    }
     CHECK(*parse_month("2026-01") - *parse_month("2025-03") == 10);
     CHECK_FALSE(parse_month("2025-13"));
     CHECK_FALSE(parse_month("2025-00"));

@@ -136,15 +136,14 @@ TEST_CASE("a broken invariant stops the run with the step and the amounts") {
 }
 
 TEST_CASE("entangled value V = (I - E)^-1 own against hand computations") {
-    Eigen::MatrixXd system;
-    Eigen::PartialPivLU<Eigen::MatrixXd> solver;
+    EntangledValuation valuation;
     Eigen::VectorXd value;
     // A chain: a holds 0.5 of b, b holds 0.4 of c; own values 10, 20, 30.
     // V_c = 30; V_b = 20 + 0.4*30 = 32; V_a = 10 + 0.5*32 = 26.
     std::vector<double> chain{0, 0.5, 0, 0, 0, 0.4, 0, 0, 0};
     Eigen::VectorXd own(3);
     own << 10, 20, 30;
-    entangled_value(chain, own, value, system, solver);
+    valuation.solve(chain, own, value);
     CHECK(value[0] == doctest::Approx(26));
     CHECK(value[1] == doctest::Approx(32));
     CHECK(value[2] == doctest::Approx(30));
@@ -153,9 +152,23 @@ TEST_CASE("entangled value V = (I - E)^-1 own against hand computations") {
     std::vector<double> cross{0, 0.2, 0.1, 0};
     Eigen::VectorXd own2(2);
     own2 << 10, 20;
-    entangled_value(cross, own2, value, system, solver);
+    valuation.solve(cross, own2, value);
     CHECK(value[0] == doctest::Approx(14.0 / 0.98));
     CHECK(value[1] == doctest::Approx(20.0 + 1.4 / 0.98));
+    // The factorisation is kept while E is unchanged: new own values alone...
+    own2 << 30, 40;
+    valuation.solve(cross, own2, value);
+    CHECK(value[0] == doctest::Approx((30 + 0.2 * 40) / 0.98));
+    CHECK(value[1] == doctest::Approx(40 + 0.1 * (30 + 0.2 * 40) / 0.98));
+    // ...and refactorised when one share changes (a holds 0.5 of b now).
+    cross[1] = 0.5;
+    valuation.solve(cross, own2, value);
+    CHECK(value[0] == doctest::Approx((30 + 0.5 * 40) / 0.95));
+    // Entirely circular ownership (I - E singular) leaves own values.
+    std::vector<double> circular{0, 1, 1, 0};
+    valuation.solve(circular, own2, value);
+    CHECK(value[0] == 30);
+    CHECK(value[1] == 40);
 }
 
 TEST_CASE("a cloud's open chip orders are one order at their average price under pro-rata, not under fifo") {
