@@ -117,7 +117,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
     r.check_keys(root, {"sweep", "parameters", "outputs"}, Where{});
 
     const Tree* header = root.find("sweep");
-    const Where hw{"sweep", ""};
+    const Where hw("sweep");
     if (!header || !header->is_map()) {
         problems.add(header ? header->mark : Mark{file, 1, 1},
                      "sweep: expected a map with base, design, replications and seed");
@@ -166,7 +166,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
         for (const TreeEntry& e : parameters->entries) {
             SweepParameter sp;
             sp.path = e.key;
-            read_parameter(sp, e.value, Where{"parameters." + e.key, ""}, r, spec.method);
+            read_parameter(sp, e.value, Where("parameters." + e.key), r, spec.method);
             sp.line = e.key_mark.line, sp.column = e.key_mark.column;
             spec.parameters.push_back(std::move(sp));
         }
@@ -176,7 +176,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
         for (const SweepParameter& sp : spec.parameters)
             n *= sp.kind == SweepParameter::Kind::values ? sp.values.size() : static_cast<std::uint64_t>(sp.levels);
         if (n > 4294967295ull) {
-            r.error(*parameters, Where{"parameters", ""}, "the grid has " + std::to_string(n) + " points, too many");
+            r.error(*parameters, Where("parameters"), "the grid has " + std::to_string(n) + " points, too many");
         } else if (points_node && spec.points != n) {
             r.error(*points_node, hw / "design" / "points",
                     "the grid has " + std::to_string(n) + " points (the product of the levels), not " +
@@ -186,7 +186,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
     }
 
     if (const Tree* outputs = root.find("outputs")) {
-        const Where ow{"outputs", ""};
+        const Where ow("outputs");
         if (!outputs->is_map()) {
             r.error(*outputs, ow, "expected a map with series, keep_replications, statistics, network");
         } else {

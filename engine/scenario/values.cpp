@@ -119,14 +119,25 @@ bool contains(const std::vector<std::string>& words, std::string_view word) {
 
 }  // namespace
 
+std::string Where::path() const {
+    if (!parent_) return root_;
+    std::string path = parent_->path();
+    if (path.empty()) return std::string(key_);
+    path += '.';
+    path += key_;
+    return path;
+}
+
 void Reader::error_at(const Mark& at, const Where& where, const std::string& message) {
-    problems_.add(at, where.path.empty() ? message : where.path + ": " + message);
+    const std::string path = where.path();
+    problems_.add(at, path.empty() ? message : path + ": " + message);
 }
 
 void Reader::check_keys(const Tree& map, const std::vector<std::string>& valid, const Where& where) {
     for (const TreeEntry& e : map.entries) {
         if (contains(valid, e.key)) continue;
-        const std::string place = where.path.empty() ? "at the top level" : "in " + where.path;
+        const std::string path = where.path();
+        const std::string place = path.empty() ? "at the top level" : "in " + path;
         const auto near = nearest(e.key, valid);
         problems_.add(e.key_mark, "unknown key " + in_quotes(e.key) + " " + place +
                                       (near ? "; did you mean " + in_quotes(*near) + "?"
@@ -228,6 +239,17 @@ std::optional<std::vector<std::uint16_t>> Reader::references(const Tree& t, cons
     return ids;
 }
 
+const std::set<std::string>& Reader::param_paths() {
+    for (; spelt_out_ < noted_params_.size(); ++spelt_out_) {
+        const NotedParams& n = noted_params_[spelt_out_];
+        if (n.add_keys)
+            n.add_keys(n.schema, n.path, param_paths_);
+        else
+            param_paths_.insert(n.path);
+    }
+    return param_paths_;
+}
+
 bool Reader::unique_id(const std::string& kind, const std::string& id, const Tree& at, const Where& w) {
     auto& seen = ids_[kind];
     const auto [it, inserted] = seen.emplace(id, at.mark);
@@ -245,7 +267,7 @@ std::optional<Param> Reader::param(const Tree& t, const Where& w, const Range& r
     if (t.is_map() && t.find("dist")) {
         const auto d = distribution(t, w, range);
         if (!d) return std::nullopt;
-        uncertain_.push_back(UncertainParam{w.path, w.owner, *d});
+        uncertain_.push_back(UncertainParam{w.path(), std::string(w.owner()), *d});
         return Param::uncertain(static_cast<std::uint32_t>(uncertain_.size() - 1));
     }
     if (t.is_map() && !t.entries.empty()) return path(t, w, range);
