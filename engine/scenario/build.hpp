@@ -1,7 +1,7 @@
 #pragma once
 // A merged scenario tree -> a validated Scenario (paths tabulated when valid).
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>

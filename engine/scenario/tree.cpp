@@ -153,9 +153,6 @@ void emit(YAML::Emitter& out, const Tree& t) {
     }
 }
 
-}  // namespace
-
-namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // A number such as 2, 0.73 or -1.5e-05 (the usual --set value, and every swept number):
