@@ -235,11 +235,6 @@ std::vector<std::string> keys_of(const Schema<Spec>& schema) {
     return out;
 }
 
-template <class Spec>
-bool declares(const Schema<Spec>& schema, std::string_view key) {
-    return std::any_of(schema.begin(), schema.end(), [&](const Field<Spec>& f) { return f.key == key; });
-}
-
 namespace detail {
 template <class Spec>
 void add_param_keys(const void* schema, const std::string& path, std::set<std::string>& paths) {
@@ -264,14 +259,24 @@ void read_fields(Spec& spec, const Tree& map, const Schema<Spec>& schema, const 
                 "expected a map of keys (" + join(keys_of(schema)) + "), found " + map.describe());
         return;
     }
-    // The list of valid keys is built only for a map that has an unknown one.
-    if (!std::all_of(map.entries.begin(), map.entries.end(),
-                     [&](const TreeEntry& e) { return declares(schema, e.key); }))
-        r.check_keys(map, keys_of(schema), where);
+    // Each field's value, found in one pass over the entries; the list of valid
+    // keys is built only for a map that has an unknown one.
+    std::vector<const Tree*> given(schema.size(), nullptr);
+    bool unknown = false;
+    for (const TreeEntry& e : map.entries) {
+        const auto f =
+            std::find_if(schema.begin(), schema.end(), [&](const Field<Spec>& f) { return f.key == e.key; });
+        if (f == schema.end())
+            unknown = true;
+        else
+            given[static_cast<std::size_t>(f - schema.begin())] = &e.value;
+    }
+    if (unknown) r.check_keys(map, keys_of(schema), where);
     r.note_param_fields(where, schema);
-    for (const Field<Spec>& f : schema) {
-        if (const Tree* value = map.find(f.key))
-            f.read(spec, *value, where / f.key, r);
+    for (std::size_t i = 0; i < schema.size(); ++i) {
+        const Field<Spec>& f = schema[i];
+        if (given[i])
+            f.read(spec, *given[i], where / f.key, r);
         else if (f.required)
             r.error(map, where, "missing required key " + in_quotes(f.key));
     }

@@ -54,7 +54,8 @@ bool same_tree(const loader::Tree& a, const loader::Tree& b) {
         a.entries.size() != b.entries.size() || a.items.size() != b.items.size())
         return false;
     for (std::size_t i = 0; i < a.entries.size(); ++i)
-        if (a.entries[i].key != b.entries[i].key || !same_mark(a.entries[i].key_mark, b.entries[i].key_mark) ||
+        if (a.entries[i].key != b.entries[i].key ||
+            !same_mark(a.entries[i].key_mark, b.entries[i].key_mark) ||
             !same_tree(a.entries[i].value, b.entries[i].value))
             return false;
     for (std::size_t i = 0; i < a.items.size(); ++i)
@@ -508,18 +509,18 @@ events:
     REQUIRE(parsed);
     const loader::Tree original = *parsed;
     const std::vector<Override> overrides{
-        parse_override("events.first.enabled=true"),                // a key of a list item, by id
-        parse_override("events.first.text=why"),                    // a key the item lacks
-        parse_override("contracts.deal.value_usd=7"),               // a key of another list's item
-        parse_override("market.end_market_growth={2024-01: 3}"),    // a section the file lacks, and a map value
-        parse_override("market.end_market_growth.2024-06=2"),      // inside a map an earlier override gave
-        parse_override("firms.openai.lab={cash: 2.0e9}"),           // a whole map replaced
-        parse_override("firms.openai.lab.catch_up=1"),              // a key added to the map just given
-        parse_override("regions.west.power_mw=5"),                  // a null section made a map, then refused
-        parse_override("firms.openai.lab.cash.x=1"),                // refused: cash is a number
-        parse_override("firms.opnai.lab.cash=1"),                   // refused: unknown firm
-        parse_override("events.last.enabled=true"),                 // refused: no such id
-        parse_override("agi.threshold=[1"),                         // refused: YAML syntax
+        parse_override("events.first.enabled=true"),              // a key of a list item, by id
+        parse_override("events.first.text=why"),                  // a key the item lacks
+        parse_override("contracts.deal.value_usd=7"),             // a key of another list's item
+        parse_override("market.end_market_growth={2024-01: 3}"),  // a section the file lacks; a map value
+        parse_override("market.end_market_growth.2024-06=2"),     // inside a map an earlier override gave
+        parse_override("firms.openai.lab={cash: 2.0e9}"),         // a whole map replaced
+        parse_override("firms.openai.lab.catch_up=1"),            // a key added to the map just given
+        parse_override("regions.west.power_mw=5"),                // a null section made a map, then refused
+        parse_override("firms.openai.lab.cash.x=1"),              // refused: cash is a number
+        parse_override("firms.opnai.lab.cash=1"),                 // refused: unknown firm
+        parse_override("events.last.enabled=true"),               // refused: no such id
+        parse_override("agi.threshold=[1"),                       // refused: YAML syntax
     };
     loader::Tree copied = original;
     loader::Problems copied_problems;

@@ -265,8 +265,11 @@ TEST_CASE("sweep scenarios: events.<id>.enabled switches a dated event per point
 }
 
 TEST_CASE("sweep scenarios: a point's scenario does not depend on the points built before it") {
-    // Points reuse one tree, undoing their overrides after each build: failing points included.
-    const SweepSpec spec = load_sweep_text(R"(sweep: {base: ../../../scenarios/minimal.yaml, design: {method: grid}}
+    // Points reuse one tree, undoing their overrides after each build, failing points included.
+    // (The undoing itself is checked node by node in test_scenario_loader.cpp.)
+    const SweepSpec spec = load_sweep_text(R"(sweep:
+  base: ../../../scenarios/minimal.yaml
+  design: {method: grid}
 parameters:
   firms.labco.lab.training_growth: {values: [2, -1, 3]}
   market.end_market_growth: {values: [0.5, 1.5]}
@@ -303,7 +306,8 @@ parameters:
             continue;
         }
         const Scenario a = reused.at(design, p), b = fresh.at(design, p);
-        CHECK(a.firms[*a.find_firm("labco")].lab->training_growth.constant_value() == std::stod(design.text(p, 0)));
+        const double growth = std::stod(design.text(p, 0));
+        CHECK(a.firms[*a.find_firm("labco")].lab->training_growth.constant_value() == growth);
         const ReplicationRecord ra = record_of(a, p), rb = record_of(b, p);
         CHECK(same_bits(ra.firm, rb.firm));
         CHECK(same_bits(ra.market, rb.market));
