@@ -90,6 +90,7 @@ public:
     std::string_view owner() const { return owner_; }
 
 private:
+    void append_path(std::string& out) const;
     Where(const Where* parent, std::string_view key, std::string_view owner)
         : parent_(parent), key_(key), owner_(owner) {}
 
@@ -167,8 +168,9 @@ public:
     template <class Spec>
     void note_param_fields(const Where& w, const std::vector<Field<Spec>>& schema);
     const std::set<std::string>& param_paths();
-    // Records an id of a kind of thing (contract, event); reports a duplicate and returns false.
-    bool unique_id(const std::string& kind, const std::string& id, const Tree& at, const Where& w);
+    // Records the id written at `id` for a kind of thing (contract, event); reports a duplicate
+    // and returns false.
+    bool unique_id(std::string_view kind, const Tree& id, const Where& w);
 
 private:
     std::optional<Param> path(const Tree& t, const Where& w, const Range& range);
@@ -187,7 +189,8 @@ private:
     std::vector<NotedParams> noted_params_;
     std::size_t spelt_out_ = 0;  // noted_params_ already in param_paths_
     std::set<std::string> param_paths_;
-    std::map<std::string, std::map<std::string, Mark>> ids_;  // kind -> id -> where first given
+    // kind -> id -> where first given; the ids' text and marks are the tree's, which outlives the Reader.
+    std::map<std::string_view, std::map<std::string_view, const Mark*>> ids_;
 };
 
 // The shapes of an uncertain value and their keys, in the order of Distribution's a, b, c.

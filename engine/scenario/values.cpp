@@ -119,13 +119,21 @@ bool contains(const std::vector<std::string>& words, std::string_view word) {
 
 }  // namespace
 
+void Where::append_path(std::string& out) const {
+    if (!parent_) {
+        out += root_;
+        return;
+    }
+    parent_->append_path(out);
+    if (!out.empty()) out += '.';
+    out += key_;
+}
+
 std::string Where::path() const {
-    if (!parent_) return root_;
-    std::string path = parent_->path();
-    if (path.empty()) return std::string(key_);
-    path += '.';
-    path += key_;
-    return path;
+    std::string out;
+    out.reserve(64);  // the longest paths (firms.NAME.cloud.power_online.REGION) in one allocation
+    append_path(out);
+    return out;
 }
 
 void Reader::error_at(const Mark& at, const Where& where, const std::string& message) {
@@ -250,13 +258,13 @@ const std::set<std::string>& Reader::param_paths() {
     return param_paths_;
 }
 
-bool Reader::unique_id(const std::string& kind, const std::string& id, const Tree& at, const Where& w) {
-    auto& seen = ids_[kind];
-    const auto [it, inserted] = seen.emplace(id, at.mark);
+bool Reader::unique_id(std::string_view kind, const Tree& id, const Where& w) {
+    const auto [it, inserted] = ids_[kind].emplace(id.text, &id.mark);
     if (inserted) return true;
-    error(at, w,
-          "duplicate " + kind + " id " + in_quotes(id) + " (first given at " + it->second.file + ":" +
-              std::to_string(it->second.line) + ":" + std::to_string(it->second.column) + ")");
+    const Mark& first = *it->second;
+    error(id, w,
+          "duplicate " + std::string(kind) + " id " + in_quotes(id.text) + " (first given at " + first.file + ":" +
+              std::to_string(first.line) + ":" + std::to_string(first.column) + ")");
     return false;
 }
 
@@ -294,6 +302,7 @@ std::optional<Param> Reader::path(const Tree& t, const Where& w, const Range& ra
         return std::nullopt;
     }
     std::vector<PathKnot> knots;
+    knots.reserve(t.entries.size());
     bool ok = true;
     for (const TreeEntry& e : t.entries) {
         const auto at = parse_month(e.key);
@@ -306,8 +315,9 @@ std::optional<Param> Reader::path(const Tree& t, const Where& w, const Range& ra
         if (value) knots.push_back(PathKnot{*at, *value});
         ok = ok && value;
     }
-    std::stable_sort(knots.begin(), knots.end(),
-                     [](const PathKnot& a, const PathKnot& b) { return a.at < b.at; });
+    const auto earlier = [](const PathKnot& a, const PathKnot& b) { return a.at < b.at; };
+    if (!std::is_sorted(knots.begin(), knots.end(), earlier))  // as usually written: no sort (and its buffer)
+        std::stable_sort(knots.begin(), knots.end(), earlier);
     const auto duplicate = std::adjacent_find(
         knots.begin(), knots.end(), [](const PathKnot& a, const PathKnot& b) { return a.at == b.at; });
     if (duplicate != knots.end()) {
