@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 #include <boost/random/sobol.hpp>
 
 #include "agents/standard_model.hpp"
@@ -313,6 +314,27 @@ parameters:
         CHECK(same_bits(ra.market, rb.market));
         CHECK(same_bits(ra.chip, rb.chip));
         CHECK(same_bits(ra.drawn, rb.drawn));
+    }
+
+    // Built on two threads at once, each point sees its own values only (each borrows its own tree).
+    std::vector<double> growth(design.points(), 0.0), market(design.points(), 0.0);
+    const auto build_every_other = [&](std::uint32_t first) {
+        for (int round = 0; round < 20; ++round)
+            for (std::uint32_t p = first; p < design.points(); p += 2) {
+                if (design.text(p, 0) == "-1") continue;
+                const Scenario sc = reused.at(design, p);
+                growth[p] = sc.firms[*sc.find_firm("labco")].lab->training_growth.constant_value();
+                market[p] = sc.market.end_market_growth.constant_value();
+            }
+    };
+    std::thread other(build_every_other, 1);
+    build_every_other(0);
+    other.join();
+    for (std::uint32_t p = 0; p < design.points(); ++p) {
+        if (design.text(p, 0) == "-1") continue;
+        CAPTURE(p);
+        CHECK(growth[p] == std::stod(design.text(p, 0)));
+        CHECK(market[p] == std::stod(design.text(p, 1)));
     }
 }
 
