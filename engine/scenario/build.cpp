@@ -85,7 +85,7 @@ void read_named(std::vector<Spec>& out, const Tree& t, const Where& w, const Sch
     for (const TreeEntry* e : entries) {
         Spec spec;
         spec.name = e->key;
-        read_fields(spec, e->value, schema, Where{(w / e->key).path, e->key}, r);
+        read_fields(spec, e->value, schema, (w / e->key).owned_by(e->key), r);
         out.push_back(std::move(spec));
     }
 }

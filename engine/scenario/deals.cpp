@@ -129,7 +129,7 @@ const Schema<ContractSpec>& contract_schema() {
         Schema<K> s{
             custom_field<K>("id", "name", "required", "unique among all contracts, those of events included",
                             [](K& c, const Tree& t, const Where& w, Reader& r) {
-                                if (auto id = r.name(t, w); id && r.unique_id("contract", *id, t, w))
+                                if (auto id = r.name(t, w); id && r.unique_id("contract", t, w))
                                     c.id = *id;
                             }),
             choice_field<K, ContractKind>("kind", &K::kind, contract_kinds().words(),
@@ -268,7 +268,7 @@ const Schema<EventSpec>& event_schema() {
         Schema<E> s{
             custom_field<E>("id", "name", "required", "unique among events",
                             [](E& e, const Tree& t, const Where& w, Reader& r) {
-                                if (auto id = r.name(t, w); id && r.unique_id("event", *id, t, w)) e.id = *id;
+                                if (auto id = r.name(t, w); id && r.unique_id("event", t, w)) e.id = *id;
                             }),
             month_field<E>("at", &E::at, "required", "month it happens"),
             choice_field<E, EventKind>("do", &E::kind, event_kinds().words(),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "engine/scenario/build.hpp"
 #include "engine/scenario/tree.hpp"
@@ -198,6 +199,35 @@ std::optional<std::string> named_section(const std::string& walked) {
     return std::nullopt;
 }
 
+// What an override walks through, and the first change it makes to the tree,
+// recorded (when `changes` is given) so that the change can be undone. Every
+// later change of the same override lies inside the first one's subtree.
+struct Walk {
+    std::vector<TreeChange>* changes;
+    std::vector<std::uint32_t> route;  // child indices from the root to the node reached
+    bool changed = false;
+
+    void into(const Tree& parent, const Tree& child) {
+        route.push_back(static_cast<std::uint32_t>(parent.is_map() ? child_index(parent, child)
+                                                                    : &child - parent.items.data()));
+    }
+    static std::ptrdiff_t child_index(const Tree& map, const Tree& child) {
+        const auto it = std::find_if(map.entries.begin(), map.entries.end(),
+                                     [&](const TreeEntry& e) { return &e.value == &child; });
+        return it - map.entries.begin();
+    }
+    // Before `node` (the node reached) is overwritten or turned from null into a map.
+    void replacing(Tree& node) {
+        if (!changes || std::exchange(changed, true)) return;
+        changes->push_back(TreeChange{route, TreeChange::Kind::replaced, Tree(node)});
+    }
+    // Before a key is appended to the map reached.
+    void adding_key() {
+        if (!changes || std::exchange(changed, true)) return;
+        changes->push_back(TreeChange{route, TreeChange::Kind::key_added, {}});
+    }
+};
+
 // The item of a list (contracts, events) whose id is the step's key.
 Tree* item_by_id(Tree& list, const PathStep& step, const std::string& walked, const std::string& prefix,
                  Problems& problems) {
@@ -215,7 +245,7 @@ Tree* item_by_id(Tree& list, const PathStep& step, const std::string& walked, co
 
 // The value of a map's key, created unless the map is one of named firms, chips or regions.
 Tree* child_of_map(Tree& map, const PathStep& step, const std::string& walked, const std::string& prefix,
-                   Problems& problems) {
+                   Problems& problems, Walk& walk) {
     if (Tree* child = map.find(step.key)) return child;
     if (const auto kind = named_section(walked)) {
         std::vector<std::string> names = map.keys();
@@ -225,6 +255,7 @@ Tree* child_of_map(Tree& map, const PathStep& step, const std::string& walked, c
                                     "s: " + (names.empty() ? "none" : join(names)) + ")");
         return nullptr;
     }
+    walk.adding_key();
     map.entries.push_back(
         TreeEntry{step.key, step.mark, Tree{Tree::Kind::null, "", false, step.mark, {}, {}}});
     return &map.entries.back().value;
@@ -232,33 +263,44 @@ Tree* child_of_map(Tree& map, const PathStep& step, const std::string& walked, c
 
 // The child of `node` at `step`, created when allowed; nullptr after reporting why not.
 Tree* step_into(Tree& node, const PathStep& step, const std::string& walked, const Override& o,
-                Problems& problems) {
+                Problems& problems, Walk& walk) {
     const std::string prefix = "--set " + o.path + ": ";
     if (node.is_list() || walked == "contracts" || walked == "events")
         return item_by_id(node, step, walked, prefix, problems);
-    if (node.is_null()) node.kind = Tree::Kind::map;  // an absent section or key: created
+    if (node.is_null()) {  // an absent section or key: created
+        walk.replacing(node);
+        node.kind = Tree::Kind::map;
+    }
     if (!node.is_map()) {
         problems.add(step.mark, prefix + walked + " is " + node.describe() + ", not a map with keys");
         return nullptr;
     }
-    return child_of_map(node, step, walked, prefix, problems);
+    return child_of_map(node, step, walked, prefix, problems, walk);
 }
 
-void apply_override(Tree& root, const Override& o, Problems& problems) {
+void apply_override(Tree& root, const Override& o, Problems& problems, std::vector<TreeChange>* changes) {
     const Mark value_start{set_file, 1, static_cast<int>(o.path.size()) + 2};
     auto value = parse_yaml(o.value, value_start, problems);
     if (!value) return;
     if (value->is_null()) value->mark = value_start;
     Tree* node = &root;
     std::string walked;
+    Walk walk{changes, {}};
     for (const PathStep& step : split_path(o.path)) {
         if (step.key.empty()) {
             problems.add(step.mark, "--set " + o.path + ": empty key in the path");
             return;
         }
-        node = step_into(*node, step, walked, o, problems);
-        if (!node) return;
+        Tree* child = step_into(*node, step, walked, o, problems, walk);
+        if (!child) return;
+        walk.into(*node, *child);
+        node = child;
         walked += (walked.empty() ? "" : ".") + step.key;
+    }
+    if (changes && !walk.changed) {
+        // Nothing created on the way: keep the old value itself rather than a copy of it.
+        changes->push_back(TreeChange{walk.route, TreeChange::Kind::replaced, std::move(*node)});
+        walk.changed = true;
     }
     *node = std::move(*value);
 }
@@ -274,14 +316,37 @@ Tree merged_tree(std::string_view text, const std::string& file_name) {
 
 }  // namespace
 
-Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides,
-                            bool resolved_yaml) {
-    Problems problems;
-    for (const Override& o : overrides) apply_override(tree, o, problems);
+void apply_overrides(Tree& tree, std::span<const Override> overrides, Problems& problems,
+                     std::vector<TreeChange>* changes) {
+    for (const Override& o : overrides) apply_override(tree, o, problems, changes);
+}
+
+void undo_changes(Tree& tree, std::vector<TreeChange>& changes) {
+    // Last change first: each finds the tree as its override left it.
+    for (auto change = changes.rbegin(); change != changes.rend(); ++change) {
+        Tree* node = &tree;
+        for (const std::uint32_t i : change->route)
+            node = node->is_map() ? &node->entries[i].value : &node->items[i];
+        if (change->kind == TreeChange::Kind::key_added)
+            node->entries.pop_back();  // an added key is the map's last until undone
+        else
+            *node = std::move(change->before);
+    }
+    changes.clear();
+}
+
+Scenario validated_scenario(const Tree& tree, const std::string& file_name, Problems& problems) {
     Scenario sc = build_scenario(tree, problems);
     problems.throw_if_any();
     sc.source_path = file_name;
-    if (resolved_yaml) sc.resolved_yaml = emit_yaml(tree);
+    return sc;
+}
+
+Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides) {
+    Problems problems;
+    apply_overrides(tree, overrides, problems);
+    Scenario sc = validated_scenario(tree, file_name, problems);
+    sc.resolved_yaml = emit_yaml(tree);
     return sc;
 }
 

@@ -4,6 +4,7 @@
 // parses and validates the key (Field::read) and documents it (reference.cpp);
 // the default it shows is read from a default-constructed spec struct, so
 // neither the parser nor docs/scenarios.md can drift from engine/scenario.hpp.
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
@@ -62,14 +63,41 @@ std::string word_of(const Words<E>& words, E value) {
 }
 
 // Where a value sits: its dotted key path (for messages and uncertain draws)
-// and the owner whose random stream draws it.
-struct Where {
-    std::string path;
-    std::string owner;
-    Where operator/(std::string_view key) const {
-        return Where{path.empty() ? std::string(key) : path + "." + std::string(key), owner};
+// and the owner whose random stream draws it. A Where made by `/` is a link
+// to its parent and one key; the path is spelt out only when asked for (a
+// problem, an uncertain value), so reading a valid file builds no path
+// strings. Such a Where therefore must not outlive the Where it was made from
+// nor the text of its key and owner (tree keys, schema keys and literals all
+// outlive a build; `/` refuses a temporary string).
+class Where {
+public:
+    Where() = default;
+    // A Where with the whole path given, e.g. "parameters.market.lab_power".
+    explicit Where(std::string path, std::string_view owner = {}) : root_(std::move(path)), owner_(owner) {}
+
+    Where operator/(std::string_view key) const { return Where(this, key, owner_); }
+    Where operator/(const char* key) const { return Where(this, key, owner_); }
+    Where operator/(std::string&& key) const = delete;
+    Where owned_by(std::string_view new_owner) const {
+        Where w = *this;
+        w.owner_ = new_owner;
+        return w;
     }
-    Where owned_by(std::string new_owner) const { return Where{path, std::move(new_owner)}; }
+    Where owned_by(const char* new_owner) const { return owned_by(std::string_view(new_owner)); }
+    Where owned_by(std::string&& new_owner) const = delete;
+
+    std::string path() const;
+    std::string_view owner() const { return owner_; }
+
+private:
+    void append_path(std::string& out) const;
+    Where(const Where* parent, std::string_view key, std::string_view owner)
+        : parent_(parent), key_(key), owner_(owner) {}
+
+    const Where* parent_ = nullptr;  // null: the path is root_
+    std::string_view key_;
+    std::string root_;
+    std::string_view owner_;
 };
 
 // The names references resolve against, gathered before any section is read.
@@ -82,6 +110,9 @@ struct Names {
 
 std::string show_number(double value);      // 5e9 -> "5e9", 0.3 -> "0.3"
 bool is_valid_name(std::string_view name);  // [a-z0-9_]+
+
+template <class Spec>
+struct Field;
 
 // Reads typed values out of tree nodes. Each reader reports a problem (with
 // the node's location and key path) and returns nullopt when the value will
@@ -131,10 +162,15 @@ public:
     const Names& names() const { return names_; }
     std::vector<UncertainParam>& uncertain() { return uncertain_; }
     // Every parameter key path of the scenario, written or defaulted: what set/scale/shock events may target.
-    void note_param_path(std::string path) { param_paths_.insert(std::move(path)); }
-    const std::set<std::string>& param_paths() const { return param_paths_; }
-    // Records an id of a kind of thing (contract, event); reports a duplicate and returns false.
-    bool unique_id(const std::string& kind, const std::string& id, const Tree& at, const Where& w);
+    // Noted as read (one parameter, or every parameter key of a spec's schema) and spelt out on first
+    // use: only a file with set, scale or shock events needs them.
+    void note_param_path(const Where& w) { noted_params_.push_back(NotedParams{w.path(), nullptr, nullptr}); }
+    template <class Spec>
+    void note_param_fields(const Where& w, const std::vector<Field<Spec>>& schema);
+    const std::set<std::string>& param_paths();
+    // Records the id written at `id` for a kind of thing (contract, event); reports a duplicate
+    // and returns false.
+    bool unique_id(std::string_view kind, const Tree& id, const Where& w);
 
 private:
     std::optional<Param> path(const Tree& t, const Where& w, const Range& range);
@@ -144,8 +180,17 @@ private:
     Problems& problems_;
     Names names_;
     std::vector<UncertainParam> uncertain_;
+    // A spec's path and the schema whose parameter keys extend it, or (add_keys null) one parameter's path.
+    struct NotedParams {
+        std::string path;
+        const void* schema;
+        void (*add_keys)(const void* schema, const std::string& path, std::set<std::string>& paths);
+    };
+    std::vector<NotedParams> noted_params_;
+    std::size_t spelt_out_ = 0;  // noted_params_ already in param_paths_
     std::set<std::string> param_paths_;
-    std::map<std::string, std::map<std::string, Mark>> ids_;  // kind -> id -> where first given
+    // kind -> id -> where first given; the ids' text and marks are the tree's, which outlives the Reader.
+    std::map<std::string_view, std::map<std::string_view, const Mark*>> ids_;
 };
 
 // The shapes of an uncertain value and their keys, in the order of Distribution's a, b, c.
@@ -193,6 +238,20 @@ std::vector<std::string> keys_of(const Schema<Spec>& schema) {
     return out;
 }
 
+namespace detail {
+template <class Spec>
+void add_param_keys(const void* schema, const std::string& path, std::set<std::string>& paths) {
+    for (const Field<Spec>& f : *static_cast<const Schema<Spec>*>(schema))
+        if (f.param) paths.insert(path.empty() ? f.key : path + "." + f.key);
+}
+}  // namespace detail
+
+template <class Spec>
+void Reader::note_param_fields(const Where& w, const Schema<Spec>& schema) {
+    if (std::any_of(schema.begin(), schema.end(), [](const Field<Spec>& f) { return f.param != nullptr; }))
+        noted_params_.push_back(NotedParams{w.path(), &schema, &detail::add_param_keys<Spec>});
+}
+
 // Reads a map whose keys `schema` declares into `spec`: reports unknown keys and
 // missing required ones; absent keys keep the spec's defaults. An empty value
 // (`lab:`) is an empty map.
@@ -203,11 +262,24 @@ void read_fields(Spec& spec, const Tree& map, const Schema<Spec>& schema, const 
                 "expected a map of keys (" + join(keys_of(schema)) + "), found " + map.describe());
         return;
     }
-    r.check_keys(map, keys_of(schema), where);
-    for (const Field<Spec>& f : schema) {
-        if (f.param) r.note_param_path((where / f.key).path);
-        if (const Tree* value = map.find(f.key))
-            f.read(spec, *value, where / f.key, r);
+    // Each field's value, found in one pass over the entries; the list of valid
+    // keys is built only for a map that has an unknown one.
+    std::vector<const Tree*> given(schema.size(), nullptr);
+    bool unknown = false;
+    for (const TreeEntry& e : map.entries) {
+        const auto f =
+            std::find_if(schema.begin(), schema.end(), [&](const Field<Spec>& f) { return f.key == e.key; });
+        if (f == schema.end())
+            unknown = true;
+        else
+            given[static_cast<std::size_t>(f - schema.begin())] = &e.value;
+    }
+    if (unknown) r.check_keys(map, keys_of(schema), where);
+    r.note_param_fields(where, schema);
+    for (std::size_t i = 0; i < schema.size(); ++i) {
+        const Field<Spec>& f = schema[i];
+        if (given[i])
+            f.read(spec, *given[i], where / f.key, r);
         else if (f.required)
             r.error(map, where, "missing required key " + in_quotes(f.key));
     }

@@ -12,7 +12,7 @@ namespace entangle::loader {
 Where item_where(const Where& list, const Tree& item, std::size_t index) {
     const Tree* id = item.is_map() ? item.find("id") : nullptr;
     if (id && id->is_scalar() && is_valid_name(id->text)) return list / id->text;
-    return Where{list.path + "[" + std::to_string(index) + "]", list.owner};
+    return Where(list.path() + "[" + std::to_string(index) + "]", list.owner());
 }
 
 // ---- scenario: ------------------------------------------------------------
@@ -198,13 +198,13 @@ void read_capacity(ChipmakerRole& role, const Tree& t, const Where& w, Reader& r
         const auto chip = r.chip(key, w);
         if (!chip) continue;
         const auto vendor = r.names().chip_vendor.find(e.key);
-        if (vendor != r.names().chip_vendor.end() && vendor->second != w.owner) {
+        if (vendor != r.names().chip_vendor.end() && vendor->second != w.owner()) {
             r.error(key, w,
                     "chip " + in_quotes(e.key) + " is made by " + in_quotes(vendor->second) + ", not by " +
-                        in_quotes(w.owner));
+                        in_quotes(w.owner()));
             continue;
         }
-        r.note_param_path((w / e.key).path);
+        r.note_param_path(w / e.key);
         if (auto p = r.param(e.value, w / e.key, non_negative))
             role.capacity_per_month.emplace_back(*chip, *p);
     }
@@ -219,7 +219,7 @@ void read_power_online(CloudRole& role, const Tree& t, const Where& w, Reader& r
     }
     for (const TreeEntry& e : t.entries) {
         const auto region = r.region(e.key_node(), w);
-        r.note_param_path((w / e.key).path);
+        r.note_param_path(w / e.key);
         const auto mw = r.param(e.value, w / e.key, non_negative);
         if (region && mw) role.power_online.push_back(RegionPower{*region, *mw});
     }

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <map>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -117,7 +119,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
     r.check_keys(root, {"sweep", "parameters", "outputs"}, Where{});
 
     const Tree* header = root.find("sweep");
-    const Where hw{"sweep", ""};
+    const Where hw("sweep");
     if (!header || !header->is_map()) {
         problems.add(header ? header->mark : Mark{file, 1, 1},
                      "sweep: expected a map with base, design, replications and seed");
@@ -166,7 +168,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
         for (const TreeEntry& e : parameters->entries) {
             SweepParameter sp;
             sp.path = e.key;
-            read_parameter(sp, e.value, Where{"parameters." + e.key, ""}, r, spec.method);
+            read_parameter(sp, e.value, Where("parameters." + e.key), r, spec.method);
             sp.line = e.key_mark.line, sp.column = e.key_mark.column;
             spec.parameters.push_back(std::move(sp));
         }
@@ -176,7 +178,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
         for (const SweepParameter& sp : spec.parameters)
             n *= sp.kind == SweepParameter::Kind::values ? sp.values.size() : static_cast<std::uint64_t>(sp.levels);
         if (n > 4294967295ull) {
-            r.error(*parameters, Where{"parameters", ""}, "the grid has " + std::to_string(n) + " points, too many");
+            r.error(*parameters, Where("parameters"), "the grid has " + std::to_string(n) + " points, too many");
         } else if (points_node && spec.points != n) {
             r.error(*points_node, hw / "design" / "points",
                     "the grid has " + std::to_string(n) + " points (the product of the levels), not " +
@@ -186,7 +188,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
     }
 
     if (const Tree* outputs = root.find("outputs")) {
-        const Where ow{"outputs", ""};
+        const Where ow("outputs");
         if (!outputs->is_map()) {
             r.error(*outputs, ow, "expected a map with series, keep_replications, statistics, network");
         } else {
@@ -270,10 +272,68 @@ SweepSpec load_sweep(const fs::path& file) {
     return load_sweep_text(*text, file.string());
 }
 
+// The tree every point starts from, and copies of it that points borrow: a point
+// applies its overrides to a borrowed copy, builds its scenario and undoes the
+// overrides before the copy is lent again, so that building a point copies
+// only what its overrides replace. There are at most as many copies as points
+// ever built at once.
+class SweepScenarios::PointTrees {
+public:
+    explicit PointTrees(Tree base) : base_(std::move(base)) {}
+
+    // A copy of the base for one point; given back, with its changes undone, when the lease ends.
+    class Lease {
+    public:
+        explicit Lease(PointTrees& trees) : trees_(trees), tree_(trees.borrow()) {}
+        ~Lease() {
+            // Changes recorded only partly (an exception while applying) cannot be undone: drop the copy.
+            if (!complete_) return;
+            undo_changes(*tree_, changes_);
+            trees_.give_back(std::move(tree_));
+        }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+
+        const Tree& apply(std::span<const Override> overrides, Problems& problems) {
+            apply_overrides(*tree_, overrides, problems, &changes_);
+            complete_ = true;
+            return *tree_;
+        }
+
+    private:
+        PointTrees& trees_;
+        std::unique_ptr<Tree> tree_;
+        std::vector<TreeChange> changes_;
+        bool complete_ = false;
+    };
+
+private:
+    std::unique_ptr<Tree> borrow() {
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            if (!spare_.empty()) {
+                std::unique_ptr<Tree> tree = std::move(spare_.back());
+                spare_.pop_back();
+                return tree;
+            }
+        }
+        return std::make_unique<Tree>(base_);  // base_ is never changed: copied without the lock
+    }
+    void give_back(std::unique_ptr<Tree> tree) {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        spare_.push_back(std::move(tree));
+    }
+
+    const Tree base_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Tree>> spare_;
+};
+
 SweepScenarios::SweepScenarios(const SweepSpec& spec, std::vector<Override> cli_overrides)
     : spec_(&spec), fixed_(std::move(cli_overrides)) {
+    std::optional<Tree> tree;
     try {
-        tree_ = std::make_shared<const Tree>(load_file_tree(spec.base));
+        tree = load_file_tree(spec.base);
     } catch (const InputError& e) {
         // A base that cannot be opened is the sweep file's problem: say where it is named.
         std::vector<InputProblem> problems = e.problems();
@@ -283,18 +343,24 @@ SweepScenarios::SweepScenarios(const SweepSpec& spec, std::vector<Override> cli_
     }
     if (spec.series) fixed_.push_back(Override{"outputs.series", series_list(*spec.series)});
     fixed_.push_back(Override{"outputs.network", spec.network ? "true" : "false"});
-    base_ = scenario_from_tree(*tree_, spec.base, fixed_);
+    base_ = scenario_from_tree(*tree, spec.base, fixed_);
+    // Valid, since base_ was built: every point's overrides come after these.
+    Problems none;
+    apply_overrides(*tree, fixed_, none);
+    trees_ = std::make_unique<PointTrees>(std::move(*tree));
 }
 
 SweepScenarios::~SweepScenarios() = default;
 SweepScenarios::SweepScenarios(SweepScenarios&&) noexcept = default;
 
 Scenario SweepScenarios::at(const SweepDesign& design, std::uint32_t point) const {
-    std::vector<Override> overrides = fixed_;
+    std::vector<Override> overrides;
     for (std::size_t j = 0; j < design.parameters(); ++j)
         overrides.push_back(Override{design.parameter(j).path, design.text(point, j)});
     try {
-        return scenario_from_tree(*tree_, spec_->base, overrides, false);  // the file holds the base's text
+        PointTrees::Lease tree(*trees_);
+        Problems problems;
+        return validated_scenario(tree.apply(overrides, problems), spec_->base, problems);
     } catch (const InputError& e) {
         std::string values;
         for (std::size_t j = 0; j < design.parameters(); ++j)

@@ -27,9 +27,10 @@ bool is_sweep_file(const std::filesystem::path& file);
 SweepSpec load_sweep(const std::filesystem::path& file);
 SweepSpec load_sweep_text(std::string_view yaml, const std::string& file_name);
 
-// The scenarios of a sweep's points. The base file is read and merged once;
-// each point's scenario is built from a copy. Thread-compatible (const use
-// from several threads is safe).
+// The scenarios of a sweep's points. The base file is read and merged once,
+// with the fixed overrides applied; each point applies its own to a tree it
+// borrows and then puts back as it was. Const use from several threads at
+// once is safe.
 class SweepScenarios {
 public:
     // Reads the base scenario (throws InputError).
@@ -48,10 +49,12 @@ public:
     void check(const SweepDesign& design) const;
 
 private:
+    class PointTrees;
+
     const SweepSpec* spec_;
     std::vector<Override> fixed_;  // CLI --set, then the sweep's outputs
-    std::shared_ptr<const loader::Tree> tree_;
     Scenario base_;
+    std::unique_ptr<PointTrees> trees_;  // the base's tree with fixed_ applied, and copies to lend
 };
 
 }  // namespace entangle

@@ -153,9 +153,26 @@ void emit(YAML::Emitter& out, const Tree& t) {
     }
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// A number such as 2, 0.73 or -1.5e-05 (the usual --set value, and every swept number):
+// one plain scalar to yaml-cpp, read here without building a parser for it.
+bool is_plain_number(std::string_view text) {
+    std::size_t i = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+    if (i == text.size() || !is_digit(text[i])) return false;
+    while (i < text.size() && (is_digit(text[i]) || text[i] == '.')) ++i;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+        ++i;
+        if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+        if (i == text.size()) return false;
+        while (i < text.size() && is_digit(text[i])) ++i;
+    }
+    return i == text.size();
+}
 }  // namespace
 
 std::optional<Tree> parse_yaml(std::string_view text, const Mark& origin, Problems& problems) {
+    if (is_plain_number(text)) return Tree{Tree::Kind::scalar, std::string(text), false, origin, {}, {}};
     const Converter converter(origin, problems);
     try {
         const YAML::Node root = YAML::Load(std::string(text));

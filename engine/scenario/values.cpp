@@ -119,14 +119,33 @@ bool contains(const std::vector<std::string>& words, std::string_view word) {
 
 }  // namespace
 
+void Where::append_path(std::string& out) const {
+    if (!parent_) {
+        out += root_;
+        return;
+    }
+    parent_->append_path(out);
+    if (!out.empty()) out += '.';
+    out += key_;
+}
+
+std::string Where::path() const {
+    std::string out;
+    out.reserve(64);  // the longest paths (firms.NAME.cloud.power_online.REGION) in one allocation
+    append_path(out);
+    return out;
+}
+
 void Reader::error_at(const Mark& at, const Where& where, const std::string& message) {
-    problems_.add(at, where.path.empty() ? message : where.path + ": " + message);
+    const std::string path = where.path();
+    problems_.add(at, path.empty() ? message : path + ": " + message);
 }
 
 void Reader::check_keys(const Tree& map, const std::vector<std::string>& valid, const Where& where) {
     for (const TreeEntry& e : map.entries) {
         if (contains(valid, e.key)) continue;
-        const std::string place = where.path.empty() ? "at the top level" : "in " + where.path;
+        const std::string path = where.path();
+        const std::string place = path.empty() ? "at the top level" : "in " + path;
         const auto near = nearest(e.key, valid);
         problems_.add(e.key_mark, "unknown key " + in_quotes(e.key) + " " + place +
                                       (near ? "; did you mean " + in_quotes(*near) + "?"
@@ -228,13 +247,24 @@ std::optional<std::vector<std::uint16_t>> Reader::references(const Tree& t, cons
     return ids;
 }
 
-bool Reader::unique_id(const std::string& kind, const std::string& id, const Tree& at, const Where& w) {
-    auto& seen = ids_[kind];
-    const auto [it, inserted] = seen.emplace(id, at.mark);
+const std::set<std::string>& Reader::param_paths() {
+    for (; spelt_out_ < noted_params_.size(); ++spelt_out_) {
+        const NotedParams& n = noted_params_[spelt_out_];
+        if (n.add_keys)
+            n.add_keys(n.schema, n.path, param_paths_);
+        else
+            param_paths_.insert(n.path);
+    }
+    return param_paths_;
+}
+
+bool Reader::unique_id(std::string_view kind, const Tree& id, const Where& w) {
+    const auto [it, inserted] = ids_[kind].emplace(id.text, &id.mark);
     if (inserted) return true;
-    error(at, w,
-          "duplicate " + kind + " id " + in_quotes(id) + " (first given at " + it->second.file + ":" +
-              std::to_string(it->second.line) + ":" + std::to_string(it->second.column) + ")");
+    const Mark& first = *it->second;
+    error(id, w,
+          "duplicate " + std::string(kind) + " id " + in_quotes(id.text) + " (first given at " + first.file + ":" +
+              std::to_string(first.line) + ":" + std::to_string(first.column) + ")");
     return false;
 }
 
@@ -245,7 +275,7 @@ std::optional<Param> Reader::param(const Tree& t, const Where& w, const Range& r
     if (t.is_map() && t.find("dist")) {
         const auto d = distribution(t, w, range);
         if (!d) return std::nullopt;
-        uncertain_.push_back(UncertainParam{w.path, w.owner, *d});
+        uncertain_.push_back(UncertainParam{w.path(), std::string(w.owner()), *d});
         return Param::uncertain(static_cast<std::uint32_t>(uncertain_.size() - 1));
     }
     if (t.is_map() && !t.entries.empty()) return path(t, w, range);
@@ -272,6 +302,7 @@ std::optional<Param> Reader::path(const Tree& t, const Where& w, const Range& ra
         return std::nullopt;
     }
     std::vector<PathKnot> knots;
+    knots.reserve(t.entries.size());
     bool ok = true;
     for (const TreeEntry& e : t.entries) {
         const auto at = parse_month(e.key);
@@ -284,8 +315,9 @@ std::optional<Param> Reader::path(const Tree& t, const Where& w, const Range& ra
         if (value) knots.push_back(PathKnot{*at, *value});
         ok = ok && value;
     }
-    std::stable_sort(knots.begin(), knots.end(),
-                     [](const PathKnot& a, const PathKnot& b) { return a.at < b.at; });
+    const auto earlier = [](const PathKnot& a, const PathKnot& b) { return a.at < b.at; };
+    if (!std::is_sorted(knots.begin(), knots.end(), earlier))  // as usually written: no sort (and its buffer)
+        std::stable_sort(knots.begin(), knots.end(), earlier);
     const auto duplicate = std::adjacent_find(
         knots.begin(), knots.end(), [](const PathKnot& a, const PathKnot& b) { return a.at == b.at; });
     if (duplicate != knots.end()) {

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/scenario/build.hpp"
 #include "engine/scenario/loader.hpp"
+#include "engine/scenario/tree.hpp"
 
 using namespace entangle;
 
@@ -40,6 +42,25 @@ std::string file_errors(const std::string& path) {
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
+}
+
+// Two trees are the same when every node has the same kind, text, quoting and
+// location, and their maps' keys (with locations) and lists' items match in order.
+bool same_tree(const loader::Tree& a, const loader::Tree& b) {
+    const auto same_mark = [](const loader::Mark& x, const loader::Mark& y) {
+        return x.file == y.file && x.line == y.line && x.column == y.column;
+    };
+    if (a.kind != b.kind || a.text != b.text || a.quoted != b.quoted || !same_mark(a.mark, b.mark) ||
+        a.entries.size() != b.entries.size() || a.items.size() != b.items.size())
+        return false;
+    for (std::size_t i = 0; i < a.entries.size(); ++i)
+        if (a.entries[i].key != b.entries[i].key ||
+            !same_mark(a.entries[i].key_mark, b.entries[i].key_mark) ||
+            !same_tree(a.entries[i].value, b.entries[i].value))
+            return false;
+    for (std::size_t i = 0; i < a.items.size(); ++i)
+        if (!same_tree(a.items[i], b.items[i])) return false;
+    return true;
 }
 
 const UncertainParam* find_uncertain(const Scenario& sc, const std::string& key_path) {
@@ -459,6 +480,9 @@ TEST_CASE("loader: --set problems point into the argument") {
     CHECK(
         set_errors("firms.openai.lab.cash=lots") ==
         "--set:1:23: firms.openai.lab.cash: expected a number, a time path or a distribution, found 'lots'");
+    // A number is read without yaml-cpp (tree.cpp), located as yaml-cpp locates it.
+    CHECK(set_errors("firms.openai.lab.train_share=-1.5e0") ==
+          "--set:1:30: firms.openai.lab.train_share: -1.5e0 is out of range; expected a value in [0, 1]");
     CHECK(set_errors("firms.openai.lab.cash=[1") ==
           "--set:1:23: YAML syntax error: end of sequence flow not found");
     CHECK(set_errors("firms.openai.lab.cash.x=1") ==
@@ -466,6 +490,61 @@ TEST_CASE("loader: --set problems point into the argument") {
     CHECK(set_errors("firms..cash=1") == "--set:1:7: --set firms..cash: empty key in the path");
     CHECK(set_errors("events.e.enabled=false") ==
           "--set:1:8: --set events.e.enabled: events has no item with id 'e' (ids: none)");
+}
+
+TEST_CASE("loader: overrides applied with their changes recorded are undone exactly") {
+    // Sweep points apply their overrides to a reused tree and undo them (sweep_loader.cpp).
+    loader::Problems parse_problems;
+    const auto parsed = loader::parse_yaml(R"(scenario: {name: t, start: 2024-01, end: 2024-12}
+regions:
+firms:
+  openai:
+    lab: {cash: 1.0e9, training_growth: 3.0}
+contracts:
+  - {id: deal, kind: commitment, seller: openai, buyer: openai, value_usd: 5}
+events:
+  - {id: first, at: 2024-03, do: declare_agi, enabled: false}
+)",
+                                           loader::Mark{"t.yaml", 1, 1}, parse_problems);
+    REQUIRE(parsed);
+    const loader::Tree original = *parsed;
+    const std::vector<Override> overrides{
+        parse_override("events.first.enabled=true"),              // a key of a list item, by id
+        parse_override("events.first.text=why"),                  // a key the item lacks
+        parse_override("contracts.deal.value_usd=7"),             // a key of another list's item
+        parse_override("market.end_market_growth={2024-01: 3}"),  // a section the file lacks; a map value
+        parse_override("market.end_market_growth.2024-06=2"),     // inside a map an earlier override gave
+        parse_override("firms.openai.lab={cash: 2.0e9}"),         // a whole map replaced
+        parse_override("firms.openai.lab.catch_up=1"),            // a key added to the map just given
+        parse_override("regions.west.power_mw=5"),                // a null section made a map, then refused
+        parse_override("firms.openai.lab.cash.x=1"),              // refused: cash is a number
+        parse_override("firms.opnai.lab.cash=1"),                 // refused: unknown firm
+        parse_override("events.last.enabled=true"),               // refused: no such id
+        parse_override("agi.threshold=[1"),                       // refused: YAML syntax
+    };
+    loader::Tree copied = original;
+    loader::Problems copied_problems;
+    loader::apply_overrides(copied, overrides, copied_problems);
+
+    loader::Tree reused = original;
+    loader::Problems problems;
+    std::vector<loader::TreeChange> changes;
+    loader::apply_overrides(reused, overrides, problems, &changes);
+    // The same tree as overrides applied to a copy, refusals and all: the same scenario, the same problems.
+    CHECK(same_tree(reused, copied));
+    CHECK(reused.find("regions")->is_map());
+    CHECK(reused.find("firms")->find("openai")->find("lab")->find("catch_up")->text == "1");
+    CHECK(reused.find("market")->find("end_market_growth")->entries.size() == 2);
+    CHECK_FALSE(same_tree(reused, original));
+    loader::undo_changes(reused, changes);
+    CHECK(changes.empty());
+    CHECK(same_tree(reused, original));
+
+    // Applied again to the restored tree: the same result, so a reused tree serves any number of points.
+    loader::apply_overrides(reused, overrides, problems, &changes);
+    CHECK(same_tree(reused, copied));
+    loader::undo_changes(reused, changes);
+    CHECK(same_tree(reused, original));
 }
 
 TEST_CASE("loader: parse_override splits PATH=VALUE") {

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 #include <boost/random/sobol.hpp>
 
 #include "agents/standard_model.hpp"
@@ -261,6 +263,79 @@ TEST_CASE("sweep scenarios: events.<id>.enabled switches a dated event per point
     const int step = Month::from_year_month(2024, 8) - on.start;
     CHECK(on.market.end_market_usd.at(step, {}) == doctest::Approx(2 * off.market.end_market_usd.at(step, {})));
     CHECK(on.market.end_market_usd.at(0, {}) == doctest::Approx(off.market.end_market_usd.at(0, {})));
+}
+
+TEST_CASE("sweep scenarios: a point's scenario does not depend on the points built before it") {
+    // Points reuse one tree, undoing their overrides after each build, failing points included.
+    // (The undoing itself is checked node by node in test_scenario_loader.cpp.)
+    const SweepSpec spec = load_sweep_text(R"(sweep:
+  base: ../../../scenarios/minimal.yaml
+  design: {method: grid}
+parameters:
+  firms.labco.lab.training_growth: {values: [2, -1, 3]}
+  market.end_market_growth: {values: [0.5, 1.5]}
+  market.posted_markup: {values: [0.1, 0.2]}
+)", data_dir + "inline.yaml");
+    const SweepDesign design(spec, 7);
+    REQUIRE(design.points() == 12);
+    const auto failure = [&](const SweepScenarios& scenarios, std::uint32_t p) -> std::string {
+        try {
+            (void)scenarios.at(design, p);
+        } catch (const InputError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    const SweepScenarios reused(spec, {});
+    for (std::uint32_t p = 0; p < design.points(); ++p) (void)failure(reused, p);
+    const agents::StandardModel model;
+    const auto record_of = [&](const Scenario& sc, std::uint32_t p) {
+        ReplicationRecord record;
+        run_replication(sc, model, StreamKey{7, p, 0}, &record);
+        return record;
+    };
+    const auto same_bits = [](const auto& a, const auto& b) {
+        return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0;
+    };
+    for (std::uint32_t p = 0; p < design.points(); ++p) {
+        CAPTURE(p);
+        const SweepScenarios fresh(spec, {});
+        const bool fails = design.text(p, 0) == "-1";
+        CHECK(failure(reused, p) == failure(fresh, p));
+        if (fails) {
+            CHECK(failure(fresh, p).find("training_growth: -1 is out of range") != std::string::npos);
+            continue;
+        }
+        const Scenario a = reused.at(design, p), b = fresh.at(design, p);
+        const double growth = std::stod(design.text(p, 0));
+        CHECK(a.firms[*a.find_firm("labco")].lab->training_growth.constant_value() == growth);
+        const ReplicationRecord ra = record_of(a, p), rb = record_of(b, p);
+        CHECK(same_bits(ra.firm, rb.firm));
+        CHECK(same_bits(ra.market, rb.market));
+        CHECK(same_bits(ra.chip, rb.chip));
+        CHECK(same_bits(ra.drawn, rb.drawn));
+    }
+
+    // Built on two threads at once, each point sees its own values only (each borrows its own tree).
+    std::vector<double> growth(design.points(), 0.0), market(design.points(), 0.0);
+    const auto build_every_other = [&](std::uint32_t first) {
+        for (int round = 0; round < 20; ++round)
+            for (std::uint32_t p = first; p < design.points(); p += 2) {
+                if (design.text(p, 0) == "-1") continue;
+                const Scenario sc = reused.at(design, p);
+                growth[p] = sc.firms[*sc.find_firm("labco")].lab->training_growth.constant_value();
+                market[p] = sc.market.end_market_growth.constant_value();
+            }
+    };
+    std::thread other(build_every_other, 1);
+    build_every_other(0);
+    other.join();
+    for (std::uint32_t p = 0; p < design.points(); ++p) {
+        if (design.text(p, 0) == "-1") continue;
+        CAPTURE(p);
+        CHECK(growth[p] == std::stod(design.text(p, 0)));
+        CHECK(market[p] == std::stod(design.text(p, 1)));
+    }
 }
 
 TEST_CASE("sweep runner: per-point statistics equal the statistics of the replications run alone") {
