@@ -14,4 +14,17 @@ namespace entangle::h5 {
 // compressed size. Thread-safe: a compressor per thread, set up once.
 std::size_t zlib_compress(const unsigned char* in, std::size_t n, int level, std::vector<unsigned char>& out);
 
+// The same for a chunk HDF5's shuffle filter laid out as `planes` byte planes
+// of `plane_bytes` bytes each (byte 0 of every element first: for
+// little-endian numbers the lowest mantissa byte), coded plane by plane by
+// what each one holds: the leading planes that are close to noise (the low
+// mantissa bytes of float64 series) as stored deflate blocks or as
+// Huffman-only blocks (literals, no matches: a code fitted to their bytes),
+// the rest (exponent and high mantissa bytes, with repeats) by libdeflate at
+// `level`. One standard zlib stream (any inflate decodes it); searching the
+// noise planes for matches was most of the instructions and saved ~nothing
+// (benchmarks/README.md, "Sweep writing, session 5").
+std::size_t zlib_compress_planes(const unsigned char* in, std::size_t plane_bytes, std::size_t planes, int level,
+                                 std::vector<unsigned char>& out);
+
 }  // namespace entangle::h5

@@ -146,7 +146,7 @@ void shuffle_chunk(const unsigned char* data, std::size_t elements, std::size_t 
 
 // The bytes HDF5 stores for one chunk under shuffle, then deflate at `level`
 // (none at 0): what HDF5's filter pipeline would store, up to the choice of
-// deflate encoder (libdeflate: output/deflate.hpp).
+// deflate encoder (byte plane by byte plane: output/deflate.hpp).
 std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t elements,
                                         const ChunkPlan& plan, int level,
                                         std::vector<unsigned char>& shuffled,
@@ -159,7 +159,7 @@ std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t e
     else
         shuffle_chunk<float>(data, elements, n, shuffled.data());
     if (level == 0) return shuffled;
-    const std::size_t size = h5::zlib_compress(shuffled.data(), raw_bytes, level, compressed);
+    const std::size_t size = h5::zlib_compress_planes(shuffled.data(), n, plan.element_bytes, level, compressed);
     return {compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(size)};
 }
 

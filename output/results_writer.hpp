@@ -67,7 +67,7 @@ public:
     // record.encoded with each chunk of the record's /firm, /market, /chip
     // and /network slabs as the datasets' filters (shuffle, then deflate)
     // store it, so that the expensive compression runs on the caller's
-    // thread (deflated by libdeflate: other bytes than HDF5's zlib would
+    // thread (output/deflate.hpp: other bytes than HDF5's zlib would
     // write, decoded by it to the same numbers). Leaves record.encoded empty for a record that does not
     // fit the layout (write() then reports it). The record must not change
     // between encode() and write().
