@@ -8,23 +8,22 @@
 #include <cstring>
 #include <fstream>
 
+#include <libdeflate.h>
+
 namespace entangle {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char file_magic[8] = {'E', 'N', 'T', 'J', 'R', 'N', 'L', '1'};
+// Version 2: entries end with a CRC-32 instead of version 1's FNV-1a, which
+// (byte by byte, computed when writing and again when reading back) was 2.7%
+// of a sweep that keeps every replication; libdeflate's CRC-32 takes ~1% of that.
+constexpr char file_magic[8] = {'E', 'N', 'T', 'J', 'R', 'N', 'L', '2'};
+constexpr char version_1_magic[8] = {'E', 'N', 'T', 'J', 'R', 'N', 'L', '1'};
 constexpr std::uint32_t entry_magic = 0x31544e50;  // "PNT1"
 
-std::uint64_t checksum(const unsigned char* data, std::size_t n) {
-    std::uint64_t h = 14695981039346656037ull;  // FNV-1a
-    for (std::size_t i = 0; i < n; ++i) {
-        h ^= data[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+std::uint32_t checksum(const unsigned char* data, std::size_t n) { return libdeflate_crc32(0, data, n); }
 
 struct Out {
     std::vector<unsigned char>& b;
@@ -219,7 +218,12 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
         if (size < fixed) return not_yet();
         char magic[sizeof file_magic];
         std::uint32_t identity_length = 0;
-        if (!file.read(magic, sizeof magic) || std::memcmp(magic, file_magic, sizeof magic) != 0)
+        if (!file.read(magic, sizeof magic)) return not_yet();
+        if (std::memcmp(magic, version_1_magic, sizeof magic) == 0)
+            throw OutputError("the sweep journal '" + path_.string() +
+                              "' was written by an older entangle (journal version 1); finish that sweep with "
+                              "the entangle that started it, or run it again without --resume");
+        if (std::memcmp(magic, file_magic, sizeof magic) != 0)
             throw OutputError("'" + path_.string() + "' is not an entangle sweep journal");
         if (!file.read(reinterpret_cast<char*>(&identity_length), 4) || identity_length > size - fixed)
             return not_yet();
@@ -230,7 +234,7 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
     } else {
         file.seekg(static_cast<std::streamoff>(at_));
     }
-    constexpr std::uint64_t head = 4 + 4 + 8, tail = 8;
+    constexpr std::uint64_t head = 4 + 4 + 8, tail = 4;
     std::vector<unsigned char> payload;
     while (size - at_ >= head + tail) {
         unsigned char h[head];
@@ -242,9 +246,9 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
         std::memcpy(&length, h + 8, 8);
         if (entry != entry_magic || length > size - at_ - head - tail) break;
         payload.resize(length);
-        std::uint64_t sum = 0;
+        std::uint32_t sum = 0;
         if (!file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(length)) ||
-            !file.read(reinterpret_cast<char*>(&sum), 8) || sum != checksum(payload.data(), length))
+            !file.read(reinterpret_cast<char*>(&sum), sizeof sum) || sum != checksum(payload.data(), length))
             break;
         out.push_back(JournalEntry{point, index_, at_ + head, length});
         at_ += head + length + tail;
