@@ -46,6 +46,25 @@ Deflater& thread_deflater() {
     return deflater;
 }
 
+class Inflater {
+public:
+    Inflater() : decompressor_(libdeflate_alloc_decompressor()) {
+        if (!decompressor_) throw OutputError("cannot set up deflate decompression");
+    }
+    Inflater(const Inflater&) = delete;
+    Inflater& operator=(const Inflater&) = delete;
+    ~Inflater() { libdeflate_free_decompressor(decompressor_); }
+    libdeflate_decompressor* get() { return decompressor_; }
+
+private:
+    libdeflate_decompressor* decompressor_;
+};
+
+Inflater& thread_inflater() {
+    thread_local Inflater inflater;  // as thread_deflater()
+    return inflater;
+}
+
 // ---- Deflate blocks written by hand (RFC 1951): stored and Huffman-only. ----
 
 constexpr std::size_t max_stored_block = 65535;
@@ -323,12 +342,32 @@ constexpr double huffman_if_below_stored = 0.97;
 
 }  // namespace
 
-std::size_t zlib_compress(const unsigned char* in, std::size_t n, int level, std::vector<unsigned char>& out) {
-    libdeflate_compressor* compressor = thread_deflater().at_level(level);
-    out.resize(libdeflate_zlib_compress_bound(compressor, n));
-    const std::size_t size = libdeflate_zlib_compress(compressor, in, n, out.data(), out.size());
+std::size_t zlib_compress_bound(std::size_t n, int level) {
+    return libdeflate_zlib_compress_bound(thread_deflater().at_level(level), n);
+}
+
+std::size_t zlib_compress(const unsigned char* in, std::size_t n, int level, unsigned char* out, std::size_t capacity) {
+    const std::size_t size = libdeflate_zlib_compress(thread_deflater().at_level(level), in, n, out, capacity);
     if (size == 0) throw OutputError("cannot compress a chunk of " + std::to_string(n) + " bytes");
     return size;
+}
+
+std::size_t zlib_compress(const unsigned char* in, std::size_t n, int level, std::vector<unsigned char>& out) {
+    out.resize(zlib_compress_bound(n, level));
+    return zlib_compress(in, n, level, out.data(), out.size());
+}
+
+std::optional<std::size_t> zlib_decompress(const unsigned char* in, std::size_t n, unsigned char* out,
+                                           std::size_t capacity) {
+    std::size_t size = 0;
+    switch (libdeflate_zlib_decompress(thread_inflater().get(), in, n, out, capacity, &size)) {
+        case LIBDEFLATE_SUCCESS:
+            return size;
+        case LIBDEFLATE_INSUFFICIENT_SPACE:
+            return std::nullopt;
+        default:
+            throw OutputError("a compressed chunk of " + std::to_string(n) + " bytes is damaged");
+    }
 }
 
 std::size_t zlib_compress_planes(const unsigned char* in, std::size_t plane_bytes, std::size_t planes, int level,

@@ -6,6 +6,7 @@
 // xarray, netCDF: nothing new to install). The bytes differ from zlib's, the
 // data do not.
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 namespace entangle::h5 {
@@ -13,6 +14,14 @@ namespace entangle::h5 {
 // Compresses `in` into `out` (resized to fit) at `level` (0..9); returns the
 // compressed size. Thread-safe: a compressor per thread, set up once.
 std::size_t zlib_compress(const unsigned char* in, std::size_t n, int level, std::vector<unsigned char>& out);
+
+// The same into out[0, capacity): capacity at least zlib_compress_bound(n, level).
+std::size_t zlib_compress_bound(std::size_t n, int level);
+std::size_t zlib_compress(const unsigned char* in, std::size_t n, int level, unsigned char* out, std::size_t capacity);
+// Decodes a whole zlib stream into out[0, capacity) and returns its size, or
+// nothing when it needs more room. Throws OutputError for a damaged stream.
+std::optional<std::size_t> zlib_decompress(const unsigned char* in, std::size_t n, unsigned char* out,
+                                           std::size_t capacity);
 
 // The same for a chunk HDF5's shuffle filter laid out as `planes` byte planes
 // of `plane_bytes` bytes each (byte 0 of every element first: for
