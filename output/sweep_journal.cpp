@@ -195,7 +195,7 @@ void JournalWriter::append(std::uint32_t point, const std::vector<ReplicationRec
     write_all(fd_, buffer_.data(), buffer_.size(), path_);
 }
 
-void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
+void JournalTail::poll(std::vector<JournalEntry>& out, bool settled, const Checked& checked) {
     // Opened afresh each time: a journal written on another node shows its
     // appends to a new open (NFS close-to-open consistency).
     std::ifstream file(path_, std::ios::binary);
@@ -235,7 +235,7 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
         file.seekg(static_cast<std::streamoff>(at_));
     }
     constexpr std::uint64_t head = 4 + 4 + 8, tail = 4;
-    std::vector<unsigned char> payload;
+    std::vector<unsigned char>& payload = payload_;
     while (size - at_ >= head + tail) {
         unsigned char h[head];
         if (!file.read(reinterpret_cast<char*>(h), head)) break;
@@ -250,8 +250,10 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
         if (!file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(length)) ||
             !file.read(reinterpret_cast<char*>(&sum), sizeof sum) || sum != checksum(payload.data(), length))
             break;
-        out.push_back(JournalEntry{point, index_, at_ + head, length});
+        const JournalEntry valid{point, index_, at_ + head, length};
         at_ += head + length + tail;
+        out.push_back(valid);
+        if (checked) checked(valid, std::span<const unsigned char>(payload.data(), length));
     }
 }
 
@@ -280,9 +282,13 @@ std::vector<ReplicationRecord> read_journal_entry(const fs::path& path, const Jo
     file.seekg(static_cast<std::streamoff>(entry.offset));
     file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(entry.length));
     if (!file) throw OutputError("cannot read an entry of the sweep journal '" + path.string() + "'");
+    return read_journal_payload(payload, entry.point);
+}
+
+std::vector<ReplicationRecord> read_journal_payload(std::span<const unsigned char> payload, std::uint32_t point) {
     In in{payload.data(), payload.data() + payload.size()};
     std::vector<ReplicationRecord> records(in.pod<std::uint32_t>());
-    for (ReplicationRecord& r : records) r = deserialise(in, entry.point);
+    for (ReplicationRecord& r : records) r = deserialise(in, point);
     return records;
 }
 
