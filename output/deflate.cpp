@@ -103,6 +103,40 @@ public:
         std::memcpy(out_, data, n);
         out_ += n;
     }
+    // Each byte of data as the code table[byte] (code | length << 16, lengths
+    // at most 15): three codes, then the whole bytes out with one 8-byte store
+    // (the buffer must have 8 bytes of room past the codes). In locals, as
+    // the stores through unsigned char* would make the compiler reload members.
+    void codes(const unsigned char* data, std::size_t n, const std::uint32_t* table) {
+        std::uint64_t buffer = buffer_;
+        int count = count_;
+        unsigned char* out = out_;
+        const auto flush_bytes = [&] {
+            std::memcpy(out, &buffer, 8);
+            out += count >> 3;
+            buffer >>= count & ~7;
+            count &= 7;
+        };
+        const auto code = [&](std::uint32_t c) {
+            buffer |= std::uint64_t{c & 0xffffu} << count;
+            count += static_cast<int>(c >> 16);
+        };
+        flush_bytes();  // count < 32 -> < 8: room for three codes of 15 bits
+        std::size_t i = 0;
+        for (; i + 3 <= n; i += 3) {
+            code(table[data[i]]);
+            code(table[data[i + 1]]);
+            code(table[data[i + 2]]);
+            flush_bytes();
+        }
+        for (; i < n; ++i) {
+            code(table[data[i]]);
+            flush_bytes();
+        }
+        buffer_ = buffer;
+        count_ = count;
+        out_ = out;
+    }
     std::size_t size() const { return static_cast<std::size_t>(out_ - begin_); }
     unsigned char* at() { return out_; }  // after align()
     void skip(std::size_t n) { out_ += n; }
@@ -289,13 +323,7 @@ public:
             w.put(cl_codes_[s], cl_lengths_[s]);
             if (s >= 16) w.put(extra, extra_bits(s));
         }
-        // Two symbols (at most 2 x 15 bits) per put.
-        std::size_t i = 0;
-        for (; i + 2 <= n; i += 2) {
-            const std::uint32_t a = literal_codes_[data[i]], b = literal_codes_[data[i + 1]];
-            w.put((a & 0xffffu) | ((b & 0xffffu) << (a >> 16)), static_cast<int>((a >> 16) + (b >> 16)));
-        }
-        for (; i < n; ++i) w.put(literal_codes_[data[i]] & 0xffffu, static_cast<int>(literal_codes_[data[i]] >> 16));
+        w.codes(data, n, literal_codes_.data());
         w.put(literal_codes_[end_of_block] & 0xffffu, literal_lengths_[end_of_block]);
     }
 
@@ -323,9 +351,18 @@ float approximate_log2(float x) {
 
 // Order-0 entropy, bits per byte, of n bytes with these counts.
 float entropy_per_byte(const std::uint32_t* counts, std::size_t n) {
+    // c log2 c for the small counts of noise planes: a constant, computed once.
+    constexpr std::uint32_t tabulated = 1024;
+    static const std::array<float, tabulated> c_log2_c = [] {
+        std::array<float, tabulated> t{};
+        for (std::uint32_t c = 1; c < tabulated; ++c) t[c] = static_cast<float>(c * std::log2(static_cast<double>(c)));
+        return t;
+    }();
     float sum = 0;  // of c log2 c
-    for (int b = 0; b < 256; ++b)
-        if (counts[b] > 1) sum += static_cast<float>(counts[b]) * approximate_log2(static_cast<float>(counts[b]));
+    for (int b = 0; b < 256; ++b) {
+        const std::uint32_t c = counts[b];
+        sum += c < tabulated ? c_log2_c[c] : static_cast<float>(c) * approximate_log2(static_cast<float>(c));
+    }
     const auto total = static_cast<float>(n);
     return approximate_log2(total) - sum / total;
 }

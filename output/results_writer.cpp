@@ -816,7 +816,7 @@ void ResultsWriter::Impl::write(std::span<const ReplicationRecord> records) {
     for (const ReplicationRecord& r : records) write_arrays(r);
     append_rows(records);
     // A run killed outright still leaves a readable .partial up to the last flush.
-    if (std::chrono::steady_clock::now() - last_flush > flush_interval) {
+    if (options.periodic_flush && std::chrono::steady_clock::now() - last_flush > flush_interval) {
         flush_drawn();
         h5::check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush", file.get());
         last_flush = std::chrono::steady_clock::now();

@@ -21,6 +21,12 @@ std::unique_ptr<ResultsWriter> make_encoder(const fs::path& results, const RunLa
     return std::make_unique<ResultsWriter>(name, one, options);
 }
 
+// The journals are what survives a kill, not the .partial: no periodic flush.
+WriterOptions assembly_options(WriterOptions options) {
+    options.periodic_flush = false;
+    return options;
+}
+
 // How often the assembler's thread looks at journals nobody tells it about
 // (other MPI ranks'); this process's own journal wakes it at once.
 constexpr auto poll_interval = std::chrono::milliseconds(100);
@@ -33,7 +39,7 @@ SweepAssembler::SweepAssembler(const fs::path& results, const RunLayout& layout,
     : results_(results),
       file_points_(file_points),
       identity_(std::move(identity)),
-      writer_(results, layout, options),
+      writer_(results, layout, assembly_options(options)),
       background_(background) {
     for (const fs::path& j : find_journals(results_)) follow(j);
     for (const fs::path& j : journals) follow(j);
