@@ -63,12 +63,11 @@ struct In {
         p += sizeof(T);
         return v;
     }
-    std::string str() {
+    void str(std::string& s) {  // into s: no temporary string per field
         const auto n = pod<std::uint32_t>();
         need(n);
-        std::string s(reinterpret_cast<const char*>(p), n);
+        s.assign(reinterpret_cast<const char*>(p), n);
         p += n;
-        return s;
     }
 };
 
@@ -125,7 +124,7 @@ ReplicationRecord deserialise(In& in, std::uint32_t point) {
     for (ContractRow& c : r.contracts) {
         for (std::string* s : {&c.id, &c.kind, &c.seller, &c.buyer, &c.signed_month, &c.start, &c.end, &c.status,
                                &c.end_reason})
-            *s = in.str();
+            in.str(*s);
         c.quantity_h100e = in.pod<double>(), c.price_usd_per_h100e_hour = in.pod<double>();
         c.value_usd = in.pod<double>();
         c.exclusive = in.pod<std::uint8_t>() != 0, c.rofr = in.pod<std::uint8_t>() != 0;
@@ -133,7 +132,7 @@ ReplicationRecord deserialise(In& in, std::uint32_t point) {
     }
     r.events.resize(in.pod<std::uint32_t>());
     for (EventRow& e : r.events)
-        for (std::string* s : {&e.time, &e.kind, &e.firms, &e.text}) *s = in.str();
+        for (std::string* s : {&e.time, &e.kind, &e.firms, &e.text}) in.str(*s);
     r.encoded.resize(in.pod<std::uint32_t>());
     for (std::vector<unsigned char>& chunk : r.encoded) {
         const auto n = in.pod<std::uint64_t>();

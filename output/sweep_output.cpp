@@ -114,9 +114,9 @@ void SweepAssembler::advance(bool settled) {
                 throw OutputError("the journal '" + tail.path().string() + "' belongs to another sweep");
         };
         // The next point in order is written from the payload the poll has
-        // just read and checked, not read again (a sweep on one process
-        // journals its points in order); a later point waits, and is read
-        // again when every point before it is written.
+        // just read and checked, not read again (on one thread a sweep
+        // journals its points in order; on several, mostly); a later point
+        // waits, and is read again when every point before it is written.
         const auto take = [&](const JournalEntry& e, std::span<const unsigned char> payload) {
             check_identity();
             const std::optional<std::size_t> at = file_points_.index_of(e.point);
