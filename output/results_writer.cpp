@@ -271,7 +271,8 @@ public:
                   "set creation order of group", parent, name);
         group_ = h5::own<h5::Group>(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
                                     "create group", parent, name);
-        for (const std::string& dim : dims) scale(dim);
+        if (!options_.in_memory)
+            for (const std::string& dim : dims) scale(dim);
     }
     hid_t id() const { return group_.get(); }
 
@@ -347,6 +348,9 @@ public:
         h5::Dataset ds = h5::own<h5::Dataset>(
             H5Dcreate2(id(), name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
             "create dataset", id(), name);
+        // An encoder's file (in_memory) only lends encode() its chunks and
+        // filters: no attributes, scales or coordinates (half of its set-up).
+        if (options_.in_memory) return ds;
         h5::write_attribute(ds.get(), "units", units);
         h5::write_attribute(ds.get(), "long_name", long_name);
         const bool is_own_scale = dims.size() == 1 && dims[0] == name;
@@ -502,7 +506,7 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     for (const auto& [name, text] : layout.extra_attributes) h5::write_attribute(root, name.c_str(), text);
     h5::write_attribute_bool(root, "complete", false);
 
-    {
+    if (!options.in_memory) {  // an encoder's file needs no coordinates
         GroupBuilder coords(root, "coords", {"time", "firm", "chip", "region", "point", rep_dim},
                             layout, options);
         std::vector<std::string> roles = layout.firm_roles;

@@ -30,6 +30,8 @@ struct WriterOptions {
     // Lay the file out in memory only and never create it: a writer used just
     // to encode() records on a process that does not write the results file
     // (a sweep journals encoded points and assembles the file at the end).
+    // Only what encode() reads is laid out: the datasets with their chunks
+    // and filters, without coordinates, dimension scales or their attributes.
     bool in_memory = false;
     // Widths of the tables' bounded text columns (engine/sweep.hpp): each
     // non-zero one is stored as a fixed-length string of that many bytes.
