@@ -2,6 +2,7 @@
 // hand-computed values, sweep-file errors, the journal's torn-tail handling,
 // and per-point statistics equal to statistics of the replications run alone.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -347,7 +348,7 @@ TEST_CASE("sweep journal: entries read back and a torn last entry is detected an
 }
 
 TEST_CASE("sweep journal: a damaged byte in an entry fails its checksum; a version-1 journal is refused") {
-    const fs::path dir = fs::temp_directory_path() / "entangle_journal_checksum_test";
+    const fs::path dir = fs::temp_directory_path() / ("entangle_journal_checksum_test_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     const fs::path path = journal_path_for(dir / "out.h5", 0);
