@@ -104,10 +104,11 @@ public:
         out_ += n;
     }
     // Each byte of data as the code table[byte] (code | length << 16, lengths
-    // at most 15): three codes, then the whole bytes out with one 8-byte store
+    // at most 15): three codes (four when none is longer than 14 bits: 7
+    // pending + 56 <= 64), then the whole bytes out with one 8-byte store
     // (the buffer must have 8 bytes of room past the codes). In locals, as
     // the stores through unsigned char* would make the compiler reload members.
-    void codes(const unsigned char* data, std::size_t n, const std::uint32_t* table) {
+    void codes(const unsigned char* data, std::size_t n, const std::uint32_t* table, int longest) {
         std::uint64_t buffer = buffer_;
         int count = count_;
         unsigned char* out = out_;
@@ -123,6 +124,14 @@ public:
         };
         flush_bytes();  // count < 32 -> < 8: room for three codes of 15 bits
         std::size_t i = 0;
+        if (longest <= 14)
+            for (; i + 4 <= n; i += 4) {
+                code(table[data[i]]);
+                code(table[data[i + 1]]);
+                code(table[data[i + 2]]);
+                code(table[data[i + 3]]);
+                flush_bytes();
+            }
         for (; i + 3 <= n; i += 3) {
             code(table[data[i]]);
             code(table[data[i + 1]]);
@@ -323,7 +332,8 @@ public:
             w.put(cl_codes_[s], cl_lengths_[s]);
             if (s >= 16) w.put(extra, extra_bits(s));
         }
-        w.codes(data, n, literal_codes_.data());
+        w.codes(data, n, literal_codes_.data(),
+                *std::max_element(literal_lengths_.begin(), literal_lengths_.begin() + 256));
         w.put(literal_codes_[end_of_block] & 0xffffu, literal_lengths_[end_of_block]);
     }
 
