@@ -349,7 +349,7 @@ public:
             H5Dcreate2(id(), name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
             "create dataset", id(), name);
         // An encoder's file (in_memory) only lends encode() its chunks and
-        // filters: no attributes, scales or coordinates (half of its set-up).
+        // filters: no attributes, scales or coordinates (two thirds of its set-up).
         if (options_.in_memory) return ds;
         h5::write_attribute(ds.get(), "units", units);
         h5::write_attribute(ds.get(), "long_name", long_name);
