@@ -146,7 +146,7 @@ void shuffle_chunk(const unsigned char* data, std::size_t elements, std::size_t 
 
 // The bytes HDF5 stores for one chunk under shuffle, then deflate at `level`
 // (none at 0): what HDF5's filter pipeline would store, up to the choice of
-// deflate encoder (libdeflate: output/deflate.hpp).
+// deflate encoder (byte plane by byte plane: output/deflate.hpp).
 std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t elements,
                                         const ChunkPlan& plan, int level,
                                         std::vector<unsigned char>& shuffled,
@@ -159,7 +159,7 @@ std::vector<unsigned char> encode_chunk(const unsigned char* data, std::size_t e
     else
         shuffle_chunk<float>(data, elements, n, shuffled.data());
     if (level == 0) return shuffled;
-    const std::size_t size = h5::zlib_compress(shuffled.data(), raw_bytes, level, compressed);
+    const std::size_t size = h5::zlib_compress_planes(shuffled.data(), n, plan.element_bytes, level, compressed);
     return {compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(size)};
 }
 
@@ -271,7 +271,8 @@ public:
                   "set creation order of group", parent, name);
         group_ = h5::own<h5::Group>(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
                                     "create group", parent, name);
-        for (const std::string& dim : dims) scale(dim);
+        if (!options_.in_memory)
+            for (const std::string& dim : dims) scale(dim);
     }
     hid_t id() const { return group_.get(); }
 
@@ -347,6 +348,9 @@ public:
         h5::Dataset ds = h5::own<h5::Dataset>(
             H5Dcreate2(id(), name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
             "create dataset", id(), name);
+        // An encoder's file (in_memory) only lends encode() its chunks and
+        // filters: no attributes, scales or coordinates (two thirds of its set-up).
+        if (options_.in_memory) return ds;
         h5::write_attribute(ds.get(), "units", units);
         h5::write_attribute(ds.get(), "long_name", long_name);
         const bool is_own_scale = dims.size() == 1 && dims[0] == name;
@@ -502,7 +506,7 @@ ResultsWriter::Impl::Impl(std::filesystem::path final, const RunLayout& layout, 
     for (const auto& [name, text] : layout.extra_attributes) h5::write_attribute(root, name.c_str(), text);
     h5::write_attribute_bool(root, "complete", false);
 
-    {
+    if (!options.in_memory) {  // an encoder's file needs no coordinates
         GroupBuilder coords(root, "coords", {"time", "firm", "chip", "region", "point", rep_dim},
                             layout, options);
         std::vector<std::string> roles = layout.firm_roles;
@@ -816,7 +820,7 @@ void ResultsWriter::Impl::write(std::span<const ReplicationRecord> records) {
     for (const ReplicationRecord& r : records) write_arrays(r);
     append_rows(records);
     // A run killed outright still leaves a readable .partial up to the last flush.
-    if (std::chrono::steady_clock::now() - last_flush > flush_interval) {
+    if (options.periodic_flush && std::chrono::steady_clock::now() - last_flush > flush_interval) {
         flush_drawn();
         h5::check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush", file.get());
         last_flush = std::chrono::steady_clock::now();

@@ -30,6 +30,8 @@ struct WriterOptions {
     // Lay the file out in memory only and never create it: a writer used just
     // to encode() records on a process that does not write the results file
     // (a sweep journals encoded points and assembles the file at the end).
+    // Only what encode() reads is laid out: the datasets with their chunks
+    // and filters, without coordinates, dimension scales or their attributes.
     bool in_memory = false;
     // Widths of the tables' bounded text columns (engine/sweep.hpp): each
     // non-zero one is stored as a fixed-length string of that many bytes.
@@ -47,6 +49,13 @@ struct WriterOptions {
         std::function<double(std::uint32_t point, std::size_t j)> swept_value;
     };
     std::optional<DescribedPoints> described_points;
+    // Flush the file every 30 s while writing, so that a run killed outright
+    // leaves a .partial readable up to the last flush. A sweep's assembly
+    // turns it off: its journal is what survives a kill (docs/sweeps.md), and
+    // each flush compressed the tables' cached chunks, the partly filled ones
+    // again at the next (4.8% of a sweep's instructions under callgrind,
+    // which is slow enough for a flush).
+    bool periodic_flush = true;
 };
 
 // FINAL + ".partial": where a writer for FINAL writes until finish(true).
@@ -67,7 +76,7 @@ public:
     // record.encoded with each chunk of the record's /firm, /market, /chip
     // and /network slabs as the datasets' filters (shuffle, then deflate)
     // store it, so that the expensive compression runs on the caller's
-    // thread (deflated by libdeflate: other bytes than HDF5's zlib would
+    // thread (output/deflate.hpp: other bytes than HDF5's zlib would
     // write, decoded by it to the same numbers). Leaves record.encoded empty for a record that does not
     // fit the layout (write() then reports it). The record must not change
     // between encode() and write().

@@ -8,26 +8,30 @@
 #include <cstring>
 #include <fstream>
 
+#include <libdeflate.h>
+
 namespace entangle {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char file_magic[8] = {'E', 'N', 'T', 'J', 'R', 'N', 'L', '1'};
+// Version 2: entries end with a CRC-32 instead of version 1's FNV-1a, which
+// (byte by byte, computed when writing and again when reading back) was 2.7%
+// of a sweep that keeps every replication; libdeflate's CRC-32 takes ~1% of that.
+constexpr char file_magic[8] = {'E', 'N', 'T', 'J', 'R', 'N', 'L', '2'};
+constexpr char version_1_magic[8] = {'E', 'N', 'T', 'J', 'R', 'N', 'L', '1'};
 constexpr std::uint32_t entry_magic = 0x31544e50;  // "PNT1"
 
-std::uint64_t checksum(const unsigned char* data, std::size_t n) {
-    std::uint64_t h = 14695981039346656037ull;  // FNV-1a
-    for (std::size_t i = 0; i < n; ++i) {
-        h ^= data[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+std::uint32_t checksum(const unsigned char* data, std::size_t n) { return libdeflate_crc32(0, data, n); }
 
+// Appends to b from its start: the first `used` bytes are the output. b only
+// grows (doubling), so a buffer reused for every entry is not cleared and
+// zero-filled again field by field (a resize per field was 0.7% of a sweep
+// keeping every replication).
 struct Out {
     std::vector<unsigned char>& b;
+    std::size_t used = 0;
     template <typename T>
     void pod(const T& v) {
         bytes(&v, sizeof(T));
@@ -35,9 +39,9 @@ struct Out {
     // resize + memcpy: GCC 12 misreports vector::insert of a few bytes (-Wstringop-overflow).
     void bytes(const void* data, std::size_t n) {
         if (n == 0) return;
-        const std::size_t at = b.size();
-        b.resize(at + n);
-        std::memcpy(b.data() + at, data, n);
+        if (b.size() < used + n) b.resize(std::max(used + n, 2 * b.size()));
+        std::memcpy(b.data() + used, data, n);
+        used += n;
     }
     void str(const std::string& s) {
         pod(static_cast<std::uint32_t>(s.size()));
@@ -59,12 +63,11 @@ struct In {
         p += sizeof(T);
         return v;
     }
-    std::string str() {
+    void str(std::string& s) {  // into s: no temporary string per field
         const auto n = pod<std::uint32_t>();
         need(n);
-        std::string s(reinterpret_cast<const char*>(p), n);
+        s.assign(reinterpret_cast<const char*>(p), n);
         p += n;
-        return s;
     }
 };
 
@@ -121,7 +124,7 @@ ReplicationRecord deserialise(In& in, std::uint32_t point) {
     for (ContractRow& c : r.contracts) {
         for (std::string* s : {&c.id, &c.kind, &c.seller, &c.buyer, &c.signed_month, &c.start, &c.end, &c.status,
                                &c.end_reason})
-            *s = in.str();
+            in.str(*s);
         c.quantity_h100e = in.pod<double>(), c.price_usd_per_h100e_hour = in.pod<double>();
         c.value_usd = in.pod<double>();
         c.exclusive = in.pod<std::uint8_t>() != 0, c.rofr = in.pod<std::uint8_t>() != 0;
@@ -129,7 +132,7 @@ ReplicationRecord deserialise(In& in, std::uint32_t point) {
     }
     r.events.resize(in.pod<std::uint32_t>());
     for (EventRow& e : r.events)
-        for (std::string* s : {&e.time, &e.kind, &e.firms, &e.text}) *s = in.str();
+        for (std::string* s : {&e.time, &e.kind, &e.firms, &e.text}) in.str(*s);
     r.encoded.resize(in.pod<std::uint32_t>());
     for (std::vector<unsigned char>& chunk : r.encoded) {
         const auto n = in.pod<std::uint64_t>();
@@ -173,7 +176,7 @@ JournalWriter::JournalWriter(fs::path path, const std::string& identity, bool ap
     Out o{header};
     o.bytes(file_magic, sizeof file_magic);
     o.str(identity);
-    write_all(fd_, header.data(), header.size(), path_);
+    write_all(fd_, header.data(), o.used, path_);
 }
 
 JournalWriter::~JournalWriter() {
@@ -181,22 +184,21 @@ JournalWriter::~JournalWriter() {
 }
 
 void JournalWriter::append(std::uint32_t point, const std::vector<ReplicationRecord>& records) {
-    buffer_.clear();
     Out o{buffer_};
     o.pod(entry_magic);
     o.pod(point);
     o.pod(std::uint64_t{0});  // payload length, filled below
-    const std::size_t begin = buffer_.size();
+    const std::size_t begin = o.used;
     o.pod(static_cast<std::uint32_t>(records.size()));
     for (const ReplicationRecord& r : records) serialise(o, r);
-    const std::uint64_t length = buffer_.size() - begin;
+    const std::uint64_t length = o.used - begin;
     std::memcpy(buffer_.data() + begin - sizeof(std::uint64_t), &length, sizeof length);
     o.pod(checksum(buffer_.data() + begin, length));
     // One write of the whole entry: after a kill it is either all there or cut short.
-    write_all(fd_, buffer_.data(), buffer_.size(), path_);
+    write_all(fd_, buffer_.data(), o.used, path_);
 }
 
-void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
+void JournalTail::poll(std::vector<JournalEntry>& out, bool settled, const Checked& checked) {
     // Opened afresh each time: a journal written on another node shows its
     // appends to a new open (NFS close-to-open consistency).
     std::ifstream file(path_, std::ios::binary);
@@ -219,7 +221,12 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
         if (size < fixed) return not_yet();
         char magic[sizeof file_magic];
         std::uint32_t identity_length = 0;
-        if (!file.read(magic, sizeof magic) || std::memcmp(magic, file_magic, sizeof magic) != 0)
+        if (!file.read(magic, sizeof magic)) return not_yet();
+        if (std::memcmp(magic, version_1_magic, sizeof magic) == 0)
+            throw OutputError("the sweep journal '" + path_.string() +
+                              "' was written by an older entangle (journal version 1); finish that sweep with "
+                              "the entangle that started it, or run it again without --resume");
+        if (std::memcmp(magic, file_magic, sizeof magic) != 0)
             throw OutputError("'" + path_.string() + "' is not an entangle sweep journal");
         if (!file.read(reinterpret_cast<char*>(&identity_length), 4) || identity_length > size - fixed)
             return not_yet();
@@ -230,8 +237,8 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
     } else {
         file.seekg(static_cast<std::streamoff>(at_));
     }
-    constexpr std::uint64_t head = 4 + 4 + 8, tail = 8;
-    std::vector<unsigned char> payload;
+    constexpr std::uint64_t head = 4 + 4 + 8, tail = 4;
+    std::vector<unsigned char>& payload = payload_;
     while (size - at_ >= head + tail) {
         unsigned char h[head];
         if (!file.read(reinterpret_cast<char*>(h), head)) break;
@@ -242,12 +249,14 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled) {
         std::memcpy(&length, h + 8, 8);
         if (entry != entry_magic || length > size - at_ - head - tail) break;
         payload.resize(length);
-        std::uint64_t sum = 0;
+        std::uint32_t sum = 0;
         if (!file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(length)) ||
-            !file.read(reinterpret_cast<char*>(&sum), 8) || sum != checksum(payload.data(), length))
+            !file.read(reinterpret_cast<char*>(&sum), sizeof sum) || sum != checksum(payload.data(), length))
             break;
-        out.push_back(JournalEntry{point, index_, at_ + head, length});
+        const JournalEntry valid{point, index_, at_ + head, length};
         at_ += head + length + tail;
+        out.push_back(valid);
+        if (checked) checked(valid, std::span<const unsigned char>(payload.data(), length));
     }
 }
 
@@ -276,9 +285,13 @@ std::vector<ReplicationRecord> read_journal_entry(const fs::path& path, const Jo
     file.seekg(static_cast<std::streamoff>(entry.offset));
     file.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(entry.length));
     if (!file) throw OutputError("cannot read an entry of the sweep journal '" + path.string() + "'");
+    return read_journal_payload(payload, entry.point);
+}
+
+std::vector<ReplicationRecord> read_journal_payload(std::span<const unsigned char> payload, std::uint32_t point) {
     In in{payload.data(), payload.data() + payload.size()};
     std::vector<ReplicationRecord> records(in.pod<std::uint32_t>());
-    for (ReplicationRecord& r : records) r = deserialise(in, entry.point);
+    for (ReplicationRecord& r : records) r = deserialise(in, point);
     return records;
 }
 

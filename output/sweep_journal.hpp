@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,8 +68,11 @@ public:
     // Appends the new valid entries to `out`. `settled`: the journal is no
     // longer written (the sweep ended), so a missing file or a damaged header
     // is an error (OutputError) rather than a journal not yet started, and
-    // bytes after the last valid entry are a torn entry.
-    void poll(std::vector<JournalEntry>& out, bool settled);
+    // bytes after the last valid entry are a torn entry. `checked` (if set)
+    // is handed each new entry's payload once its checksum is right, while it
+    // is in memory (read_journal_payload decodes it): the caller need not read it again.
+    using Checked = std::function<void(const JournalEntry&, std::span<const unsigned char> payload)>;
+    void poll(std::vector<JournalEntry>& out, bool settled, const Checked& checked = {});
     const std::filesystem::path& path() const { return path_; }
     const std::string& identity() const { return identity_; }  // empty until the header is read
     bool started() const { return started_; }
@@ -80,6 +84,7 @@ private:
     bool started_ = false;  // header read
     std::string identity_;
     std::uint64_t at_ = 0;  // where the next entry starts
+    std::vector<unsigned char> payload_;  // the entry being checked; kept to be reused
 };
 
 // Reads a journal's header and checks every entry. Throws OutputError for a
@@ -89,5 +94,7 @@ JournalScan scan_journal(const std::filesystem::path& path, std::size_t index = 
 void truncate_journal(const std::filesystem::path& path, std::uint64_t bytes);
 // The records of one entry, with their encoded chunks, drawn values and rows.
 std::vector<ReplicationRecord> read_journal_entry(const std::filesystem::path& path, const JournalEntry& entry);
+// The same from an entry's payload already in memory.
+std::vector<ReplicationRecord> read_journal_payload(std::span<const unsigned char> payload, std::uint32_t point);
 
 }  // namespace entangle

@@ -21,6 +21,12 @@ std::unique_ptr<ResultsWriter> make_encoder(const fs::path& results, const RunLa
     return std::make_unique<ResultsWriter>(name, one, options);
 }
 
+// The journals are what survives a kill, not the .partial: no periodic flush.
+WriterOptions assembly_options(WriterOptions options) {
+    options.periodic_flush = false;
+    return options;
+}
+
 // How often the assembler's thread looks at journals nobody tells it about
 // (other MPI ranks'); this process's own journal wakes it at once.
 constexpr auto poll_interval = std::chrono::milliseconds(100);
@@ -33,7 +39,7 @@ SweepAssembler::SweepAssembler(const fs::path& results, const RunLayout& layout,
     : results_(results),
       file_points_(file_points),
       identity_(std::move(identity)),
-      writer_(results, layout, options),
+      writer_(results, layout, assembly_options(options)),
       background_(background) {
     for (const fs::path& j : find_journals(results_)) follow(j);
     for (const fs::path& j : journals) follow(j);
@@ -91,35 +97,55 @@ void SweepAssembler::run() {
 }
 
 void SweepAssembler::advance(bool settled) {
+    const auto write_waiting = [&] {
+        while (next_ < file_points_.size()) {
+            const auto found = waiting_.find(file_points_.at(next_));
+            if (found == waiting_.end()) break;
+            write(found->second);
+            waiting_.erase(found);
+            ++next_;
+        }
+    };
     for (JournalTail& tail : tails_) {
         std::error_code ec;
         if (settled && !fs::exists(tail.path(), ec)) continue;  // a process that journaled nothing
-        fresh_.clear();
-        tail.poll(fresh_, settled);
-        if (tail.started() && tail.identity() != identity_)
-            throw OutputError("the journal '" + tail.path().string() + "' belongs to another sweep");
-        for (const JournalEntry& e : fresh_) {
+        const auto check_identity = [&] {
+            if (tail.started() && tail.identity() != identity_)
+                throw OutputError("the journal '" + tail.path().string() + "' belongs to another sweep");
+        };
+        // The next point in order is written from the payload the poll has
+        // just read and checked, not read again (on one thread a sweep
+        // journals its points in order; on several, mostly); a later point
+        // waits, and is read again when every point before it is written.
+        const auto take = [&](const JournalEntry& e, std::span<const unsigned char> payload) {
+            check_identity();
             const std::optional<std::size_t> at = file_points_.index_of(e.point);
             if (!at)
                 throw OutputError("the journal '" + tail.path().string() + "' holds point " +
                                   std::to_string(e.point) + ", which is not in this sweep's output");
-            if (*at < next_) continue;  // never written twice
-            waiting_.emplace(e.point, e);
-        }
+            if (*at < next_) return;  // never written twice
+            if (*at > next_) {
+                waiting_.emplace(e.point, e);
+                return;
+            }
+            write_records(*at, read_journal_payload(payload, e.point));
+            waiting_.erase(e.point);  // the same point found in another journal (a resume) is not written twice
+            ++next_;
+            write_waiting();
+        };
+        fresh_.clear();
+        tail.poll(fresh_, settled, take);
+        check_identity();
     }
-    while (next_ < file_points_.size()) {
-        const auto found = waiting_.find(file_points_.at(next_));
-        if (found == waiting_.end()) break;
-        write(found->second);
-        waiting_.erase(found);
-        ++next_;
-    }
+    write_waiting();
 }
 
 void SweepAssembler::write(const JournalEntry& e) {
-    const auto local = static_cast<std::uint32_t>(*file_points_.index_of(e.point));
-    std::vector<ReplicationRecord> records = read_journal_entry(tails_[e.journal].path(), e);
-    for (ReplicationRecord& r : records) r.point = local;
+    write_records(*file_points_.index_of(e.point), read_journal_entry(tails_[e.journal].path(), e));
+}
+
+void SweepAssembler::write_records(std::size_t file_point, std::vector<ReplicationRecord> records) {
+    for (ReplicationRecord& r : records) r.point = static_cast<std::uint32_t>(file_point);
     writer_.write_point(records);
     ++written_;
 }

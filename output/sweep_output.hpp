@@ -64,7 +64,8 @@ public:
 private:
     void follow(const std::filesystem::path& journal);
     void advance(bool settled);  // reads new journal entries, writes what is in order
-    void write(const JournalEntry& entry);
+    void write(const JournalEntry& entry);  // read from its journal
+    void write_records(std::size_t file_point, std::vector<ReplicationRecord> records);
     void run();
 
     std::filesystem::path results_;

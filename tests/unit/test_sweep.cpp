@@ -2,6 +2,7 @@
 // hand-computed values, sweep-file errors, the journal's torn-tail handling,
 // and per-point statistics equal to statistics of the replications run alone.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -418,5 +419,53 @@ TEST_CASE("sweep journal: entries read back and a torn last entry is detected an
     CHECK_FALSE(scan.torn);
     CHECK(scan.entries.size() == 2);
     CHECK(find_journals(dir / "out.h5") == std::vector<fs::path>{path});
+    fs::remove_all(dir);
+}
+
+TEST_CASE("sweep journal: a damaged byte in an entry fails its checksum; a version-1 journal is refused") {
+    const fs::path dir = fs::temp_directory_path() / ("entangle_journal_checksum_test_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path path = journal_path_for(dir / "out.h5", 0);
+    ReplicationRecord r;
+    r.drawn = {0.25};
+    r.encoded = {std::vector<unsigned char>(1000, 7)};
+    std::uint64_t first_entry_end = 0;
+    {
+        JournalWriter journal(path, "identity", false);
+        journal.append(0, {r});
+        first_entry_end = fs::file_size(path);
+        journal.append(1, {r});
+    }
+    const std::uint64_t size = fs::file_size(path);
+    for (const std::uint64_t at : {first_entry_end + 16 + 500, size - 2}) {  // a chunk byte; the checksum itself
+        CAPTURE(at);
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(at));
+        const char old = static_cast<char>(f.get());
+        f.seekp(static_cast<std::streamoff>(at));
+        f.put(static_cast<char>(old ^ 0x10));
+        f.close();
+        const JournalScan scan = scan_journal(path);
+        REQUIRE(scan.entries.size() == 1);  // the damaged second entry is not taken
+        CHECK(scan.entries[0].point == 0);
+        CHECK(scan.torn);
+        CHECK(scan.valid_bytes == first_entry_end);
+        f.open(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(at));
+        f.put(old);
+    }
+    CHECK(scan_journal(path).entries.size() == 2);
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(7);
+        f.put('1');  // the header of a journal written before its entries had CRC-32s
+    }
+    try {
+        scan_journal(path);
+        FAIL("a version-1 journal was read");
+    } catch (const OutputError& e) {
+        CHECK(std::string(e.what()).find("older entangle") != std::string::npos);
+    }
     fs::remove_all(dir);
 }
