@@ -29,8 +29,13 @@ std::size_t libdeflate_filter(unsigned flags, std::size_t cd_nelmts, const unsig
             for (std::size_t capacity = std::max<std::size_t>(4 * nbytes, 4096);; capacity *= 2) {
                 void* out = H5allocate_memory(capacity, false);
                 if (!out) return 0;
-                const std::optional<std::size_t> size =
-                    zlib_decompress(in, nbytes, static_cast<unsigned char*>(out), capacity);
+                std::optional<std::size_t> size;
+                try {
+                    size = zlib_decompress(in, nbytes, static_cast<unsigned char*>(out), capacity);
+                } catch (...) {  // a damaged chunk
+                    H5free_memory(out);
+                    throw;
+                }
                 if (!size) {
                     H5free_memory(out);
                     continue;
