@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -32,5 +33,22 @@ inline CommandResult run_entangle(const std::string& arguments) {
 
 // Writes a small input file (a scenario, a sweep) for a test.
 inline void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+// An empty directory for one test, per process (two suites run at once on one
+// machine, from two build trees, never share one), removed when the test ends.
+struct ScratchDir {
+    std::filesystem::path path;
+    explicit ScratchDir(const std::string& name)
+        : path(std::filesystem::temp_directory_path() / ("entangle_" + name + "_" + std::to_string(::getpid()))) {
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~ScratchDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+};
 
 }  // namespace entangle::testing

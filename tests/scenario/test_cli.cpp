@@ -21,14 +21,8 @@ const std::string source_dir = ENTANGLE_SOURCE_DIR;
 
 using Result = entangle::testing::CommandResult;
 using entangle::testing::write_file;
+using entangle::testing::ScratchDir;
 inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
-
-fs::path scratch_dir(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("entangle_cli_" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
 
 }  // namespace
 
@@ -50,7 +44,8 @@ TEST_CASE("cli: bad usage exits 2 with a message") {
 }
 
 TEST_CASE("cli: a bad scenario exits 2, reports file:line:col, and creates no results file") {
-    const fs::path dir = scratch_dir("bad");
+    const ScratchDir scratch("cli_bad");
+    const fs::path& dir = scratch.path;
     const fs::path scenario = dir / "bad.yaml";
     write_file(scenario, std::string("scenario: {name: bad, start: 2024-01, end: 2024-12}\n") +
                              "firms:\n  labco:\n    lab: {cash: lots}\n");
@@ -63,7 +58,8 @@ TEST_CASE("cli: a bad scenario exits 2, reports file:line:col, and creates no re
 }
 
 TEST_CASE("cli: a failed run never touches an existing results file") {
-    const fs::path dir = scratch_dir("keep");
+    const ScratchDir scratch("cli_keep");
+    const fs::path& dir = scratch.path;
     const fs::path out = dir / "old.h5";
     write_file(out, "an older results file");
     const Result r = run("run " + source_dir + "/scenarios/minimal.yaml -o " + out.string() +
@@ -75,7 +71,8 @@ TEST_CASE("cli: a failed run never touches an existing results file") {
 }
 
 TEST_CASE("cli: an output path that is a folder, or under a file, is refused before anything runs") {
-    const fs::path dir = scratch_dir("out_folder");
+    const ScratchDir scratch("cli_out_folder");
+    const fs::path& dir = scratch.path;
     const std::string minimal = source_dir + "/scenarios/minimal.yaml";
     const Result folder = run("run " + minimal + " -o " + dir.string());
     CHECK(folder.exit_code == 2);
@@ -96,7 +93,8 @@ TEST_CASE("cli: validate accepts the bundled files and rejects a missing one") {
 }
 
 TEST_CASE("cli: run writes a results file that inspect reads and xarray opens") {
-    const fs::path dir = scratch_dir("run");
+    const ScratchDir scratch("cli_run");
+    const fs::path& dir = scratch.path;
     const fs::path out = dir / "minimal.h5";
     const Result r = run("run " + source_dir + "/scenarios/minimal.yaml -o " + out.string() +
                          " --replications 6 --threads 2 --seed 3");
@@ -120,7 +118,8 @@ TEST_CASE("cli: run writes a results file that inspect reads and xarray opens") 
 
 TEST_CASE("cli: the same seed gives byte-identical data and tables on 1 and 2 threads") {
     // The baseline: it has contracts, events and uncertain parameters in every replication.
-    const fs::path dir = scratch_dir("threads");
+    const ScratchDir scratch("cli_threads");
+    const fs::path& dir = scratch.path;
     const fs::path a = dir / "a.h5", b = dir / "b.h5";
     CHECK(run("run " + source_dir + "/scenarios/baseline.yaml -o " + a.string() + " --replications 6 --threads 1 --quiet")
               .exit_code == 0);
@@ -140,7 +139,8 @@ TEST_CASE("cli: the same seed gives byte-identical data and tables on 1 and 2 th
 }
 
 TEST_CASE("cli: compare prints A, B, B-A with intervals and writes points A and B") {
-    const fs::path dir = scratch_dir("compare");
+    const ScratchDir scratch("cli_compare");
+    const fs::path& dir = scratch.path;
     write_file(dir / "b.yaml", "scenario: {name: whatif, extends: " + source_dir +
                                    "/scenarios/minimal.yaml}\nmarket: {end_market_growth: 2.0}\n");
     const fs::path out = dir / "cmp.h5";
@@ -157,7 +157,8 @@ TEST_CASE("cli: compare prints A, B, B-A with intervals and writes points A and 
 }
 
 TEST_CASE("cli: compare refuses scenarios that cannot be paired, and bad months, creating no file") {
-    const fs::path dir = scratch_dir("compare_bad");
+    const ScratchDir scratch("cli_compare_bad");
+    const fs::path& dir = scratch.path;
     const fs::path out = dir / "cmp.h5";
     const Result unpaired = run("compare " + source_dir + "/scenarios/minimal.yaml " + source_dir +
                                 "/scenarios/baseline.yaml -o " + out.string());

@@ -37,6 +37,7 @@ const std::string sweeps = std::string(ENTANGLE_TEST_DATA_DIR) + "/sweep/";
 
 using Result = entangle::testing::CommandResult;
 using entangle::testing::write_file;
+using entangle::testing::ScratchDir;
 inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
 
 // Starts `command` through the shell (which execs it), waits `delay`, sends
@@ -56,13 +57,6 @@ int spawn_and_signal(const std::string& command, std::chrono::milliseconds delay
 // The same for `entangle arguments` (the shell execs it, so the pid is entangle's).
 int run_and_signal(const std::string& arguments, std::chrono::milliseconds delay, int signal) {
     return spawn_and_signal(binary + " " + arguments, delay, signal);
-}
-
-fs::path scratch_dir(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("entangle_sweep_" + name);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
 }
 
 std::string dataset_name(const std::string& key_path) {  // as docs/results.md: '.' -> "__"
@@ -120,7 +114,8 @@ bool have_python_xarray() { return std::system("/usr/bin/python3 -c 'import xarr
 }  // namespace
 
 TEST_CASE("cli sweep: statistics per point are the same on 1 and 2 threads and the file reads with xarray") {
-    const fs::path dir = scratch_dir("threads");
+    const ScratchDir scratch("sweep_threads");
+    const fs::path& dir = scratch.path;
     const fs::path a = dir / "a.h5", b = dir / "b.h5";
     REQUIRE(run("sweep " + sweeps + "small.yaml -o " + a.string() + " --threads 1 --quiet").exit_code == 0);
     REQUIRE(run("sweep " + sweeps + "small.yaml -o " + b.string() + " --threads 2 --quiet").exit_code == 0);
@@ -140,7 +135,8 @@ TEST_CASE("cli sweep: statistics per point are the same on 1 and 2 threads and t
 }
 
 TEST_CASE("cli sweep: shards merged hold what one run holds and merge refuses a missing or repeated shard") {
-    const fs::path dir = scratch_dir("shards");
+    const ScratchDir scratch("sweep_shards");
+    const fs::path& dir = scratch.path;
     const fs::path plain = dir / "plain.h5";
     REQUIRE(run("sweep " + sweeps + "keep.yaml -o " + plain.string() + " --quiet").exit_code == 0);
     CHECK(read_shape(plain, "/firm/cash") == std::vector<std::uint64_t>{4, 3, 24, 3});
@@ -177,7 +173,8 @@ TEST_CASE("cli sweep: shards merged hold what one run holds and merge refuses a 
 }
 
 TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to the same numbers") {
-    const fs::path dir = scratch_dir("resume");
+    const ScratchDir scratch("sweep_resume");
+    const fs::path& dir = scratch.path;
     const std::string file = sweeps + "baseline_kill.yaml";
     const fs::path plain = dir / "plain.h5";
     REQUIRE(run("sweep " + file + " -o " + plain.string() + " --threads 2 --quiet").exit_code == 0);
@@ -225,7 +222,8 @@ TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to 
 
 TEST_CASE("cli sweep: the tables' fixed-length text columns hold every id the engine generates") {
     // Procurement on: the labs sign contracts whose ids the engine builds ("auto_<lab>_<seller>_<month>", ...).
-    const fs::path dir = scratch_dir("table_text");
+    const ScratchDir scratch("sweep_table_text");
+    const fs::path& dir = scratch.path;
     const fs::path sweep_file = dir / "procure.yaml";
     write_file(sweep_file, std::string("sweep:\n  base: ") + ENTANGLE_SOURCE_DIR +
                                "/benchmarks/baseline_with_contracts.yaml\n  design: {method: random, points: 2}\n"
@@ -248,7 +246,8 @@ TEST_CASE("cli sweep: the tables' fixed-length text columns hold every id the en
 }
 
 TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written") {
-    const fs::path dir = scratch_dir("bad");
+    const ScratchDir scratch("sweep_bad");
+    const fs::path& dir = scratch.path;
     const fs::path bad = dir / "bad.yaml";
     write_file(bad, std::string("sweep:\n  base: ") + ENTANGLE_SOURCE_DIR +
                         "/scenarios/minimal.yaml\n  design: {method: lhs, pionts: 4}\nparameters:\n"
@@ -279,7 +278,8 @@ TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written
 
 #ifdef ENTANGLE_MPIEXEC
 TEST_CASE("cli sweep: 3 MPI ranks write the file one process writes") {
-    const fs::path dir = scratch_dir("mpi");
+    const ScratchDir scratch("sweep_mpi");
+    const fs::path& dir = scratch.path;
     const std::string mpirun = std::string(ENTANGLE_MPIEXEC) + " --allow-run-as-root --oversubscribe -n 3 ";
     for (const char* name : {"small", "keep"}) {
         const fs::path plain = dir / (std::string(name) + "_plain.h5");
@@ -294,7 +294,8 @@ TEST_CASE("cli sweep: 3 MPI ranks write the file one process writes") {
 }
 
 TEST_CASE("cli sweep: under mpirun, SIGUSR1 to mpirun stops the ranks with exit 130, SIGTERM resumably") {
-    const fs::path dir = scratch_dir("mpi_signal");
+    const ScratchDir scratch("sweep_mpi_signal");
+    const fs::path& dir = scratch.path;
     const std::string mpirun = std::string(ENTANGLE_MPIEXEC) + " --allow-run-as-root --oversubscribe -n 3 ";
     const std::string sweep = " sweep " + sweeps + "baseline_kill.yaml --replications 32 --quiet -o ";
     const fs::path plain = dir / "plain.h5";

@@ -378,7 +378,7 @@ TEST_CASE("sweep runner: per-point statistics equal the statistics of the replic
 }
 
 TEST_CASE("sweep journal: entries read back and a torn last entry is detected and cut") {
-    const fs::path dir = fs::temp_directory_path() / "entangle_journal_test";
+    const fs::path dir = fs::temp_directory_path() / ("entangle_journal_test_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     const fs::path path = journal_path_for(dir / "out.h5", 0);
