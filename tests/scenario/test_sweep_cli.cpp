@@ -40,23 +40,33 @@ using entangle::testing::write_file;
 using entangle::testing::ScratchDir;
 inline Result run(const std::string& arguments) { return entangle::testing::run_entangle(arguments); }
 
-// Starts `command` through the shell (which execs it), waits `delay`, sends
-// `signal` to it and returns the wait status.
-int spawn_and_signal(const std::string& command, std::chrono::milliseconds delay, int signal) {
+// Starts `command` through the shell (which execs it), waits until the sweep
+// writing `results` is under way (its first journal exists: by then entangle
+// handles signals) and `delay` more, sends `signal` to it and returns the wait
+// status. Waiting for the journal, not a fixed time from the start, keeps the
+// test right on a loaded machine, where starting up can take longer than the delay.
+int spawn_and_signal(const std::string& command, const fs::path& results, std::chrono::milliseconds delay,
+                     int signal) {
     const std::string line = "exec " + command + " >/dev/null 2>&1";
     const char* argv[] = {"sh", "-c", line.c_str(), nullptr};
     pid_t pid = 0;
     REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
+    int status = 0;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (!fs::exists(journal_path_for(results, 0)) && std::chrono::steady_clock::now() < give_up) {
+        if (waitpid(pid, &status, WNOHANG) == pid) return status;  // ended before it started a point
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     std::this_thread::sleep_for(delay);
     kill(pid, signal);
-    int status = 0;
     waitpid(pid, &status, 0);
     return status;
 }
 
 // The same for `entangle arguments` (the shell execs it, so the pid is entangle's).
-int run_and_signal(const std::string& arguments, std::chrono::milliseconds delay, int signal) {
-    return spawn_and_signal(binary + " " + arguments, delay, signal);
+int run_and_signal(const std::string& arguments, const fs::path& results, std::chrono::milliseconds delay,
+                   int signal) {
+    return spawn_and_signal(binary + " " + arguments, results, delay, signal);
 }
 
 std::string dataset_name(const std::string& key_path) {  // as docs/results.md: '.' -> "__"
@@ -181,8 +191,8 @@ TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to 
 
     // SIGINT: the completed points are kept in a .partial marked incomplete, exit 130.
     const fs::path stopped = dir / "stopped.h5";
-    const int status = run_and_signal("sweep " + file + " -o " + stopped.string() + " --threads 2",
-                                      std::chrono::milliseconds(500), SIGINT);
+    const int status = run_and_signal("sweep " + file + " -o " + stopped.string() + " --threads 2", stopped,
+                                      std::chrono::milliseconds(300), SIGINT);
     REQUIRE(WIFEXITED(status));
     REQUIRE(WEXITSTATUS(status) == 130);
     const fs::path partial = dir / "stopped.h5.partial";
@@ -212,8 +222,8 @@ TEST_CASE("cli sweep: interrupted (SIGINT) or killed (SIGKILL) sweeps resume to 
 
     // SIGKILL: nothing runs on the way out; the journal alone carries the completed points.
     const fs::path killed = dir / "killed.h5";
-    const int kill_status = run_and_signal("sweep " + file + " -o " + killed.string() + " --threads 2",
-                                           std::chrono::milliseconds(700), SIGKILL);
+    const int kill_status = run_and_signal("sweep " + file + " -o " + killed.string() + " --threads 2", killed,
+                                           std::chrono::milliseconds(500), SIGKILL);
     REQUIRE(WIFSIGNALED(kill_status));
     REQUIRE(find_journals(killed).size() == 1);
     REQUIRE(run("sweep " + file + " -o " + killed.string() + " --resume --quiet").exit_code == 0);
@@ -303,8 +313,8 @@ TEST_CASE("cli sweep: under mpirun, SIGUSR1 to mpirun stops the ranks with exit 
     for (const int signal : {SIGUSR1, SIGTERM}) {
         CAPTURE(signal);
         const fs::path stopped = dir / (signal == SIGUSR1 ? "usr1.h5" : "term.h5");
-        const int status = spawn_and_signal(mpirun + binary + sweep + stopped.string() + " --threads 1",
-                                            std::chrono::milliseconds(1500), signal);
+        const int status = spawn_and_signal(mpirun + binary + sweep + stopped.string() + " --threads 1", stopped,
+                                            std::chrono::milliseconds(500), signal);
         REQUIRE(WIFEXITED(status));
         // Open MPI's mpirun forwards SIGUSR1 and returns the ranks' 130; on SIGTERM it
         // returns 1 whatever they do (docs/cluster.md). Either way the points done are kept.
