@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libeigen3-dev libboost-random-dev libyaml-cpp-dev
-          libhdf5-dev libdeflate-dev libtbb-dev doctest-dev)
+          libhdf5-dev libdeflate-dev zlib1g-dev libtbb-dev doctest-dev)
 for arg in "$@"; do
   case "$arg" in
     --with-python) packages+=(python3 python3-h5py python3-xarray python3-h5netcdf python3-pandas
