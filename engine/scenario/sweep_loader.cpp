@@ -68,6 +68,7 @@ void read_parameter(SweepParameter& sp, const Tree& t, const Where& w, Reader& r
         std::set<std::string> seen;
         for (const Tree& item : values->items) {
             std::string text = item.is_scalar() ? item.text : emit_yaml(item);
+            if (!text.empty() && text.back() == '\n') text.pop_back();  // one line in messages and labels
             if (item.is_null()) r.error(item, w / "values", "expected a value, found nothing");
             if (!seen.insert(text).second) r.error(item, w / "values", "the value " + in_quotes(text) + " is listed twice");
             sp.values.push_back(std::move(text));

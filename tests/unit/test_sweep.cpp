@@ -153,6 +153,18 @@ parameters:
     CHECK(design.value(11, 2) == 0);
 }
 
+TEST_CASE("sweep design: a value given as a map or a list is one line of YAML in labels and messages") {
+    const SweepSpec spec = load_sweep_text(R"(
+sweep: {base: ../../../scenarios/minimal.yaml, design: {method: grid}}
+parameters:
+  a.b: {values: [{2025-01: 1, 2030-01: 2}, [1, 2], 3]}
+)", data_dir + "inline.yaml");
+    const SweepDesign design(spec, 4);
+    CHECK(design.text(0, 0) == "{2025-01: 1, 2030-01: 2}");
+    CHECK(design.text(1, 0) == "[1, 2]");
+    CHECK(design.text(2, 0) == "3");
+}
+
 TEST_CASE("sweep design: ranges and log ranges and distributions map the unit coordinate") {
     const SweepSpec spec = load_sweep_text(R"(
 sweep: {base: ../../../scenarios/minimal.yaml, design: {method: lhs, points: 200}}
