@@ -4,7 +4,6 @@
 #include <array>
 #include <functional>
 #include <cmath>
-#include <cstring>
 #include <sstream>
 
 #include "engine/contracts.hpp"

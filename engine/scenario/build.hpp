@@ -18,8 +18,9 @@ Scenario build_scenario(const Tree& root, Problems& problems);
 // For sweeps (sweep_loader.cpp), which build many scenarios from one file:
 // the file's tree with everything it extends merged in (throws InputError),
 Tree load_file_tree(const std::filesystem::path& file);
-// and the scenario of that tree with `overrides` applied, as load_scenario does.
-Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides);
+// and the scenario of that tree with `overrides` applied, as load_scenario does; the
+// overrides stay applied to `tree` (also when they or the scenario are refused).
+Scenario scenario_from_tree(Tree& tree, const std::string& file_name, std::span<const Override> overrides);
 
 // One change an override made to a tree, kept to undo it: sweep points apply
 // their overrides to a tree they then put back, rather than to a copy of it.

@@ -342,7 +342,7 @@ Scenario validated_scenario(const Tree& tree, const std::string& file_name, Prob
     return sc;
 }
 
-Scenario scenario_from_tree(Tree tree, const std::string& file_name, std::span<const Override> overrides) {
+Scenario scenario_from_tree(Tree& tree, const std::string& file_name, std::span<const Override> overrides) {
     Problems problems;
     apply_overrides(tree, overrides, problems);
     Scenario sc = validated_scenario(tree, file_name, problems);
@@ -358,7 +358,8 @@ Tree load_file_tree(const fs::path& file) {
 
 namespace {
 Scenario load(std::string_view text, const std::string& file_name, std::span<const Override> overrides) {
-    return scenario_from_tree(merged_tree(text, file_name), file_name, overrides);
+    Tree tree = merged_tree(text, file_name);
+    return scenario_from_tree(tree, file_name, overrides);
 }
 }  // namespace
 }  // namespace loader

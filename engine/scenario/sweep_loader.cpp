@@ -344,10 +344,7 @@ SweepScenarios::SweepScenarios(const SweepSpec& spec, std::vector<Override> cli_
     }
     if (spec.series) fixed_.push_back(Override{"outputs.series", series_list(*spec.series)});
     fixed_.push_back(Override{"outputs.network", spec.network ? "true" : "false"});
-    base_ = scenario_from_tree(*tree, spec.base, fixed_);
-    // Valid, since base_ was built: every point's overrides come after these.
-    Problems none;
-    apply_overrides(*tree, fixed_, none);
+    base_ = scenario_from_tree(*tree, spec.base, fixed_);  // every point's overrides come after these
     trees_ = std::make_unique<PointTrees>(std::move(*tree));
 }
 
