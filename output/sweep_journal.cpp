@@ -198,7 +198,7 @@ void JournalWriter::append(std::uint32_t point, const std::vector<ReplicationRec
     write_all(fd_, buffer_.data(), o.used, path_);
 }
 
-void JournalTail::poll(std::vector<JournalEntry>& out, bool settled, const Checked& checked) {
+void JournalTail::poll(bool settled, const Checked& checked) {
     // Opened afresh each time: a journal written on another node shows its
     // appends to a new open (NFS close-to-open consistency).
     std::ifstream file(path_, std::ios::binary);
@@ -255,8 +255,7 @@ void JournalTail::poll(std::vector<JournalEntry>& out, bool settled, const Check
             break;
         const JournalEntry valid{point, index_, at_ + head, length};
         at_ += head + length + tail;
-        out.push_back(valid);
-        if (checked) checked(valid, std::span<const unsigned char>(payload.data(), length));
+        checked(valid, std::span<const unsigned char>(payload.data(), length));
     }
 }
 
@@ -264,7 +263,7 @@ JournalScan scan_journal(const fs::path& path, std::size_t index) {
     // Entry by entry: only one point's payload is in memory at a time.
     JournalTail tail(path, index);
     JournalScan scan;
-    tail.poll(scan.entries, true);
+    tail.poll(true, [&](const JournalEntry& e, std::span<const unsigned char>) { scan.entries.push_back(e); });
     scan.identity = tail.identity();
     scan.valid_bytes = tail.valid_bytes();
     std::error_code ec;

@@ -65,14 +65,14 @@ struct JournalScan {
 class JournalTail {
 public:
     JournalTail(std::filesystem::path path, std::size_t index) : path_(std::move(path)), index_(index) {}
-    // Appends the new valid entries to `out`. `settled`: the journal is no
-    // longer written (the sweep ended), so a missing file or a damaged header
-    // is an error (OutputError) rather than a journal not yet started, and
-    // bytes after the last valid entry are a torn entry. `checked` (if set)
-    // is handed each new entry's payload once its checksum is right, while it
-    // is in memory (read_journal_payload decodes it): the caller need not read it again.
+    // Hands `checked` each new entry once its checksum is right, with its
+    // payload while it is in memory (read_journal_payload decodes it: the
+    // caller need not read it again). `settled`: the journal is no longer
+    // written (the sweep ended), so a missing file or a damaged header is an
+    // error (OutputError) rather than a journal not yet started, and bytes
+    // after the last valid entry are a torn entry.
     using Checked = std::function<void(const JournalEntry&, std::span<const unsigned char> payload)>;
-    void poll(std::vector<JournalEntry>& out, bool settled, const Checked& checked = {});
+    void poll(bool settled, const Checked& checked);
     const std::filesystem::path& path() const { return path_; }
     const std::string& identity() const { return identity_; }  // empty until the header is read
     bool started() const { return started_; }

@@ -133,8 +133,7 @@ void SweepAssembler::advance(bool settled) {
             ++next_;
             write_waiting();
         };
-        fresh_.clear();
-        tail.poll(fresh_, settled, take);
+        tail.poll(settled, take);
         check_identity();
     }
     write_waiting();

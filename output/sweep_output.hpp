@@ -76,7 +76,6 @@ private:
     std::map<std::uint32_t, JournalEntry> waiting_;  // journaled, not yet written (points after a gap)
     std::size_t next_ = 0;                           // file_points_[next_]: the next point to write
     std::atomic<std::size_t> written_{0};
-    std::vector<JournalEntry> fresh_;  // scratch for polls
 
     bool background_ = false;
     std::thread thread_;
