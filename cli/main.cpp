@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,7 +69,11 @@ exit codes: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted
 using cli::Arguments;
 using cli::BadUsage;
 
-long long parse_integer(const std::string& option, const std::string& text, long long min) {
+// More worker threads than any machine has cores: a typo, not a request.
+constexpr long long max_threads = 4096;
+
+long long parse_integer(const std::string& option, const std::string& text, long long min,
+                        long long max = std::numeric_limits<int>::max()) {
     std::size_t used = 0;
     long long value = 0;
     try {
@@ -76,8 +81,9 @@ long long parse_integer(const std::string& option, const std::string& text, long
     } catch (const std::exception&) {
         used = 0;
     }
-    if (used != text.size() || text.empty() || value < min)
-        throw BadUsage(option + ": expected a whole number >= " + std::to_string(min) + ", found '" + text + "'");
+    if (used != text.size() || text.empty() || value < min || value > max)
+        throw BadUsage(option + ": expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+                       ", found '" + text + "'");
     return value;
 }
 
@@ -93,8 +99,8 @@ Arguments parse_arguments(int argc, char** argv) {
         };
         if (word == "-o" || word == "--output") args.output = value();
         else if (word == "--replications") args.replications = static_cast<int>(parse_integer(word, value(), 1));
-        else if (word == "--seed") args.seed = static_cast<std::uint64_t>(parse_integer(word, value(), 0));
-        else if (word == "--threads") args.threads = static_cast<int>(parse_integer(word, value(), 1));
+        else if (word == "--seed") args.seed = static_cast<std::uint64_t>(parse_integer(word, value(), 0, std::numeric_limits<long long>::max()));
+        else if (word == "--threads") args.threads = static_cast<int>(parse_integer(word, value(), 1, max_threads));
         else if (word == "--set") args.overrides.push_back(parse_override(value()));
         else if (word == "--quiet") args.quiet = true;
         else if (word == "--resume") args.resume = true;

@@ -130,6 +130,9 @@ public:
 
     std::optional<double> number(const Tree& t, const Where& w, const Range& range);
     std::optional<long long> whole(const Tree& t, const Where& w, const Range& range);
+    // Reports `value` (written at `at`) unless `range` contains it.
+    bool in_range(double value, const Tree& at, const Where& w, const Range& range,
+                  std::string_view what = "");
     std::optional<bool> boolean(const Tree& t, const Where& w);
     std::optional<Month> month(const Tree& t, const Where& w);
     std::optional<std::string> text(const Tree& t, const Where& w);
@@ -174,8 +177,6 @@ public:
 
 private:
     std::optional<Param> path(const Tree& t, const Where& w, const Range& range);
-    bool in_range(double value, const Tree& at, const Where& w, const Range& range,
-                  std::string_view what = "");
 
     Problems& problems_;
     Names names_;
@@ -324,12 +325,27 @@ Field<Spec> number_field(std::string key, double Spec::*member, Range range, std
     return f;
 }
 
+// Month counts beyond 10,000 years are typos, and would overflow the month arithmetic.
+inline constexpr double max_months = 120000;
+
+// `range` narrowed to what the integer type holds (and months to max_months), so that a
+// huge value is reported, never silently wrapped.
+template <class Int>
+constexpr Range integer_range(Range range, std::string_view unit) {
+    if constexpr (sizeof(Int) < sizeof(long long))
+        range.upper = std::min(range.upper, static_cast<double>(std::numeric_limits<Int>::max()));
+    if (unit == "months") range.upper = std::min(range.upper, max_months);
+    return range;
+}
+
 template <class Spec, class Int>
-Field<Spec> integer_field(std::string key, Int Spec::*member, Range range, std::string unit,
+Field<Spec> integer_field(std::string key, Int Spec::*member, Range requested, std::string unit,
                           std::string doc) {
-    auto f = make_field<Spec>(std::move(key), "integer", std::move(unit), range.text(), std::move(doc));
-    f.read = [member, range](Spec& s, const Tree& t, const Where& w, Reader& r) {
-        if (auto v = r.whole(t, w, range)) s.*member = static_cast<Int>(*v);
+    const Range fits = integer_range<Int>(requested, unit);
+    auto f = make_field<Spec>(std::move(key), "integer", std::move(unit), requested.text(), std::move(doc));
+    f.read = [member, requested, fits](Spec& s, const Tree& t, const Where& w, Reader& r) {
+        const auto v = r.whole(t, w, requested);
+        if (v && r.in_range(static_cast<double>(*v), t, w, fits)) s.*member = static_cast<Int>(*v);
     };
     f.show_default = [member](const Spec& s) { return std::to_string(s.*member); };
     return f;

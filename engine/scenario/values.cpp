@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "engine/scenario/schema.hpp"
 
@@ -175,7 +176,12 @@ std::optional<double> Reader::number(const Tree& t, const Where& w, const Range&
 std::optional<long long> Reader::whole(const Tree& t, const Where& w, const Range& range) {
     const auto v = t.is_scalar() ? parse_whole(t.text) : std::nullopt;
     if (!v) {
-        error(t, w, "expected a whole number, found " + t.describe());
+        const auto number = t.is_scalar() ? parse_number(t.text) : std::nullopt;
+        if (number && std::trunc(*number) == *number && std::fabs(*number) >= 9.2e18)  // whole, but past 64 bits
+            error(t, w, t.text + " is out of range; expected " + range.expectation() + " of at most " +
+                            std::to_string(std::numeric_limits<long long>::max()));
+        else
+            error(t, w, "expected a whole number, found " + t.describe());
         return std::nullopt;
     }
     if (!in_range(static_cast<double>(*v), t, w, range)) return std::nullopt;

@@ -41,6 +41,14 @@ TEST_CASE("cli: bad usage exits 2 with a message") {
     CHECK(bad_option.exit_code == 2);
     CHECK(bad_option.output.find("--replications: expected a whole number") != std::string::npos);
     CHECK(run("run --bogus").exit_code == 2);
+    // Too large for the option: refused, not wrapped round to another number.
+    const Result huge = run("run --replications 100000000000");
+    CHECK(huge.exit_code == 2);
+    CHECK(huge.output.find("--replications: expected a whole number from 1 to 2147483647, found '100000000000'") !=
+          std::string::npos);
+    const Result threads = run("run --threads 99999999999");
+    CHECK(threads.exit_code == 2);
+    CHECK(threads.output.find("--threads: expected a whole number from 1 to 4096") != std::string::npos);
 }
 
 TEST_CASE("cli: a bad scenario exits 2, reports file:line:col, and creates no results file") {

@@ -117,6 +117,18 @@ TEST_CASE("loader: an unknown key names the nearest valid key, or lists the vali
           "t.yaml:2:13: unknown key 'lba' in firms.a; did you mean 'lab'?");
 }
 
+TEST_CASE("loader: a whole number too large for its field is reported, never wrapped") {
+    // 1e11 would wrap to 1215752192 in an int.
+    CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 100000000000}\n" + one_lab) ==
+          "t.yaml:1:65: scenario.replications: 100000000000 is out of range; expected a value in [1, 2147483647]");
+    CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: 99999999999}\n") ==
+          "t.yaml:4:33: firms.openai.lab.contract_term_months: 99999999999 is out of range; expected a value in "
+          "[1, 120000]");
+    CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, seed: 18446744073709551616}\n" + one_lab) ==
+          "t.yaml:1:57: scenario.seed: 18446744073709551616 is out of range; expected a value >= 0 of at most "
+          "9223372036854775807");
+}
+
 TEST_CASE("loader: a value of the wrong type says what was expected and what was found") {
     CHECK(
         errors(header + "firms:\n  openai:\n    lab: {cash: lots}\n") ==
