@@ -194,7 +194,9 @@ void end_contract(ContractState& c, ContractStatus status, const char* reason, c
 
 void run_contracts(World& w) {
     const Month now = w.month();
-    for (ContractState& c : w.contracts) {
+    std::vector<std::uint32_t>& live = w.indexed_contracts().live;
+    for (std::uint32_t position : live) {
+        ContractState& c = w.contracts[position];
         const ContractSpec& spec = *c.spec;
         if (c.status == ContractStatus::pending && spec.start <= now && c.signed_at <= now) activate(w, c);
         if (c.status == ContractStatus::active && spec.end < now) end_contract(c, ContractStatus::expired, "term");
@@ -209,12 +211,16 @@ void run_contracts(World& w) {
             case ContractKind::equity: break;  // settled in the finance phase, or once at activation
         }
     }
+    // Contracts that ended since the last phase (here or elsewhere) had this step's delivery
+    // reset above; they need no more visits.
+    std::erase_if(live, [&](std::uint32_t position) { return !w.contracts[position].live(); });
     update_licensed_capability(w);
 }
 
 void settle_contracts(World& w) {
     const Month now = w.month();
-    for (ContractState& c : w.contracts) {
+    for (std::uint32_t position : w.indexed_contracts().live) {
+        ContractState& c = w.contracts[position];
         if (c.status != ContractStatus::active) continue;
         const ContractSpec& spec = *c.spec;
         if (spec.kind == ContractKind::revenue_share) {
@@ -267,11 +273,13 @@ void World::extend_contract_index() const {
         for (auto& list : index.capacity_by_seller) list.clear();
         for (auto& list : index.capacity_by_buyer) list.clear();
         for (auto& list : index.commitments_by_buyer) list.clear();
+        index.live.clear();
         index.built_for = 0;
     }
     for (std::size_t i = index.built_for; i < contracts.size(); ++i) {
         const ContractState& c = contracts[i];
         const ContractSpec& s = *c.spec;
+        if (c.live()) index.live.push_back(static_cast<std::uint32_t>(i));
         if (s.kind == ContractKind::commitment) {
             ++index.commitments[s.buyer * n + s.seller];
             index.commitments_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));
@@ -299,17 +307,18 @@ double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSi
 }
 
 FirmId exclusive_holder(const World& w, FirmId lab_firm) {
-    if (w.indexed_contracts().exclusive[lab_firm] == 0) return no_firm;
-    for (const ContractState& c : w.contracts)
-        if (c.status == ContractStatus::active && c.exclusive && c.spec->kind == ContractKind::capacity &&
-            c.spec->buyer == lab_firm)
+    const World::ContractIndex& index = w.indexed_contracts();
+    if (index.exclusive[lab_firm] == 0) return no_firm;
+    for (std::uint32_t position : index.capacity_by_buyer[lab_firm])
+        if (const ContractState& c = w.contracts[position]; c.status == ContractStatus::active && c.exclusive)
             return c.spec->seller;
     return no_firm;
 }
 
 void update_licensed_capability(World& w) {
     for (LabState& lab : w.labs) lab.licensed_capability = 0;
-    for (const ContractState& c : w.contracts) {
+    for (std::uint32_t position : w.indexed_contracts().live) {
+        const ContractState& c = w.contracts[position];
         if (c.status != ContractStatus::active || c.spec->kind != ContractKind::licence) continue;
         const RoleIndex licensee = w.firms[c.spec->buyer].lab, licensor = w.firms[c.spec->seller].lab;
         if (licensee == no_role || licensor == no_role) continue;

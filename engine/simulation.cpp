@@ -725,7 +725,8 @@ void phase_record(World& w, ReplicationRecord& r) {
         r.firm_at(FirmSeries::stranded_units, t, f) = cloud ? stranded : NAN;
     }
     double contract_quantity = 0, contract_value = 0;
-    for (const ContractState& c : w.contracts) {
+    for (std::uint32_t position : w.indexed_contracts().live) {
+        const ContractState& c = w.contracts[position];
         if (c.status != ContractStatus::active || c.spec->kind != ContractKind::capacity) continue;
         contract_quantity += c.delivered_this_step;
         contract_value += c.delivered_this_step * c.spec->price_usd_per_h100e_hour;

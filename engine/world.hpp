@@ -215,10 +215,19 @@ struct World {
         // [firm]: positions in `contracts` of its capacity contracts, in book order.
         std::vector<std::vector<std::uint32_t>> capacity_by_seller, capacity_by_buyer;
         std::vector<std::vector<std::uint32_t>> commitments_by_buyer;  // [firm]: positions of its commitment contracts
+        // Positions of the contracts not ended (pending or active), in book order: the monthly
+        // loops visit these, not the whole book, most of which has ended by the 2030s. An
+        // ended contract leaves the list at the end of the next contracts phase (run_contracts).
+        std::vector<std::uint32_t> live;
     };
     mutable ContractIndex contract_index;
     void contracts_reordered() { contract_index.built_for = static_cast<std::size_t>(-1); }
     const ContractIndex& indexed_contracts() const {
+        if (contract_index.built_for != contracts.size()) [[unlikely]]
+            extend_contract_index();
+        return contract_index;
+    }
+    ContractIndex& indexed_contracts() {  // for the contracts phase, which prunes `live`
         if (contract_index.built_for != contracts.size()) [[unlikely]]
             extend_contract_index();
         return contract_index;
