@@ -1112,7 +1112,7 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.auction_scratch.supply_spare.resize(2 * w.asks.capacity());
     w.auction_scratch.demand.resize(w.asks.capacity());
     w.auction_scratch.marginal_bids.resize(w.bids.capacity());
-    w.auction_scratch.marginal_spare.resize(w.bids.capacity());
+    w.auction_scratch.run_heads.resize(w.bids.capacity());
     w.auction_scratch.runs.reserve(std::max(w.asks.capacity(), w.bids.capacity()));
     w.sold_scratch.reserve(w.clouds.size());
     w.bought_scratch.reserve(w.labs.size());

@@ -19,15 +19,14 @@ struct Runs {
     std::vector<std::uint32_t>& starts;
 };
 
-// Sorts by price (`before` says which of two prices comes first), ties in
-// input order, by merging the runs already in order: order books arrive as a
-// run per firm (a cloud's tranches ascend, a lab's steps descend). Neighbouring
+// Sorts by ascending price, ties in input order, by merging the runs already
+// in order: asks arrive as a run per cloud (its tranches ascend). Neighbouring
 // runs merge pairwise until at most `max_heads` are left, which merge at once
 // (each output picks the best of their cached heads). Returns where the sorted
 // levels are.
 constexpr std::size_t max_heads = 8;
-template <class Before>
-PriceLevel* merge_runs(Runs runs, Before before) {
+PriceLevel* merge_runs(Runs runs) {
+    const auto before = [](double a, double b) { return a < b; };
     PriceLevel* from = runs.levels;
     PriceLevel* to = runs.spare;
     std::vector<std::uint32_t>& starts = runs.starts;
@@ -72,16 +71,15 @@ PriceLevel* merge_runs(Runs runs, Before before) {
 }
 
 // Merges equal prices of a sorted list in place; returns the number of levels.
-// Each level then holds the quantity at its price (or, `cumulative`, at or
-// before it in the list).
-std::size_t merge_equal_prices(PriceLevel* levels, std::size_t size, bool cumulative) {
+// Each level then holds the quantity at or before its price in the list.
+std::size_t merge_equal_prices(PriceLevel* levels, std::size_t size) {
     std::size_t n = 0;
     double running = 0;
     for (std::size_t i = 0; i < size; ++i) {
         const PriceLevel level = levels[i];
-        running = cumulative ? running + level.quantity : level.quantity;
+        running += level.quantity;
         if (n > 0 && levels[n - 1].price == level.price)
-            levels[n - 1].quantity = cumulative ? running : levels[n - 1].quantity + level.quantity;
+            levels[n - 1].quantity = running;
         else
             levels[n++] = {level.price, running};
     }
@@ -114,32 +112,71 @@ struct MarginalBids {
     double next = 0;  // price of the dearest bid left unfilled, -infinity if none
 };
 
-// Fills the bids when supply runs out among those priced in [lower, upper):
-// every dearer bid buys in full, and these share `left`, dearest first, pro
-// rata at the margin.
-MarginalBids ration_bids(std::span<Order> bids, double lower, double upper, double left, AuctionScratch& scratch) {
-    grow(scratch.marginal_bids, bids.size());
-    grow(scratch.marginal_spare, bids.size());
-    PriceLevel* group = scratch.marginal_bids.data();
-    std::size_t grouped = 0;
-    scratch.runs.clear();
-    for (const Order& b : bids) {
-        if (!(b.quantity > 0 && b.price >= lower && b.price < upper)) continue;
-        if (grouped == 0 || b.price > group[grouped - 1].price) scratch.runs.push_back(static_cast<std::uint32_t>(grouped));
-        group[grouped++] = {b.price, b.quantity};
+// The bids of the marginal group, in input order, as runs already in order: a
+// lab's demand steps descend, so a new run starts only where the price rises
+// (in practice one run per lab). Buffers from the scratch, as large as the bids.
+class MarginalGroup {
+  public:
+    MarginalGroup(AuctionScratch& scratch, std::size_t bids) {
+        grow(scratch.marginal_bids, bids);
+        grow(scratch.run_heads, bids);
+        bids_ = scratch.marginal_bids.data();
+        runs_ = scratch.run_heads.data();
     }
-    group = merge_runs({group, scratch.marginal_spare.data(), grouped, scratch.runs}, [](double a, double b) { return a > b; });
-    grouped = merge_equal_prices(group, grouped, false);
-    std::size_t k = 0;
-    while (k + 1 < grouped && group[k].quantity < left) left -= group[k++].quantity;
-    const double share = std::min(left / group[k].quantity, 1.0);
-    const bool left_over = group[k].quantity > left;
-    const double last = group[k].price;
+    void clear() { size_ = runs_size_ = 0; }
+    void add(const Order& b) {
+        if (size_ == 0 || b.price > bids_[size_ - 1].price)
+            runs_[runs_size_++] = {static_cast<std::uint32_t>(size_), 0, b.price};
+        bids_[size_++] = {b.price, b.quantity};
+        runs_[runs_size_ - 1].end = static_cast<std::uint32_t>(size_);
+    }
+
+    // The group's distinct prices, dearest first, each with the quantity bid at
+    // it, one at a time (false once exhausted): a lazy merge of the runs, as
+    // rationing usually stops within the first few levels. Quantities at one
+    // price are summed in input order (run by run, each run in order), as a
+    // stable sort and then a merge of equal prices would. Consumes the group.
+    bool next_level(PriceLevel& level) {
+        double dearest = -infinity;
+        for (std::size_t r = 0; r < runs_size_; ++r) dearest = std::max(dearest, runs_[r].price);
+        if (dearest == -infinity) return false;
+        double quantity = 0;
+        for (std::size_t r = 0; r < runs_size_; ++r) {
+            RunHead& run = runs_[r];
+            if (run.price != dearest) continue;
+            while (run.next < run.end && bids_[run.next].price == dearest) quantity += bids_[run.next++].quantity;
+            run.price = run.next < run.end ? bids_[run.next].price : -infinity;
+        }
+        level = {dearest, quantity};
+        return true;
+    }
+
+  private:
+    PriceLevel* bids_;
+    RunHead* runs_;
+    std::size_t size_ = 0, runs_size_ = 0;
+};
+
+// Fills the bids when supply runs out among the marginal group (the bids
+// priced in [lower, upper)): every dearer bid buys in full, and these share
+// `left`, dearest first, pro rata at the margin.
+MarginalBids ration_bids(std::span<Order> bids, MarginalGroup& group, double lower, double left) {
+    PriceLevel level, following;
+    group.next_level(level);  // the group is never empty: it holds the demand not yet served
+    bool has_following = group.next_level(following);
+    while (has_following && level.quantity < left) {
+        left -= level.quantity;
+        level = following;
+        has_following = group.next_level(following);
+    }
+    const double share = std::min(left / level.quantity, 1.0);
+    const bool left_over = level.quantity > left;
+    const double last = level.price;
     for (Order& b : bids) {
         if (b.price > last) b.filled = b.quantity;
         else if (b.price == last) b.filled = b.quantity * share;
     }
-    return {last, left_over ? last : k + 1 < grouped ? group[k + 1].price : dearest_bid_below(bids, lower)};
+    return {last, left_over ? last : has_following ? following.price : dearest_bid_below(bids, lower)};
 }
 
 }  // namespace
@@ -158,21 +195,27 @@ MarginalBids ration_bids(std::span<Order> bids, double lower, double upper, doub
 ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
     const ClearingResult no_trade{NAN, 0};
     double dearest_bid = -infinity, dearest_ask = -infinity, all_supply = 0;
-    for (Order& b : bids) {
-        b.filled = 0;
-        if (b.quantity > 0) dearest_bid = std::max(dearest_bid, b.price);
-    }
     for (Order& a : asks) {
         a.filled = 0;
         if (a.quantity > 0) dearest_ask = std::max(dearest_ask, a.price), all_supply += a.quantity;
     }
-    if (!(all_supply > 0) || dearest_bid == -infinity) return no_trade;
+    // One pass over the bids also collects those reaching the dearest ask: in
+    // a shortage (the usual case) they are the marginal group.
+    MarginalGroup group(scratch, bids.size());
     double reaching_dearest_ask = 0;
-    for (const Order& b : bids)
-        if (b.quantity > 0 && b.price >= dearest_ask) reaching_dearest_ask += b.quantity;
+    for (Order& b : bids) {
+        b.filled = 0;
+        if (!(b.quantity > 0)) continue;
+        dearest_bid = std::max(dearest_bid, b.price);
+        if (b.price >= dearest_ask) {
+            reaching_dearest_ask += b.quantity;
+            group.add(b);
+        }
+    }
+    if (!(all_supply > 0) || dearest_bid == -infinity) return no_trade;
     if (reaching_dearest_ask > all_supply) {
         for (Order& a : asks) a.filled = a.quantity;
-        const MarginalBids margin = ration_bids(bids, dearest_ask, infinity, all_supply, scratch);
+        const MarginalBids margin = ration_bids(bids, group, dearest_ask, all_supply);
         return {0.5 * (std::max(dearest_ask, margin.next) + margin.last), all_supply};
     }
 
@@ -194,9 +237,8 @@ ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids,
         scratch.supply[offered++] = {a.price, a.quantity};
     }
     if (offered == 0) return no_trade;
-    PriceLevel* const supply = merge_runs({scratch.supply.data(), scratch.supply_spare.data(), offered, scratch.runs},
-                                          [](double a, double b) { return a < b; });
-    std::size_t levels = merge_equal_prices(supply, offered, true);
+    PriceLevel* const supply = merge_runs({scratch.supply.data(), scratch.supply_spare.data(), offered, scratch.runs});
+    std::size_t levels = merge_equal_prices(supply, offered);
     if (out_of_reach < infinity) supply[levels] = {out_of_reach, supply[levels - 1].quantity}, ++levels;
     std::size_t padded = 1;
     while (padded < levels) padded *= 2;
@@ -249,7 +291,10 @@ ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids,
         next_ask = cross < levels ? supply[cross].price : infinity;
         for (Order& a : asks)
             if (a.price <= last_ask) a.filled = a.quantity;
-        const MarginalBids margin = ration_bids(bids, last_ask, next_ask, volume - demand_at_cross, scratch);
+        group.clear();
+        for (const Order& b : bids)
+            if (b.quantity > 0 && b.price >= last_ask && b.price < next_ask) group.add(b);
+        const MarginalBids margin = ration_bids(bids, group, last_ask, volume - demand_at_cross);
         last_bid = margin.last;
         next_bid = margin.next;
     }

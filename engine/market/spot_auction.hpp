@@ -30,18 +30,27 @@ struct PriceLevel {
     double quantity = 0;
 };
 
+// Where a run of the marginal bids has got to in a lazy merge: its next bid,
+// its end, and the next bid's price (-infinity once the run is exhausted).
+struct RunHead {
+    std::uint32_t next = 0, end = 0;
+    double price = 0;
+};
+
 // Buffers reused across calls so that clearing does not allocate once warmed
 // up (each list has a second buffer to merge into).
 struct AuctionScratch {
     std::vector<PriceLevel> supply, supply_spare;              // distinct ask prices, ascending
     std::vector<double> demand;                                // [k]: bids priced at supply[k] or more
-    std::vector<PriceLevel> marginal_bids, marginal_spare;     // the bids where the curves cross, dearest first
+    std::vector<PriceLevel> marginal_bids;                     // the bids where the curves cross, in input order
     std::vector<std::uint32_t> runs;                           // where each run already in order starts
+    std::vector<RunHead> run_heads;                            // the marginal bids' runs, merged lazily
 };
 
 // Clears in place (fills Order::filled). Only the asks are sorted; each bid is
-// placed by its price among the ask levels, and only the bids between the two
-// ask levels where the curves cross are sorted (when demand is rationed there).
+// placed by its price among the ask levels, and of the bids between the two
+// ask levels where the curves cross (when demand is rationed there) only the
+// dearest price levels, down to the margin, are merged in order.
 ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch);
 
 }  // namespace entangle
