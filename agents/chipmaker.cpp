@@ -23,7 +23,7 @@ void reprice_by_backlog(World& w, const ChipmakerRole& role) {
                                   w.param(chip.list_price) * w.param(role.max_multiple),
                                   state.superseded_at <= w.month() ? w.param(chip.age_decay) : 0.0};
         state.price = backlog_price(state.price, state.backlog, state.production_cap / sc.months_per_step,
-                                    sc.months_per_step, rule);
+                                    sc.months_per_step, rule, state.age_decay_pow);
     }
 }
 
@@ -43,6 +43,7 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
         // of the output is shared among open orders by the vendor's rule.
         std::vector<ChipOrder>& orders = w.chips[c].orders;
         const std::size_t n = orders.size();
+        if (n == 0) continue;  // nothing to share out
         maker.requested.resize(n);
         maker.shipped.resize(n);
         for (std::size_t k = 0; k < n; ++k) {

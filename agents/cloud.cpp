@@ -37,7 +37,7 @@ double pipeline_capacity(const World& w, CloudState& cloud, int horizon_steps) {
     double total = 0;
     const int last = std::min(w.step + horizon_steps, w.steps);
     if (cloud.retire_scan_from.empty()) cloud.retire_scan_from.assign(cloud.installed.size(), 0);
-    for (ChipId c : cloud.families) {
+    for (ChipId c : cloud.held_families) {
         const double coming = cloud.stranded[c] + cloud.on_order[c];
         if (cloud.installed[c] <= 0 && coming <= 0) continue;
         double retiring = 0;
@@ -80,7 +80,7 @@ Choice cheapest_family(const World& w, const CloudState& cloud, int horizon_mont
 double spare_power_mw(const World& w, const CloudState& cloud) {
     double spare = 0;
     for (const Site& site : cloud.sites) spare += site.online_mw + site.building_mw - site.used_mw;
-    for (ChipId c : cloud.families)
+    for (ChipId c : cloud.held_families)
         spare -= (cloud.stranded[c] + cloud.on_order[c]) * w.param(w.sc().chips[c].power_kw) / 1000.0;
     return spare;
 }

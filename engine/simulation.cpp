@@ -176,7 +176,7 @@ void commission_construction(World& w) {
 void retire_and_depreciate(World& w) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     for (CloudState& cloud : w.clouds) {
-        for (ChipId c : cloud.families) {
+        for (ChipId c : cloud.held_families) {
             const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
             if (retiring <= 0) continue;
             const double power_kw = w.param(w.sc().chips[c].power_kw);
@@ -240,7 +240,7 @@ void ship_orders(World& w, ChipState& family, FirmId vendor) {
 // Delivered units go into free powered space, the cloud's preferred sites first.
 void install_delivered(World& w, CloudState& cloud) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
-    for (ChipId c : cloud.families) {
+    for (ChipId c : cloud.held_families) {
         if (cloud.stranded[c] <= 0) continue;
         const ChipSpec& chip = w.sc().chips[c];
         const double kw = w.param(chip.power_kw);
@@ -305,7 +305,7 @@ void measure_capacity(World& w, CloudState& cloud) {
     cloud.capacity_general = cloud.capacity_inference = 0;
     double weighted_full = 0, weighted_variable = 0;
     price_families(w, cloud);
-    for (ChipId c : cloud.families) {
+    for (ChipId c : cloud.held_families) {
         if (cloud.installed[c] <= 0) continue;
         const ChipSpec& chip = sc.chips[c];
         const double capacity = cloud.installed[c] * w.effective_h100e(c);
@@ -842,9 +842,12 @@ void transfer(World& w, FirmId from, FirmId to, double usd) {
 void list_cloud_families(World& w) {
     for (CloudState& cloud : w.clouds) {
         cloud.families.clear();
-        for (ChipId c = 0; c < w.chips.size(); ++c)
-            if (may_buy(w, cloud.firm, c) || cloud.installed[c] != 0 || cloud.stranded[c] != 0 || cloud.on_order[c] != 0)
-                cloud.families.push_back(c);
+        cloud.held_families.clear();
+        for (ChipId c = 0; c < w.chips.size(); ++c) {
+            const bool held = cloud.installed[c] != 0 || cloud.stranded[c] != 0 || cloud.on_order[c] != 0;
+            if (held) cloud.held_families.push_back(c);
+            if (held || may_buy(w, cloud.firm, c)) cloud.families.push_back(c);
+        }
     }
 }
 
@@ -891,9 +894,12 @@ void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, doub
     } else {
         orders.push_back(ChipOrder{buyer, cloud, chip, units, unit_price, w.step, 0, priority});
     }
+    // Sorted insertions into lists reserved for every family: no allocation.
     std::vector<ChipId>& families = w.clouds[cloud].families;
     if (const auto at = std::ranges::lower_bound(families, chip); at == families.end() || *at != chip)
         families.insert(at, chip);  // a family it may no longer buy (chip_supply deals): rare
+    std::vector<ChipId>& held = w.clouds[cloud].held_families;
+    if (const auto at = std::ranges::lower_bound(held, chip); at == held.end() || *at != chip) held.insert(at, chip);
     w.clouds[cloud].on_order[chip] += units;
     w.chips[chip].backlog += units;
 }
@@ -1079,7 +1085,10 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.buyable.assign(n * sc.chips.size(), 0);
     for (FirmId f = 0; f < n; ++f)
         for (ChipId c = 0; c < sc.chips.size(); ++c) w.buyable[f * sc.chips.size() + c] = may_buy(sc, f, c);
-    for (CloudState& cloud : w.clouds) cloud.families.reserve(sc.chips.size());
+    for (CloudState& cloud : w.clouds) {
+        cloud.families.reserve(sc.chips.size());
+        cloud.held_families.reserve(sc.chips.size());
+    }
     list_cloud_families(w);
     w.treasury.resize(n);
     for (FirmId f = 0; f < n; ++f) w.treasury[f] = f;

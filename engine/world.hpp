@@ -81,6 +81,11 @@ struct CloudState {
     // these only (most clouds touch a few of the scenario's families). A family stays listed
     // once it has been held, so a loop over it skips nothing a loop over all chips would count.
     std::vector<ChipId> families;
+    // Ascending chip ids of the families it holds or has coming (installed, delivered or on order):
+    // listed when it orders, kept when they run out until `families` is next rebuilt. The loops
+    // over its fleet visit these only, as a family with none adds nothing to them (most clouds may
+    // buy nearly every family and hold a few).
+    std::vector<ChipId> held_families;
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
@@ -134,6 +139,7 @@ struct ChipState {
     double shipped = 0;     // this step
     double installed = 0;   // all clouds (summed when a month is recorded)
     Month superseded_at{1 << 30};  // release of the vendor's next family (never: far future)
+    CachedPow age_decay_pow;       // (1 - age_decay)^(years per step), once superseded
 };
 
 struct ConstructionProject {
