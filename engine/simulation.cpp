@@ -243,7 +243,7 @@ void install_delivered(World& w, CloudState& cloud) {
     for (ChipId c : cloud.held_families) {
         if (cloud.stranded[c] <= 0) continue;
         const ChipSpec& chip = w.sc().chips[c];
-        const double kw = w.param(chip.power_kw);
+        const double kw = w.chips[c].power_kw;
         for (Site& site : cloud.sites) {
             const double free_mw = site.online_mw - site.used_mw;
             if (free_mw <= tolerance || cloud.stranded[c] <= 0) continue;
@@ -292,9 +292,10 @@ void price_families(World& w, CloudState& cloud) {
         const ChipSpec& chip = sc.chips[c];
         in.chip_price = chip_price_for(w, cloud.firm, c);
         in.lifetime_months = chip.lifetime_months;
-        in.power_kw = w.param(chip.power_kw);
-        in.h100e = w.param(chip.h100e);
-        in.software_factor = w.param(chip.software_factor);
+        const ChipState& family = w.chips[c];
+        in.power_kw = family.power_kw;
+        in.h100e = family.h100e;
+        in.software_factor = family.software_factor;
         cloud.levelised[c] = levelised_cost(in, cloud.chip_recovery[c], cloud.dc_recovery);
     }
 }
@@ -308,7 +309,7 @@ void measure_capacity(World& w, CloudState& cloud) {
     for (ChipId c : cloud.held_families) {
         if (cloud.installed[c] <= 0) continue;
         const ChipSpec& chip = sc.chips[c];
-        const double capacity = cloud.installed[c] * w.effective_h100e(c);
+        const double capacity = cloud.installed[c] * w.chips[c].effective_h100e;
         (chip.workload == Workload::inference ? cloud.capacity_inference : cloud.capacity_general) += capacity;
         const LevelisedCost& cost = cloud.levelised[c];
         weighted_full += capacity * cost.full;
@@ -323,7 +324,15 @@ void measure_capacity(World& w, CloudState& cloud) {
 
 // 2. Supply: chipmakers produce and ship; clouds install into free power.
 void phase_supply(World& w, const AgentModel& agents) {
-    for (ChipId c = 0; c < w.chips.size(); ++c) w.chips[c].production_cap = 0;
+    for (ChipId c = 0; c < w.chips.size(); ++c) {
+        ChipState& family = w.chips[c];
+        const ChipSpec& spec = w.sc().chips[c];
+        family.production_cap = 0;
+        family.power_kw = w.param(spec.power_kw);
+        family.h100e = w.param(spec.h100e);
+        family.software_factor = w.param(spec.software_factor);
+        family.effective_h100e = w.effective_h100e(c);
+    }
     for (RoleIndex m = 0; m < w.chipmakers.size(); ++m) {
         const ChipmakerRole& role = *w.sc().firms[w.chipmakers[m].firm].chipmaker;
         for (const auto& [chip, capacity] : role.capacity_per_month)

@@ -135,6 +135,12 @@ struct ChipState {
     std::vector<ChipOrder> orders;  // open orders for this family, oldest first
     double price = 0;       // vendor's current price per unit
     double production_cap = 0;  // units this step
+    // This step's values of the parameters the clouds' per-family loops read (set with
+    // production_cap, as the supply phase starts; read until the step ends): one line of the
+    // family's state instead of parameters scattered over its spec.
+    double power_kw = 0;          // per unit, all-in
+    double h100e = 0, software_factor = 0;
+    double effective_h100e = 0;   // World::effective_h100e: h100e x software_factor
     double backlog = 0;     // units ordered and not shipped
     double shipped = 0;     // this step
     double installed = 0;   // all clouds (summed when a month is recorded)
