@@ -56,15 +56,15 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
             maker.requested[k] = 0;
         }
         // Allocation weights: only the strategic rule reads them.
+        std::span<const double> priority;
         if (role.allocation == Allocation::strategic) {
             const double weight = w.param(role.strategic_weight);
             maker.priority.resize(n);
             for (std::size_t k = 0; k < n; ++k)
                 maker.priority[k] = 1.0 + weight * stake_between(w, orders[k].buyer, maker.firm);
-        } else {
-            maker.priority.assign(n, 1.0);
+            priority = maker.priority;
         }
-        allocate_output(role.allocation, output, maker.requested, maker.priority, maker.shipped);
+        allocate_output(role.allocation, output, maker.requested, priority, maker.shipped);
         for (std::size_t k = 0; k < orders.size(); ++k) orders[k].shipping += maker.shipped[k];
     }
 }

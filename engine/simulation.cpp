@@ -302,20 +302,21 @@ void price_families(World& w, CloudState& cloud) {
 
 // Capacity this step and the fleet's levelised cost at today's chip prices.
 void measure_capacity(World& w, CloudState& cloud) {
-    const Scenario& sc = w.sc();
-    cloud.capacity_general = cloud.capacity_inference = 0;
+    double general = 0, inference = 0;  // summed in locals: the cloud's fields could alias its arrays
     double weighted_full = 0, weighted_variable = 0;
     price_families(w, cloud);
     for (ChipId c : cloud.held_families) {
         if (cloud.installed[c] <= 0) continue;
-        const ChipSpec& chip = sc.chips[c];
-        const double capacity = cloud.installed[c] * w.chips[c].effective_h100e;
-        (chip.workload == Workload::inference ? cloud.capacity_inference : cloud.capacity_general) += capacity;
+        const ChipState& family = w.chips[c];
+        const double capacity = cloud.installed[c] * family.effective_h100e;
+        (family.inference_only ? inference : general) += capacity;
         const LevelisedCost& cost = cloud.levelised[c];
         weighted_full += capacity * cost.full;
         weighted_variable += capacity * cost.variable;
     }
-    const double total = cloud.capacity_general + cloud.capacity_inference;
+    cloud.capacity_general = general;
+    cloud.capacity_inference = inference;
+    const double total = general + inference;
     if (total > 0) {
         cloud.levelised_full = weighted_full / total;
         cloud.levelised_variable = weighted_variable / total;
@@ -332,6 +333,7 @@ void phase_supply(World& w, const AgentModel& agents) {
         family.h100e = w.param(spec.h100e);
         family.software_factor = w.param(spec.software_factor);
         family.effective_h100e = w.effective_h100e(c);
+        family.inference_only = spec.workload == Workload::inference;
     }
     for (RoleIndex m = 0; m < w.chipmakers.size(); ++m) {
         const ChipmakerRole& role = *w.sc().firms[w.chipmakers[m].firm].chipmaker;

@@ -136,7 +136,7 @@ struct ChipState {
     double price = 0;       // vendor's current price per unit
     double production_cap = 0;  // units this step
     // This step's values of the parameters the clouds' per-family loops read (set with
-    // production_cap, as the supply phase starts; read until the step ends): one line of the
+    // production_cap, as the supply phase starts; read until the step ends): a few words of the
     // family's state instead of parameters scattered over its spec.
     double power_kw = 0;          // per unit, all-in
     double h100e = 0, software_factor = 0;
@@ -145,6 +145,9 @@ struct ChipState {
     double shipped = 0;     // this step
     double installed = 0;   // all clouds (summed when a month is recorded)
     Month superseded_at{1 << 30};  // release of the vendor's next family (never: far future)
+    // Its spec's workload is inference (set with power_kw). Here, in padding: the state stays
+    // 128 bytes, so indexing the families is a shift (136 cost the step loops 1%).
+    bool inference_only = false;
     CachedPow age_decay_pow;       // (1 - age_decay)^(years per step), once superseded
 };
 
