@@ -237,32 +237,40 @@ void ship_orders(World& w, ChipState& family, FirmId vendor) {
     std::erase_if(family.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
 }
 
-// Delivered units go into free powered space, the cloud's preferred sites first.
-void install_delivered(World& w, CloudState& cloud) {
+// Delivered units of family `c` go into free powered space, the cloud's preferred sites first.
+void install_family(World& w, CloudState& cloud, ChipId c) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
+    const ChipSpec& chip = w.sc().chips[c];
+    const double kw = w.chips[c].power_kw;
+    for (Site& site : cloud.sites) {
+        const double free_mw = site.online_mw - site.used_mw;
+        if (free_mw <= tolerance || cloud.stranded[c] <= 0) continue;
+        const double units = std::min(cloud.stranded[c], free_mw * 1000.0 / kw);
+        const double value = cloud.stranded_value[c] * units / cloud.stranded[c];
+        site.installed[c] += units;
+        site.used_mw += units * kw / 1000.0;
+        cloud.installed[c] += units;
+        cloud.stranded[c] -= units;
+        cloud.stranded_value[c] -= value;
+        const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
+        if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
+        if (!cloud.retire_scan_from.empty())
+            cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
+        const double per_month = value / chip.lifetime_months;
+        cloud.book_value += value;
+        cloud.monthly_depreciation += per_month;
+        if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
+    }
+}
+
+void install_delivered(World& w, CloudState& cloud) {
+    // Installing only takes free power: with none at the start (deliveries waiting for
+    // datacenters) no family gets any, and only the remnants below are cleared.
+    const bool any_free_power = std::ranges::any_of(
+        cloud.sites, [](const Site& site) { return site.online_mw - site.used_mw > tolerance; });
     for (ChipId c : cloud.held_families) {
         if (cloud.stranded[c] <= 0) continue;
-        const ChipSpec& chip = w.sc().chips[c];
-        const double kw = w.chips[c].power_kw;
-        for (Site& site : cloud.sites) {
-            const double free_mw = site.online_mw - site.used_mw;
-            if (free_mw <= tolerance || cloud.stranded[c] <= 0) continue;
-            const double units = std::min(cloud.stranded[c], free_mw * 1000.0 / kw);
-            const double value = cloud.stranded_value[c] * units / cloud.stranded[c];
-            site.installed[c] += units;
-            site.used_mw += units * kw / 1000.0;
-            cloud.installed[c] += units;
-            cloud.stranded[c] -= units;
-            cloud.stranded_value[c] -= value;
-            const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
-            if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
-            if (!cloud.retire_scan_from.empty())
-                cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
-            const double per_month = value / chip.lifetime_months;
-            cloud.book_value += value;
-            cloud.monthly_depreciation += per_month;
-            if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
-        }
+        if (any_free_power) install_family(w, cloud, c);
         if (cloud.stranded[c] < tolerance) cloud.stranded[c] = cloud.stranded_value[c] = 0;
     }
 }
