@@ -32,11 +32,13 @@ void reprice_by_backlog(World& w, const ChipmakerRole& role) {
 void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
     ChipmakerState& maker = w.chipmakers[m];
     const ChipmakerRole& role = *w.sc().firms[maker.firm].chipmaker;
-    double total_cap = 0;
-    for (const auto& [c, capacity] : role.capacity_per_month) total_cap += w.chips[c].production_cap;
+    const bool cournot = role.pricing == ChipPricing::cournot;
+    double total_cap = 0;  // only Cournot output is shared among the vendor's families
+    if (cournot)
+        for (const auto& [c, capacity] : role.capacity_per_month) total_cap += w.chips[c].production_cap;
     for (const auto& [c, capacity] : role.capacity_per_month) {
         double output = w.chips[c].production_cap;
-        if (role.pricing == ChipPricing::cournot && total_cap > 0)
+        if (cournot && total_cap > 0)
             output = std::min(output, maker.cournot_output * w.sc().months_per_step * output / total_cap);
         // Gather this family's open orders (oldest first) into reused scratch.
         // Contracted (priority) orders are served first, oldest first; the rest
