@@ -23,7 +23,7 @@ void reprice_by_backlog(World& w, const ChipmakerRole& role) {
                                   w.param(chip.list_price) * w.param(role.max_multiple),
                                   state.superseded_at <= w.month() ? w.param(chip.age_decay) : 0.0};
         state.price = backlog_price(state.price, state.backlog, state.production_cap / sc.months_per_step,
-                                    sc.months_per_step, rule);
+                                    sc.months_per_step, rule, state.age_decay_pow);
     }
 }
 
@@ -32,17 +32,20 @@ void reprice_by_backlog(World& w, const ChipmakerRole& role) {
 void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
     ChipmakerState& maker = w.chipmakers[m];
     const ChipmakerRole& role = *w.sc().firms[maker.firm].chipmaker;
-    double total_cap = 0;
-    for (const auto& [c, capacity] : role.capacity_per_month) total_cap += w.chips[c].production_cap;
+    const bool cournot = role.pricing == ChipPricing::cournot;
+    double total_cap = 0;  // only Cournot output is shared among the vendor's families
+    if (cournot)
+        for (const auto& [c, capacity] : role.capacity_per_month) total_cap += w.chips[c].production_cap;
     for (const auto& [c, capacity] : role.capacity_per_month) {
         double output = w.chips[c].production_cap;
-        if (role.pricing == ChipPricing::cournot && total_cap > 0)
+        if (cournot && total_cap > 0)
             output = std::min(output, maker.cournot_output * w.sc().months_per_step * output / total_cap);
         // Gather this family's open orders (oldest first) into reused scratch.
         // Contracted (priority) orders are served first, oldest first; the rest
         // of the output is shared among open orders by the vendor's rule.
         std::vector<ChipOrder>& orders = w.chips[c].orders;
         const std::size_t n = orders.size();
+        if (n == 0) continue;  // nothing to share out
         maker.requested.resize(n);
         maker.shipped.resize(n);
         for (std::size_t k = 0; k < n; ++k) {
@@ -55,15 +58,15 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
             maker.requested[k] = 0;
         }
         // Allocation weights: only the strategic rule reads them.
+        std::span<const double> priority;
         if (role.allocation == Allocation::strategic) {
             const double weight = w.param(role.strategic_weight);
             maker.priority.resize(n);
             for (std::size_t k = 0; k < n; ++k)
                 maker.priority[k] = 1.0 + weight * stake_between(w, orders[k].buyer, maker.firm);
-        } else {
-            maker.priority.assign(n, 1.0);
+            priority = maker.priority;
         }
-        allocate_output(role.allocation, output, maker.requested, maker.priority, maker.shipped);
+        allocate_output(role.allocation, output, maker.requested, priority, maker.shipped);
         for (std::size_t k = 0; k < orders.size(); ++k) orders[k].shipping += maker.shipped[k];
     }
 }

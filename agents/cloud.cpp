@@ -37,7 +37,7 @@ double pipeline_capacity(const World& w, CloudState& cloud, int horizon_steps) {
     double total = 0;
     const int last = std::min(w.step + horizon_steps, w.steps);
     if (cloud.retire_scan_from.empty()) cloud.retire_scan_from.assign(cloud.installed.size(), 0);
-    for (ChipId c : cloud.families) {
+    for (ChipId c : cloud.held_families) {
         const double coming = cloud.stranded[c] + cloud.on_order[c];
         if (cloud.installed[c] <= 0 && coming <= 0) continue;
         double retiring = 0;
@@ -47,7 +47,7 @@ double pipeline_capacity(const World& w, CloudState& cloud, int horizon_steps) {
         from = std::max(from, w.step + 1);
         while (from <= last && schedule[from] == 0) ++from;
         for (int s = from; s <= last; ++s) retiring += schedule[s];
-        total += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * w.effective_h100e(c);
+        total += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * w.chips[c].effective_h100e;
     }
     return total;
 }
@@ -80,8 +80,8 @@ Choice cheapest_family(const World& w, const CloudState& cloud, int horizon_mont
 double spare_power_mw(const World& w, const CloudState& cloud) {
     double spare = 0;
     for (const Site& site : cloud.sites) spare += site.online_mw + site.building_mw - site.used_mw;
-    for (ChipId c : cloud.families)
-        spare -= (cloud.stranded[c] + cloud.on_order[c]) * w.param(w.sc().chips[c].power_kw) / 1000.0;
+    for (ChipId c : cloud.held_families)
+        spare -= (cloud.stranded[c] + cloud.on_order[c]) * w.chips[c].power_kw / 1000.0;
     return spare;
 }
 
@@ -121,12 +121,12 @@ void StandardModel::cloud_invest(World& w, RoleIndex c) const {
     const Choice choice = cheapest_family(w, cloud, horizon);
     if (!std::isfinite(choice.cost)) return;
 
-    const ChipSpec& chip = w.sc().chips[choice.chip];
+    const ChipState& family = w.chips[choice.chip];
     const double price = chip_price_for(w, cloud.firm, choice.chip);
-    const double mw_per_unit = w.param(chip.power_kw) / 1000.0;
+    const double mw_per_unit = family.power_kw / 1000.0;
     const double capex_per_mw = w.param(role.dc_capex_per_mw);
     const double spare_mw = std::max(spare_power_mw(w, cloud), 0.0);
-    double units = gap / (w.param(chip.h100e) * w.param(chip.software_factor));
+    double units = gap / family.effective_h100e;
     const auto cost_of = [&](double u) { return u * price + std::max(u * mw_per_unit - spare_mw, 0.0) * capex_per_mw; };
     const double limit = std::max(std::min(w.param(role.capex_budget) * w.years_per_step(),
                                            w.account(cloud.firm).cash + borrowing_headroom(w, cloud.firm)),

@@ -176,7 +176,7 @@ void commission_construction(World& w) {
 void retire_and_depreciate(World& w) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     for (CloudState& cloud : w.clouds) {
-        for (ChipId c : cloud.families) {
+        for (ChipId c : cloud.held_families) {
             const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
             if (retiring <= 0) continue;
             const double power_kw = w.param(w.sc().chips[c].power_kw);
@@ -237,32 +237,40 @@ void ship_orders(World& w, ChipState& family, FirmId vendor) {
     std::erase_if(family.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
 }
 
-// Delivered units go into free powered space, the cloud's preferred sites first.
-void install_delivered(World& w, CloudState& cloud) {
+// Delivered units of family `c` go into free powered space, the cloud's preferred sites first.
+void install_family(World& w, CloudState& cloud, ChipId c) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
-    for (ChipId c : cloud.families) {
+    const ChipSpec& chip = w.sc().chips[c];
+    const double kw = w.chips[c].power_kw;
+    for (Site& site : cloud.sites) {
+        const double free_mw = site.online_mw - site.used_mw;
+        if (free_mw <= tolerance || cloud.stranded[c] <= 0) continue;
+        const double units = std::min(cloud.stranded[c], free_mw * 1000.0 / kw);
+        const double value = cloud.stranded_value[c] * units / cloud.stranded[c];
+        site.installed[c] += units;
+        site.used_mw += units * kw / 1000.0;
+        cloud.installed[c] += units;
+        cloud.stranded[c] -= units;
+        cloud.stranded_value[c] -= value;
+        const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
+        if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
+        if (!cloud.retire_scan_from.empty())
+            cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
+        const double per_month = value / chip.lifetime_months;
+        cloud.book_value += value;
+        cloud.monthly_depreciation += per_month;
+        if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
+    }
+}
+
+void install_delivered(World& w, CloudState& cloud) {
+    // Installing only takes free power: with none at the start (deliveries waiting for
+    // datacenters) no family gets any, and only the remnants below are cleared.
+    const bool any_free_power = std::ranges::any_of(
+        cloud.sites, [](const Site& site) { return site.online_mw - site.used_mw > tolerance; });
+    for (ChipId c : cloud.held_families) {
         if (cloud.stranded[c] <= 0) continue;
-        const ChipSpec& chip = w.sc().chips[c];
-        const double kw = w.param(chip.power_kw);
-        for (Site& site : cloud.sites) {
-            const double free_mw = site.online_mw - site.used_mw;
-            if (free_mw <= tolerance || cloud.stranded[c] <= 0) continue;
-            const double units = std::min(cloud.stranded[c], free_mw * 1000.0 / kw);
-            const double value = cloud.stranded_value[c] * units / cloud.stranded[c];
-            site.installed[c] += units;
-            site.used_mw += units * kw / 1000.0;
-            cloud.installed[c] += units;
-            cloud.stranded[c] -= units;
-            cloud.stranded_value[c] -= value;
-            const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
-            if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
-            if (!cloud.retire_scan_from.empty())
-                cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
-            const double per_month = value / chip.lifetime_months;
-            cloud.book_value += value;
-            cloud.monthly_depreciation += per_month;
-            if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
-        }
+        if (any_free_power) install_family(w, cloud, c);
         if (cloud.stranded[c] < tolerance) cloud.stranded[c] = cloud.stranded_value[c] = 0;
     }
 }
@@ -292,29 +300,31 @@ void price_families(World& w, CloudState& cloud) {
         const ChipSpec& chip = sc.chips[c];
         in.chip_price = chip_price_for(w, cloud.firm, c);
         in.lifetime_months = chip.lifetime_months;
-        in.power_kw = w.param(chip.power_kw);
-        in.h100e = w.param(chip.h100e);
-        in.software_factor = w.param(chip.software_factor);
+        const ChipState& family = w.chips[c];
+        in.power_kw = family.power_kw;
+        in.h100e = family.h100e;
+        in.software_factor = family.software_factor;
         cloud.levelised[c] = levelised_cost(in, cloud.chip_recovery[c], cloud.dc_recovery);
     }
 }
 
 // Capacity this step and the fleet's levelised cost at today's chip prices.
 void measure_capacity(World& w, CloudState& cloud) {
-    const Scenario& sc = w.sc();
-    cloud.capacity_general = cloud.capacity_inference = 0;
+    double general = 0, inference = 0;  // summed in locals: the cloud's fields could alias its arrays
     double weighted_full = 0, weighted_variable = 0;
     price_families(w, cloud);
-    for (ChipId c : cloud.families) {
+    for (ChipId c : cloud.held_families) {
         if (cloud.installed[c] <= 0) continue;
-        const ChipSpec& chip = sc.chips[c];
-        const double capacity = cloud.installed[c] * w.effective_h100e(c);
-        (chip.workload == Workload::inference ? cloud.capacity_inference : cloud.capacity_general) += capacity;
+        const ChipState& family = w.chips[c];
+        const double capacity = cloud.installed[c] * family.effective_h100e;
+        (family.inference_only ? inference : general) += capacity;
         const LevelisedCost& cost = cloud.levelised[c];
         weighted_full += capacity * cost.full;
         weighted_variable += capacity * cost.variable;
     }
-    const double total = cloud.capacity_general + cloud.capacity_inference;
+    cloud.capacity_general = general;
+    cloud.capacity_inference = inference;
+    const double total = general + inference;
     if (total > 0) {
         cloud.levelised_full = weighted_full / total;
         cloud.levelised_variable = weighted_variable / total;
@@ -323,7 +333,16 @@ void measure_capacity(World& w, CloudState& cloud) {
 
 // 2. Supply: chipmakers produce and ship; clouds install into free power.
 void phase_supply(World& w, const AgentModel& agents) {
-    for (ChipId c = 0; c < w.chips.size(); ++c) w.chips[c].production_cap = 0;
+    for (ChipId c = 0; c < w.chips.size(); ++c) {
+        ChipState& family = w.chips[c];
+        const ChipSpec& spec = w.sc().chips[c];
+        family.production_cap = 0;
+        family.power_kw = w.param(spec.power_kw);
+        family.h100e = w.param(spec.h100e);
+        family.software_factor = w.param(spec.software_factor);
+        family.effective_h100e = w.effective_h100e(c);
+        family.inference_only = spec.workload == Workload::inference;
+    }
     for (RoleIndex m = 0; m < w.chipmakers.size(); ++m) {
         const ChipmakerRole& role = *w.sc().firms[w.chipmakers[m].firm].chipmaker;
         for (const auto& [chip, capacity] : role.capacity_per_month)
@@ -843,9 +862,12 @@ void transfer(World& w, FirmId from, FirmId to, double usd) {
 void list_cloud_families(World& w) {
     for (CloudState& cloud : w.clouds) {
         cloud.families.clear();
-        for (ChipId c = 0; c < w.chips.size(); ++c)
-            if (may_buy(w, cloud.firm, c) || cloud.installed[c] != 0 || cloud.stranded[c] != 0 || cloud.on_order[c] != 0)
-                cloud.families.push_back(c);
+        cloud.held_families.clear();
+        for (ChipId c = 0; c < w.chips.size(); ++c) {
+            const bool held = cloud.installed[c] != 0 || cloud.stranded[c] != 0 || cloud.on_order[c] != 0;
+            if (held) cloud.held_families.push_back(c);
+            if (held || may_buy(w, cloud.firm, c)) cloud.families.push_back(c);
+        }
     }
 }
 
@@ -892,9 +914,12 @@ void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, doub
     } else {
         orders.push_back(ChipOrder{buyer, cloud, chip, units, unit_price, w.step, 0, priority});
     }
+    // Sorted insertions into lists reserved for every family: no allocation.
     std::vector<ChipId>& families = w.clouds[cloud].families;
     if (const auto at = std::ranges::lower_bound(families, chip); at == families.end() || *at != chip)
         families.insert(at, chip);  // a family it may no longer buy (chip_supply deals): rare
+    std::vector<ChipId>& held = w.clouds[cloud].held_families;
+    if (const auto at = std::ranges::lower_bound(held, chip); at == held.end() || *at != chip) held.insert(at, chip);
     w.clouds[cloud].on_order[chip] += units;
     w.chips[chip].backlog += units;
 }
@@ -1080,7 +1105,10 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.buyable.assign(n * sc.chips.size(), 0);
     for (FirmId f = 0; f < n; ++f)
         for (ChipId c = 0; c < sc.chips.size(); ++c) w.buyable[f * sc.chips.size() + c] = may_buy(sc, f, c);
-    for (CloudState& cloud : w.clouds) cloud.families.reserve(sc.chips.size());
+    for (CloudState& cloud : w.clouds) {
+        cloud.families.reserve(sc.chips.size());
+        cloud.held_families.reserve(sc.chips.size());
+    }
     list_cloud_families(w);
     w.treasury.resize(n);
     for (FirmId f = 0; f < n; ++f) w.treasury[f] = f;

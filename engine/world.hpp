@@ -81,6 +81,11 @@ struct CloudState {
     // these only (most clouds touch a few of the scenario's families). A family stays listed
     // once it has been held, so a loop over it skips nothing a loop over all chips would count.
     std::vector<ChipId> families;
+    // Ascending chip ids of the families it holds or has coming (installed, delivered or on order):
+    // listed when it orders, kept when they run out until `families` is next rebuilt. The loops
+    // over its fleet visit these only, as a family with none adds nothing to them (most clouds may
+    // buy nearly every family and hold a few).
+    std::vector<ChipId> held_families;
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
@@ -130,10 +135,20 @@ struct ChipState {
     std::vector<ChipOrder> orders;  // open orders for this family, oldest first
     double price = 0;       // vendor's current price per unit
     double production_cap = 0;  // units this step
+    // This step's values of the parameters the clouds' per-family loops read (set with
+    // production_cap, as the supply phase starts; read until the step ends): a few words of the
+    // family's state instead of parameters scattered over its spec.
+    double power_kw = 0;          // per unit, all-in
+    double h100e = 0, software_factor = 0;
+    double effective_h100e = 0;   // World::effective_h100e: h100e x software_factor
     double backlog = 0;     // units ordered and not shipped
     double shipped = 0;     // this step
     double installed = 0;   // all clouds (summed when a month is recorded)
     Month superseded_at{1 << 30};  // release of the vendor's next family (never: far future)
+    // Its spec's workload is inference (set with power_kw). Here, in padding: the state stays
+    // 128 bytes, so indexing the families is a shift (136 cost the step loops 1%).
+    bool inference_only = false;
+    CachedPow age_decay_pow;       // (1 - age_decay)^(years per step), once superseded
 };
 
 struct ConstructionProject {

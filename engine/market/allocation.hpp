@@ -9,8 +9,8 @@
 namespace entangle {
 
 // requested[i]: units order i still wants, in age order; priority[i]: its
-// allocation weight multiplier (1 for pro_rata). Fills shipped[i] <= requested[i]
-// with sum(shipped) = min(output, sum(requested)).
+// allocation weight multiplier, read by the strategic rule only (the others may
+// pass none). Fills shipped[i] <= requested[i] with sum(shipped) = min(output, sum(requested)).
 void allocate_output(Allocation rule, double output, std::span<const double> requested,
                      std::span<const double> priority, std::span<double> shipped);
 

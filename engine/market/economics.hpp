@@ -74,12 +74,19 @@ struct BacklogPricing {
     double ceiling = INFINITY; // list_price * max_multiple
     double age_decay = 0;      // per year, 0 until superseded
 };
+// `age_pow` keeps the age factor between calls: it changes only with age_decay and the step
+// length, and a vendor reprices every superseded family every month.
 inline double backlog_price(double price, double backlog_units, double output_per_month, double months_per_step,
-                            const BacklogPricing& rule) {
+                            const BacklogPricing& rule, CachedPow& age_pow) {
     if (output_per_month > 0)
         price *= std::exp(rule.kappa * months_per_step * (backlog_units / output_per_month - rule.backlog_target_months));
-    if (rule.age_decay != 0) price *= std::pow(1.0 - rule.age_decay, months_per_step / 12.0);
+    if (rule.age_decay != 0) price *= age_pow(1.0 - rule.age_decay, months_per_step / 12.0);
     return std::fmin(std::fmax(price, rule.floor), rule.ceiling);
+}
+inline double backlog_price(double price, double backlog_units, double output_per_month, double months_per_step,
+                            const BacklogPricing& rule) {
+    CachedPow once;
+    return backlog_price(price, backlog_units, output_per_month, months_per_step, rule, once);
 }
 
 // ratio^eta for the scarcity exponent: products for the exponents scenarios

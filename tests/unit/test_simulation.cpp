@@ -171,6 +171,32 @@ TEST_CASE("entangled value V = (I - E)^-1 own against hand computations") {
     CHECK(value[1] == 40);
 }
 
+TEST_CASE("a cloud's held families are those it holds or has coming, in chip order, listed as it orders") {
+    Scenario sc = small_world();
+    ChipSpec b200 = sc.chips[0], c300 = sc.chips[0];
+    b200.name = "b200";
+    c300.name = "c300";
+    sc.chips.push_back(b200);
+    sc.chips.push_back(c300);
+    World w;
+    const StreamKey key{sc.seed, 0, 0};
+    const std::vector<double> drawn = draw_uncertain(sc, key);
+    init_world(w, sc, key, drawn);
+    const CloudState& beta = w.clouds[0];
+    // It may buy all three families and its fleet is h100 units only.
+    CHECK(beta.families == std::vector<ChipId>{0, 1, 2});
+    CHECK(beta.held_families == std::vector<ChipId>{0});
+    place_chip_order(w, 0, 2, 10, 100, false);
+    place_chip_order(w, 0, 2, 5, 100, false);
+    CHECK(beta.held_families == std::vector<ChipId>{0, 2});
+    place_chip_order(w, 0, 1, 10, 100, true);
+    CHECK(beta.held_families == std::vector<ChipId>{0, 1, 2});
+    // Rebuilding the lists keeps every family with units installed, delivered or on order.
+    list_cloud_families(w);
+    CHECK(beta.held_families == std::vector<ChipId>{0, 1, 2});
+    CHECK(w.clouds[1].held_families == std::vector<ChipId>{0});
+}
+
 TEST_CASE("a cloud's open chip orders are one order at their average price under pro-rata, not under fifo") {
     for (const Allocation rule : {Allocation::pro_rata, Allocation::strategic, Allocation::fifo}) {
         CAPTURE(static_cast<int>(rule));
