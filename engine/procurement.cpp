@@ -18,9 +18,9 @@ using Quote = CapacityQuote;
 // Installed, delivered and ordered capacity, at the cloud's target utilisation.
 double deliverable_capacity(const World& w, const CloudState& cloud, Month at) {
     double pipeline = cloud.capacity_general;
-    for (ChipId c : cloud.families) {
-        if (w.sc().chips[c].workload == Workload::inference) continue;
-        pipeline += (cloud.stranded[c] + cloud.on_order[c]) * w.effective_h100e(c);
+    for (ChipId c : cloud.held_families) {  // read after the supply phase has set ChipState
+        if (w.chips[c].inference_only) continue;
+        pipeline += (cloud.stranded[c] + cloud.on_order[c]) * w.chips[c].effective_h100e;
     }
     const double target = w.param(w.sc().firms[cloud.firm].cloud->target_utilisation);
     return std::max(pipeline * target - capacity_under_contract(w, cloud.firm, at, ContractSide::sold), 0.0);

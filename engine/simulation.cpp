@@ -647,7 +647,7 @@ void pay_operating_costs(World& w) {
         double power = 0;
         for (const Site& site : cloud.sites) power += site.used_mw * hours * w.param(sc.regions[site.region].power_usd_per_mwh);
         double fleet_value = 0;
-        for (ChipId c : cloud.families) fleet_value += cloud.installed[c] * w.param(sc.chips[c].list_price);
+        for (ChipId c : cloud.held_families) fleet_value += cloud.installed[c] * w.param(sc.chips[c].list_price);
         pay_external(w, cloud.firm, power, &ExternalFlows::power);
         pay_external(w, cloud.firm, w.param(role.om_rate) * fleet_value * w.years_per_step(), &ExternalFlows::operations);
     }
@@ -766,7 +766,7 @@ void phase_record(World& w, ReplicationRecord& r) {
     r.market_at(MarketSeries::power_available_mw, t) = power_available;
     for (ChipState& chip : w.chips) chip.installed = 0;
     for (const CloudState& cloud : w.clouds)
-        for (ChipId c : cloud.families) w.chips[c].installed += cloud.installed[c];
+        for (ChipId c : cloud.held_families) w.chips[c].installed += cloud.installed[c];
     for (ChipId c = 0; c < w.chips.size(); ++c) {
         r.chip_at(ChipSeries::price, t, c) = w.chips[c].price;
         r.chip_at(ChipSeries::shipped, t, c) = w.chips[c].shipped;
@@ -820,7 +820,7 @@ void check_invariants(World& w, double cash_before) {
                                  " MW online");
         // The smallest stock first (one branch per cloud); the family only to name it.
         double lowest = 0;
-        for (ChipId c : cloud.families)
+        for (ChipId c : cloud.held_families)
             lowest = std::min({lowest, cloud.installed[c], cloud.stranded[c], cloud.on_order[c]});
         if (lowest < -tolerance)
             for (ChipId c = 0; c < cloud.installed.size(); ++c)
