@@ -390,35 +390,35 @@ void phase_procurement(World& w, const AgentModel& agents) {
 // events bar some pairs, the pro-rata pairing restricted to allowed pairs by
 // iterative proportional fitting. Volume no allowed pair can carry does not
 // trade (the seller keeps it, the buyer's need stays unmet).
-// pairing[c * labs + l] gets H100e from cloud c to lab l.
-void pair_spot_trades(World& w, std::span<const double> sold, std::span<const double> bought, double volume,
+// pairing[i * buyers + j] gets H100e from sellers[i] to buyers[j].
+void pair_spot_trades(World& w, std::span<const SpotTrader> sellers, std::span<const SpotTrader> buyers, double volume,
                       std::vector<double>& pairing) {
-    const std::size_t clouds = sold.size(), labs = bought.size();
-    pairing.assign(clouds * labs, 0.0);
+    const std::size_t rows = sellers.size(), columns = buyers.size();
+    pairing.assign(rows * columns, 0.0);
     bool barred = false;
-    for (std::size_t c = 0; c < clouds; ++c)
-        for (std::size_t l = 0; l < labs; ++l) {
-            if (sold[c] <= 0 || bought[l] <= 0) continue;
-            if (w.forbidden_pair(w.clouds[c].firm, w.labs[l].firm)) {
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < columns; ++j) {
+            if (w.forbidden_pair(w.clouds[sellers[i].role].firm, w.labs[buyers[j].role].firm)) {
                 barred = true;
                 continue;
             }
-            pairing[c * labs + l] = sold[c] * bought[l] / volume;
+            pairing[i * columns + j] = sellers[i].quantity * buyers[j].quantity / volume;
         }
     if (!barred) return;
     // Scales each row (or column) of the pairing to its seller's (buyer's) total:
     // line i holds the cells i * line_stride + k * cell_stride, k < cells.
-    const auto scale_lines = [&](std::span<const double> totals, std::size_t line_stride, std::size_t cell_stride,
+    const auto scale_lines = [&](std::span<const SpotTrader> totals, std::size_t line_stride, std::size_t cell_stride,
                                  std::size_t cells, bool only_down) {
         for (std::size_t i = 0; i < totals.size(); ++i) {
+            const double total = totals[i].quantity;
             double sum = 0;
             for (std::size_t k = 0; k < cells; ++k) sum += pairing[i * line_stride + k * cell_stride];
-            if (sum <= 0 || (only_down && sum <= totals[i])) continue;
-            for (std::size_t k = 0; k < cells; ++k) pairing[i * line_stride + k * cell_stride] *= totals[i] / sum;
+            if (sum <= 0 || (only_down && sum <= total)) continue;
+            for (std::size_t k = 0; k < cells; ++k) pairing[i * line_stride + k * cell_stride] *= total / sum;
         }
     };
-    const auto scale_rows = [&](bool only_down) { scale_lines(sold, labs, 1, labs, only_down); };
-    const auto scale_columns = [&](bool only_down) { scale_lines(bought, 1, labs, clouds, only_down); };
+    const auto scale_rows = [&](bool only_down) { scale_lines(sellers, columns, 1, columns, only_down); };
+    const auto scale_columns = [&](bool only_down) { scale_lines(buyers, 1, columns, rows, only_down); };
     for (int round = 0; round < 50; ++round) {
         scale_rows(false);
         scale_columns(false);
@@ -441,17 +441,28 @@ void settle_spot_pair(World& w, RoleIndex c, RoleIndex l, double quantity, doubl
     lab.held += quantity;
 }
 
+// Each trader's total filled over its orders, for the traders with a positive
+// total, into `traders`; returns how many. The orders list each trader's
+// together, traders ascending (as clear_spot_market adds them), so the totals
+// come out ascending and each sums its orders in their order.
+std::size_t total_by_trader(std::span<const Order> orders, std::vector<SpotTrader>& traders) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < orders.size();) {
+        const std::uint32_t owner = orders[i].owner;
+        double total = 0;
+        for (; i < orders.size() && orders[i].owner == owner; ++i) total += orders[i].filled;
+        if (total > 0) traders[count++] = {static_cast<RoleIndex>(owner), total};
+    }
+    return count;
+}
+
 // Settles the auction's trades; returns the volume that changed hands.
-double settle_spot(World& w, double price, double volume, bool inference_only) {
+double settle_spot(World& w, std::span<const Order> asks, std::span<const Order> bids, double price, double volume,
+                   bool inference_only) {
     if (volume <= 0) return 0;
     // Totals per seller and per buyer first: tranches of one firm trade as one.
-    std::vector<double>& sold = w.sold_scratch;
-    std::vector<double>& bought = w.bought_scratch;
-    sold.assign(w.clouds.size(), 0.0);
-    bought.assign(w.labs.size(), 0.0);
-    for (const Order& ask : w.asks) sold[ask.owner] += ask.filled;
-    for (const Order& bid : w.bids) bought[bid.owner] += bid.filled;
-    const std::size_t labs = w.labs.size();
+    const std::span<const SpotTrader> sellers(w.sellers_scratch.data(), total_by_trader(asks, w.sellers_scratch));
+    const std::span<const SpotTrader> buyers(w.buyers_scratch.data(), total_by_trader(bids, w.buyers_scratch));
     double traded = 0;
     const auto trade = [&](RoleIndex c, RoleIndex l, double quantity) {
         settle_spot_pair(w, c, l, quantity, price);
@@ -459,25 +470,37 @@ double settle_spot(World& w, double price, double volume, bool inference_only) {
         traded += quantity;
     };
     if (w.any_forbidden) {
-        pair_spot_trades(w, sold, bought, volume, w.pairing_scratch);
-        for (RoleIndex c = 0; c < w.clouds.size(); ++c)
-            for (RoleIndex l = 0; l < labs; ++l)
-                if (w.pairing_scratch[c * labs + l] > 0) trade(c, l, w.pairing_scratch[c * labs + l]);
+        pair_spot_trades(w, sellers, buyers, volume, w.pairing_scratch);
+        for (std::size_t i = 0; i < sellers.size(); ++i)
+            for (std::size_t j = 0; j < buyers.size(); ++j) {
+                const double quantity = w.pairing_scratch[i * buyers.size() + j];
+                if (quantity > 0) trade(sellers[i].role, buyers[j].role, quantity);
+            }
         return traded;
     }
-    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
-        if (sold[c] <= 0) continue;
-        for (RoleIndex l = 0; l < labs; ++l)
-            if (bought[l] > 0) trade(c, l, sold[c] * bought[l] / volume);
-    }
+    for (const SpotTrader& seller : sellers)
+        for (const SpotTrader& buyer : buyers) trade(seller.role, buyer.role, seller.quantity * buyer.quantity / volume);
     return traded;
 }
+
+// The orders of one clearing, written into a list sized once per replication
+// (init_world), so that adding one is a store rather than a capacity check.
+class OrderList {
+  public:
+    explicit OrderList(std::vector<Order>& storage) : orders_(storage.data()) {}
+    void add(RoleIndex owner, double quantity, double price) { orders_[size_++] = Order{owner, quantity, price, 0}; }
+    std::span<Order> orders() const { return {orders_, size_}; }
+
+  private:
+    Order* orders_;
+    std::size_t size_ = 0;
+};
 
 // A budget-constrained lab's demand: at price p it wants
 // D(p) = min(need valued at p or more, budget / (p * hours)), bid as steps at
 // its two values and on a geometric grid below the higher one.
-void add_demand_curve(World& w, RoleIndex lab, double training, double training_value, double inference,
-                      double inference_value, double budget) {
+void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double training, double training_value,
+                      double inference, double inference_value, double budget) {
     if (training + inference <= tolerance || budget <= 0) return;
     const double hours = w.hours_per_step();
     const double top = std::max(training > tolerance ? training_value : 0.0, inference > tolerance ? inference_value : 0.0);
@@ -500,7 +523,7 @@ void add_demand_curve(World& w, RoleIndex lab, double training, double training_
         const double affordable = budget / (p * hours);
         const double wanted = std::min(valued, affordable);
         if (wanted > bid_so_far + tolerance) {
-            w.bids.push_back(Order{lab, wanted - bid_so_far, p, 0});
+            bids.add(lab, wanted - bid_so_far, p);
             bid_so_far = wanted;
         }
         if (valued > affordable) continue;
@@ -514,8 +537,7 @@ void add_demand_curve(World& w, RoleIndex lab, double training, double training_
 }
 
 double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
-    w.asks.clear();
-    w.bids.clear();
+    OrderList asks(w.asks), bids(w.bids);
     for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
         const CloudState& cloud = w.clouds[c];
         if (!w.sc().firms[cloud.firm].cloud->sells_capacity) continue;
@@ -530,9 +552,9 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         for (int k = 0; k < supply_tranches; ++k)
             utilisation[k] = (committed + residual * (k + 0.5) / supply_tranches) / capacity;
         agents.cloud_asks(w, c, utilisation, ask);
-        for (int k = 0; k < supply_tranches; ++k) w.asks.push_back(Order{c, residual / supply_tranches, ask[k], 0});
+        for (int k = 0; k < supply_tranches; ++k) asks.add(c, residual / supply_tranches, ask[k]);
     }
-    if (w.asks.empty() && inference_only) return NAN;  // no inference-only capacity on offer
+    if (asks.orders().empty() && inference_only) return NAN;  // no inference-only capacity on offer
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         const LabState& lab = w.labs[l];
         if (w.indexed_contracts().exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
@@ -542,13 +564,13 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         const double unmet_inference = std::max(
             lab.need_inference - lab.held_inference_only - std::max(general_held - lab.need_training, 0.0), 0.0);
         const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
-        add_demand_curve(w, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget);
+        add_demand_curve(w, bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget);
     }
-    const ClearingResult result = clear_uniform_price(w.asks, w.bids, w.auction_scratch);
-    w.spot_volume += settle_spot(w, result.price, result.volume, inference_only);
+    const ClearingResult result = clear_uniform_price(asks.orders(), bids.orders(), w.auction_scratch);
+    w.spot_volume += settle_spot(w, asks.orders(), bids.orders(), result.price, result.volume, inference_only);
     if (!inference_only) {
         w.unmet_demand = 0;
-        for (const Order& bid : w.bids)
+        for (const Order& bid : bids.orders())
             if (!(bid.price < result.price)) w.unmet_demand += bid.quantity - bid.filled;
     }
     return result.price;
@@ -1133,17 +1155,19 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.demand_walk = 0;
     w.spot_price = NAN;
     w.spot_volume = w.unmet_demand = 0;
-    w.asks.reserve(w.clouds.size() * supply_tranches);
-    w.bids.reserve((demand_grid + 2) * w.labs.size());
+    // The most orders a clearing takes: each cloud's tranches, and each lab's
+    // grid steps plus its two values.
+    w.asks.resize(w.clouds.size() * supply_tranches);
+    w.bids.resize((demand_grid + 2) * w.labs.size());
     // The auction's buffers at their largest, so that clearing never allocates.
-    w.auction_scratch.supply.resize(2 * w.asks.capacity());
-    w.auction_scratch.supply_spare.resize(2 * w.asks.capacity());
-    w.auction_scratch.demand.resize(w.asks.capacity());
-    w.auction_scratch.marginal_bids.resize(w.bids.capacity());
-    w.auction_scratch.run_heads.resize(w.bids.capacity());
-    w.auction_scratch.runs.reserve(std::max(w.asks.capacity(), w.bids.capacity()));
-    w.sold_scratch.reserve(w.clouds.size());
-    w.bought_scratch.reserve(w.labs.size());
+    w.auction_scratch.supply.resize(2 * w.asks.size());
+    w.auction_scratch.supply_spare.resize(2 * w.asks.size());
+    w.auction_scratch.demand.resize(w.asks.size());
+    w.auction_scratch.marginal_bids.resize(w.bids.size());
+    w.auction_scratch.run_heads.resize(w.bids.size());
+    w.auction_scratch.runs.reserve(std::max(w.asks.size(), w.bids.size()));
+    w.sellers_scratch.resize(w.clouds.size());
+    w.buyers_scratch.resize(w.labs.size());
     w.end_market_scratch.reserve(5 * w.labs.size());
     init_end_market(w);
 }

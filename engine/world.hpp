@@ -21,6 +21,12 @@ namespace entangle {
 using RoleIndex = std::uint16_t;  // index into World::labs / clouds / chipmakers
 inline constexpr RoleIndex no_role = 0xffff;
 
+// A cloud's (or lab's) total sold (bought) in one spot clearing.
+struct SpotTrader {
+    RoleIndex role = 0;
+    double quantity = 0;
+};
+
 struct FirmState {
     double cash = 0;
     double debt = 0;
@@ -286,11 +292,12 @@ struct World {
     std::vector<EventRow> event_log;
     bool log_events = true;  // false when nothing is recorded: frequent rows are then not even formatted
 
-    // Scratch for the spot auction, reused every step.
+    // Scratch for the spot auction, reused every step. The order lists are sized
+    // once (init_world) to the most orders a clearing can take.
     std::vector<Order> asks, bids;
     AuctionScratch auction_scratch;
     std::vector<double> end_market_scratch;
-    std::vector<double> sold_scratch, bought_scratch;
+    std::vector<SpotTrader> sellers_scratch, buyers_scratch;  // those who traded, ascending
     std::vector<double> region_scratch;
     std::vector<double> cournot_scratch;
     std::vector<CapacityQuote> quote_scratch;
