@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <functional>
 #include <cmath>
 #include <sstream>
@@ -487,12 +488,16 @@ double settle_spot(World& w, std::span<const Order> asks, std::span<const Order>
 // (init_world), so that adding one is a store rather than a capacity check.
 class OrderList {
   public:
-    explicit OrderList(std::vector<Order>& storage) : orders_(storage.data()) {}
-    void add(RoleIndex owner, double quantity, double price) { orders_[size_++] = Order{owner, quantity, price, 0}; }
+    explicit OrderList(std::vector<Order>& storage) : orders_(storage.data()), capacity_(storage.size()) {}
+    void add(RoleIndex owner, double quantity, double price) {
+        assert(size_ < capacity_ && "init_world sizes the lists for every order a clearing can take");
+        orders_[size_++] = Order{owner, quantity, price, 0};
+    }
     std::span<Order> orders() const { return {orders_, size_}; }
 
   private:
     Order* orders_;
+    [[maybe_unused]] std::size_t capacity_;
     std::size_t size_ = 0;
 };
 
