@@ -306,7 +306,8 @@ struct World {
     const Scenario& sc() const { return *scenario; }
     double param(const Param& p) const { return p.at(step, drawn); }
     Month month() const { return scenario->month_of_step(step); }
-    // H100e a unit of the family delivers to its buyer (nominal x software factor).
+    // H100e a unit of the family delivers to its buyer (nominal x software factor). From the
+    // supply phase to the end of the step, chips[c].effective_h100e holds the same value.
     double effective_h100e(ChipId c) const {
         return param(scenario->chips[c].h100e) * param(scenario->chips[c].software_factor);
     }
