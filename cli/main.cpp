@@ -99,7 +99,8 @@ Arguments parse_arguments(int argc, char** argv) {
         };
         if (word == "-o" || word == "--output") args.output = value();
         else if (word == "--replications") args.replications = static_cast<int>(parse_integer(word, value(), 1));
-        else if (word == "--seed") args.seed = static_cast<std::uint64_t>(parse_integer(word, value(), 0, std::numeric_limits<long long>::max()));
+        else if (word == "--seed")
+            args.seed = static_cast<std::uint64_t>(parse_integer(word, value(), 0, std::numeric_limits<long long>::max()));
         else if (word == "--threads") args.threads = static_cast<int>(parse_integer(word, value(), 1, max_threads));
         else if (word == "--set") args.overrides.push_back(parse_override(value()));
         else if (word == "--quiet") args.quiet = true;

@@ -145,8 +145,8 @@ const Schema<ContractSpec>& contract_schema() {
             custom_field<K>("term_months", "integer", "none",
                             "months in force: end = start + term_months - 1 (>= 1)",
                             [](K& c, const Tree& t, const Where& w, Reader& r) {
-                                if (auto n = r.whole(t, w, Range{1, max_months}))
-                                    c.end = c.start + (static_cast<int>(*n) - 1);
+                                if (const auto n = whole_fitting<int>(r, t, w, at_least(1), "months"))
+                                    c.end = c.start + (*n - 1);
                             }),
             number_field<K>("quantity_h100e", &K::quantity_h100e, non_negative, "H100e",
                             "capacity delivered"),

@@ -338,14 +338,22 @@ constexpr Range integer_range(Range range, std::string_view unit) {
     return range;
 }
 
+// A whole number for an `Int` key: out of `requested` is reported with that range, and
+// past what `Int` (or a month count) holds with the narrowed one.
+template <class Int>
+std::optional<Int> whole_fitting(Reader& r, const Tree& t, const Where& w, const Range& requested,
+                                 std::string_view unit) {
+    const auto v = r.whole(t, w, requested);
+    if (!v || !r.in_range(static_cast<double>(*v), t, w, integer_range<Int>(requested, unit))) return std::nullopt;
+    return static_cast<Int>(*v);
+}
+
 template <class Spec, class Int>
 Field<Spec> integer_field(std::string key, Int Spec::*member, Range requested, std::string unit,
                           std::string doc) {
-    const Range fits = integer_range<Int>(requested, unit);
-    auto f = make_field<Spec>(std::move(key), "integer", std::move(unit), requested.text(), std::move(doc));
-    f.read = [member, requested, fits](Spec& s, const Tree& t, const Where& w, Reader& r) {
-        const auto v = r.whole(t, w, requested);
-        if (v && r.in_range(static_cast<double>(*v), t, w, fits)) s.*member = static_cast<Int>(*v);
+    auto f = make_field<Spec>(std::move(key), "integer", unit, requested.text(), std::move(doc));
+    f.read = [member, requested, unit](Spec& s, const Tree& t, const Where& w, Reader& r) {
+        if (const auto v = whole_fitting<Int>(r, t, w, requested, unit)) s.*member = *v;
     };
     f.show_default = [member](const Spec& s) { return std::to_string(s.*member); };
     return f;

@@ -101,7 +101,7 @@ void read_parameter(SweepParameter& sp, const Tree& t, const Where& w, Reader& r
             if (sp.log && *lo <= 0) r.error(*min, w / "min", "a log range needs min > 0, found " + min->text);
         }
         if (const Tree* levels = t.find("levels")) {
-            if (const auto n = r.whole(*levels, w / "levels", integer_range<int>(at_least(1), ""))) sp.levels = static_cast<int>(*n);
+            if (const auto n = whole_fitting<int>(r, *levels, w / "levels", at_least(1), "")) sp.levels = *n;
         } else if (method == DesignMethod::grid) {
             r.error(t, w, "a range in a grid design needs levels: N (N evenly spaced values from min to max)");
         }
@@ -136,7 +136,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
         r.error(*header, hw, "base: the scenario file the sweep varies is required");
     }
     if (const Tree* reps = header->find("replications"))
-        if (const auto n = r.whole(*reps, hw / "replications", integer_range<int>(at_least(1), ""))) spec.replications = static_cast<int>(*n);
+        if (const auto n = whole_fitting<int>(r, *reps, hw / "replications", at_least(1), "")) spec.replications = *n;
     if (const Tree* seed = header->find("seed"))
         if (const auto s = r.whole(*seed, hw / "seed", at_least(0))) spec.seed = static_cast<std::uint64_t>(*s);
     const Tree* design = header->find("design");

@@ -177,7 +177,7 @@ std::optional<long long> Reader::whole(const Tree& t, const Where& w, const Rang
     const auto v = t.is_scalar() ? parse_whole(t.text) : std::nullopt;
     if (!v) {
         const auto number = t.is_scalar() ? parse_number(t.text) : std::nullopt;
-        if (number && std::trunc(*number) == *number && std::fabs(*number) >= 9.2e18)  // whole, but past 64 bits
+        if (number && std::trunc(*number) == *number && std::fabs(*number) >= static_cast<double>(std::numeric_limits<long long>::max()))  // whole, past 64 bits
             error(t, w, t.text + " is out of range; expected " + range.expectation() + " of at most " +
                             std::to_string(std::numeric_limits<long long>::max()));
         else

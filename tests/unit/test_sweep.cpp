@@ -242,6 +242,13 @@ parameters:
   c.d: {values: [1, 2, 1]}
 )");
     CHECK(mentions(mismatch, "the value '1' is listed twice"));
+    // Counts too large for an int are reported, not wrapped round.
+    const auto huge = problems_of(R"(sweep: {base: x.yaml, replications: 99999999999, design: {method: grid}}
+parameters:
+  a.b: {min: 1, max: 2, levels: 0}
+)");
+    CHECK(mentions(huge, "sweep.replications: 99999999999 is out of range; expected a value in [1, 2147483647]"));
+    CHECK(mentions(huge, "parameters.a.b.levels: 0 is out of range; expected a value >= 1"));
 }
 
 TEST_CASE("sweep scenarios: a bad parameter path is reported at its line in the sweep file") {
