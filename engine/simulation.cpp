@@ -611,7 +611,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     if (!result) {
         OrderList asks(w.asks);
         add_spot_asks(w, agents, asks, inference_only);
-        result = clear_uniform_price(asks.orders(), bids.orders(), w.auction_scratch);
+        result = clear_at_margin(asks.orders(), bids.orders(), w.auction_scratch);
         sellers = total_by_trader(asks.orders(), w.sellers_scratch);
     }
     w.spot_volume += settle_spot(w, {w.sellers_scratch.data(), sellers}, bids.orders(), result->price, result->volume,

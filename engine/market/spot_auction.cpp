@@ -211,19 +211,9 @@ std::optional<ClearingResult> clear_shortage(SupplyTotals supply, std::span<Orde
 // below a_k sell and the bids between a_k-1 and a_k, dearest first, share what
 // dearer bids leave. The price interval is then bounded by the marginal and
 // the next unfilled order on each side, as a walk down both curves finds it.
-// A shortage is decided first, from the supply's totals (clear_shortage).
-ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
+ClearingResult clear_at_margin(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
     const ClearingResult no_trade{NAN, 0};
-    SupplyTotals totals;
-    for (Order& a : asks) {
-        a.filled = 0;
-        if (a.quantity > 0) totals.dearest_price = std::max(totals.dearest_price, a.price), totals.quantity += a.quantity;
-    }
-    if (const std::optional<ClearingResult> decided = clear_shortage(totals, bids, scratch)) {
-        if (decided->volume > 0)
-            for (Order& a : asks) a.filled = a.quantity;
-        return *decided;
-    }
+    for (Order& a : asks) a.filled = 0;
     double dearest_bid = -infinity;
     for (const Order& b : bids)
         if (b.quantity > 0) dearest_bid = std::max(dearest_bid, b.price);
@@ -310,6 +300,18 @@ ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids,
     const double low = std::max(last_ask, next_bid);
     const double high = std::min(last_bid, next_ask);
     return {0.5 * (low + high), volume};
+}
+
+// A shortage is decided first, from the supply's totals.
+ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
+    SupplyTotals totals;
+    for (const Order& a : asks)
+        if (a.quantity > 0) totals.dearest_price = std::max(totals.dearest_price, a.price), totals.quantity += a.quantity;
+    if (const std::optional<ClearingResult> decided = clear_shortage(totals, bids, scratch)) {
+        for (Order& a : asks) a.filled = decided->volume > 0 ? a.quantity : 0.0;
+        return *decided;
+    }
+    return clear_at_margin(asks, bids, scratch);
 }
 
 }  // namespace entangle

@@ -64,6 +64,10 @@ struct SupplyTotals {
 // clear_uniform_price on the full asks finds the margin.
 std::optional<ClearingResult> clear_shortage(SupplyTotals supply, std::span<Order> bids, AuctionScratch& scratch);
 
+// The rest of clear_uniform_price, for bids clear_shortage has declined (and
+// zeroed): finds where the ask and bid curves cross.
+ClearingResult clear_at_margin(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch);
+
 // Clears in place (fills Order::filled). Only the asks are sorted; each bid is
 // placed by its price among the ask levels, and of the bids between the two
 // ask levels where the curves cross (when demand is rationed there) only the
