@@ -19,7 +19,10 @@ public:
     virtual void lab_plan(World& w, RoleIndex lab) const = 0;
     // Spot: the cloud's asks, USD per H100e-hour, for capacity that would bring
     // its utilisation to each of `utilisations` (the engine offers residual
-    // capacity in tranches along this supply curve), written to `asks`.
+    // capacity in tranches along this supply curve), written to `asks`. Asks
+    // must not fall as utilisation rises: the engine asks for the top tranche
+    // alone to learn a cloud's dearest ask, and for the rest only when the
+    // market is not short (clear_spot_market).
     virtual void cloud_asks(const World& w, RoleIndex cloud, std::span<const double> utilisations,
                             std::span<double> asks) const = 0;
     // Use: split held compute into training and inference.

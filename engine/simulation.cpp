@@ -457,12 +457,12 @@ std::size_t total_by_trader(std::span<const Order> orders, std::vector<SpotTrade
     return count;
 }
 
-// Settles the auction's trades; returns the volume that changed hands.
-double settle_spot(World& w, std::span<const Order> asks, std::span<const Order> bids, double price, double volume,
+// Settles the auction's trades given what each seller sold (ascending);
+// returns the volume that changed hands.
+double settle_spot(World& w, std::span<const SpotTrader> sellers, std::span<const Order> bids, double price, double volume,
                    bool inference_only) {
     if (volume <= 0) return 0;
-    // Totals per seller and per buyer first: tranches of one firm trade as one.
-    const std::span<const SpotTrader> sellers(w.sellers_scratch.data(), total_by_trader(asks, w.sellers_scratch));
+    // Totals per buyer first: the steps of one lab's demand curve trade as one.
     const std::span<const SpotTrader> buyers(w.buyers_scratch.data(), total_by_trader(bids, w.buyers_scratch));
     double traded = 0;
     const auto trade = [&](RoleIndex c, RoleIndex l, double quantity) {
@@ -541,25 +541,58 @@ void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double tra
     }
 }
 
-double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
-    OrderList asks(w.asks), bids(w.bids);
+// What a cloud offers in one clearing: the residual of its general (or
+// inference-only) capacity, in equal tranches, each asked at the utilisation
+// it would bring the cloud to (its midpoint).
+struct SpotOffer {
+    double capacity = 0, committed = 0, residual = 0;  // residual 0: offers nothing
+    double tranche_quantity() const { return residual / supply_tranches; }
+    double tranche_utilisation(int k) const { return (committed + residual * (k + 0.5) / supply_tranches) / capacity; }
+};
+
+SpotOffer spot_offer(const World& w, RoleIndex c, bool inference_only) {
+    const CloudState& cloud = w.clouds[c];
+    if (!w.sc().firms[cloud.firm].cloud->sells_capacity) return {};
+    const double residual = inference_only ? cloud.capacity_inference - cloud.internal_inference
+                                           : cloud.capacity_general - cloud.obligations - cloud.internal_general;
+    if (residual <= tolerance) return {};
+    const double capacity = inference_only ? cloud.capacity_inference : cloud.capacity_general;
+    return {capacity, capacity - residual, residual};
+}
+
+// Every cloud's supply curve, tranche by tranche, clouds ascending.
+void add_spot_asks(const World& w, const AgentModel& agents, OrderList& asks, bool inference_only) {
     for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
-        const CloudState& cloud = w.clouds[c];
-        if (!w.sc().firms[cloud.firm].cloud->sells_capacity) continue;
-        const double residual = inference_only ? cloud.capacity_inference - cloud.internal_inference
-                                               : cloud.capacity_general - cloud.obligations - cloud.internal_general;
-        if (residual <= tolerance) continue;
-        // The supply curve: residual capacity in tranches, each priced at the
-        // utilisation it would bring the cloud to (its midpoint).
-        const double capacity = inference_only ? cloud.capacity_inference : cloud.capacity_general;
-        const double committed = capacity - residual;
+        const SpotOffer offer = spot_offer(w, c, inference_only);
+        if (offer.residual <= 0) continue;
         std::array<double, supply_tranches> utilisation, ask;
-        for (int k = 0; k < supply_tranches; ++k)
-            utilisation[k] = (committed + residual * (k + 0.5) / supply_tranches) / capacity;
+        for (int k = 0; k < supply_tranches; ++k) utilisation[k] = offer.tranche_utilisation(k);
         agents.cloud_asks(w, c, utilisation, ask);
-        for (int k = 0; k < supply_tranches; ++k) asks.add(c, residual / supply_tranches, ask[k]);
+        for (int k = 0; k < supply_tranches; ++k) asks.add(c, offer.tranche_quantity(), ask[k]);
     }
-    if (asks.orders().empty() && inference_only) return NAN;  // no inference-only capacity on offer
+}
+
+double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
+    // The supply's totals first, from each cloud's top tranche alone: asks rise
+    // with utilisation (AgentModel::cloud_asks), so it is the cloud's dearest,
+    // and in a shortage (most clearings) every tranche sells and no other ask
+    // matters. The quantities are summed tranche by tranche, in the order the
+    // auction and total_by_trader sum the asks.
+    SupplyTotals supply;
+    std::size_t offering = 0;
+    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
+        const SpotOffer offer = spot_offer(w, c, inference_only);
+        if (offer.residual <= 0) continue;
+        const double top_utilisation = offer.tranche_utilisation(supply_tranches - 1);
+        double dearest_ask = 0;
+        agents.cloud_asks(w, c, {&top_utilisation, 1}, {&dearest_ask, 1});
+        supply.dearest_price = std::max(supply.dearest_price, dearest_ask);
+        double offered = 0;
+        for (int k = 0; k < supply_tranches; ++k) supply.quantity += offer.tranche_quantity(), offered += offer.tranche_quantity();
+        w.sellers_scratch[offering++] = {c, offered};
+    }
+    if (offering == 0 && inference_only) return NAN;  // no inference-only capacity on offer
+    OrderList bids(w.bids);
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         const LabState& lab = w.labs[l];
         if (w.indexed_contracts().exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
@@ -571,14 +604,24 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
         add_demand_curve(w, bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget);
     }
-    const ClearingResult result = clear_uniform_price(asks.orders(), bids.orders(), w.auction_scratch);
-    w.spot_volume += settle_spot(w, asks.orders(), bids.orders(), result.price, result.volume, inference_only);
+    // In a shortage every offering cloud sells all it offers (sellers_scratch
+    // as filled above); otherwise the full curves find the margin.
+    std::optional<ClearingResult> result = clear_shortage(supply, bids.orders(), w.auction_scratch);
+    std::size_t sellers = offering;
+    if (!result) {
+        OrderList asks(w.asks);
+        add_spot_asks(w, agents, asks, inference_only);
+        result = clear_at_margin(asks.orders(), bids.orders(), w.auction_scratch);
+        sellers = total_by_trader(asks.orders(), w.sellers_scratch);
+    }
+    w.spot_volume += settle_spot(w, {w.sellers_scratch.data(), sellers}, bids.orders(), result->price, result->volume,
+                                 inference_only);
     if (!inference_only) {
         w.unmet_demand = 0;
         for (const Order& bid : bids.orders())
-            if (!(bid.price < result.price)) w.unmet_demand += bid.quantity - bid.filled;
+            if (!(bid.price < result->price)) w.unmet_demand += bid.quantity - bid.filled;
     }
-    return result.price;
+    return result->price;
 }
 
 // 5. Spot: inference-only capacity first (it can serve nothing else), then

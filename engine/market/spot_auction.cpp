@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <limits>
 
 namespace entangle {
 namespace {
@@ -123,7 +122,6 @@ class MarginalGroup {
         bids_ = scratch.marginal_bids.data();
         runs_ = scratch.run_heads.data();
     }
-    void clear() { size_ = runs_size_ = 0; }
     void add(const Order& b) {
         if (size_ == 0 || b.price > bids_[size_ - 1].price)
             runs_[runs_size_++] = {static_cast<std::uint32_t>(size_), 0, b.price};
@@ -181,6 +179,29 @@ MarginalBids ration_bids(std::span<Order> bids, MarginalGroup& group, double low
 
 }  // namespace
 
+// In a shortage (the bids reaching the dearest ask want more than all supply)
+// no ask level is needed: every ask sells, and the price lies between the
+// dearest ask (or the dearest bid left unfilled) and the marginal bid.
+std::optional<ClearingResult> clear_shortage(SupplyTotals supply, std::span<Order> bids, AuctionScratch& scratch) {
+    // One pass over the bids collects those reaching the dearest ask: in a
+    // shortage they are the marginal group.
+    MarginalGroup group(scratch, bids.size());
+    double dearest_bid = -infinity, reaching_dearest_ask = 0;
+    for (Order& b : bids) {
+        b.filled = 0;
+        if (!(b.quantity > 0)) continue;
+        dearest_bid = std::max(dearest_bid, b.price);
+        if (b.price >= supply.dearest_price) {
+            reaching_dearest_ask += b.quantity;
+            group.add(b);
+        }
+    }
+    if (!(supply.quantity > 0) || dearest_bid == -infinity) return ClearingResult{NAN, 0};
+    if (!(reaching_dearest_ask > supply.quantity)) return std::nullopt;
+    const MarginalBids margin = ration_bids(bids, group, supply.dearest_price, supply.quantity);
+    return ClearingResult{0.5 * (std::max(supply.dearest_price, margin.next) + margin.last), supply.quantity};
+}
+
 // Textbook clearing without ranking every order. With ask levels a_0 < ... < a_m-1,
 // S_k the supply at or below a_k and D_k the demand at or above it, supply is
 // flat and demand falls between two ask levels, so the traded volume
@@ -190,34 +211,12 @@ MarginalBids ration_bids(std::span<Order> bids, MarginalGroup& group, double low
 // below a_k sell and the bids between a_k-1 and a_k, dearest first, share what
 // dearer bids leave. The price interval is then bounded by the marginal and
 // the next unfilled order on each side, as a walk down both curves finds it.
-// In a shortage (the bids reaching the dearest ask want more than all supply)
-// no level is needed: every ask sells.
-ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
+ClearingResult clear_at_margin(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
     const ClearingResult no_trade{NAN, 0};
-    double dearest_bid = -infinity, dearest_ask = -infinity, all_supply = 0;
-    for (Order& a : asks) {
-        a.filled = 0;
-        if (a.quantity > 0) dearest_ask = std::max(dearest_ask, a.price), all_supply += a.quantity;
-    }
-    // One pass over the bids also collects those reaching the dearest ask: in
-    // a shortage (the usual case) they are the marginal group.
-    MarginalGroup group(scratch, bids.size());
-    double reaching_dearest_ask = 0;
-    for (Order& b : bids) {
-        b.filled = 0;
-        if (!(b.quantity > 0)) continue;
-        dearest_bid = std::max(dearest_bid, b.price);
-        if (b.price >= dearest_ask) {
-            reaching_dearest_ask += b.quantity;
-            group.add(b);
-        }
-    }
-    if (!(all_supply > 0) || dearest_bid == -infinity) return no_trade;
-    if (reaching_dearest_ask > all_supply) {
-        for (Order& a : asks) a.filled = a.quantity;
-        const MarginalBids margin = ration_bids(bids, group, dearest_ask, all_supply);
-        return {0.5 * (std::max(dearest_ask, margin.next) + margin.last), all_supply};
-    }
+    for (Order& a : asks) a.filled = 0;
+    double dearest_bid = -infinity;
+    for (const Order& b : bids)
+        if (b.quantity > 0) dearest_bid = std::max(dearest_bid, b.price);
 
     // The supply curve: distinct ask prices ascending, with cumulative quantity.
     // Asks dearer than every bid never trade: only the cheapest of them counts
@@ -291,7 +290,7 @@ ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids,
         next_ask = cross < levels ? supply[cross].price : infinity;
         for (Order& a : asks)
             if (a.price <= last_ask) a.filled = a.quantity;
-        group.clear();
+        MarginalGroup group(scratch, bids.size());
         for (const Order& b : bids)
             if (b.quantity > 0 && b.price >= last_ask && b.price < next_ask) group.add(b);
         const MarginalBids margin = ration_bids(bids, group, last_ask, volume - demand_at_cross);
@@ -301,6 +300,18 @@ ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids,
     const double low = std::max(last_ask, next_bid);
     const double high = std::min(last_bid, next_ask);
     return {0.5 * (low + high), volume};
+}
+
+// A shortage is decided first, from the supply's totals.
+ClearingResult clear_uniform_price(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch) {
+    SupplyTotals totals;
+    for (const Order& a : asks)
+        if (a.quantity > 0) totals.dearest_price = std::max(totals.dearest_price, a.price), totals.quantity += a.quantity;
+    if (const std::optional<ClearingResult> decided = clear_shortage(totals, bids, scratch)) {
+        for (Order& a : asks) a.filled = decided->volume > 0 ? a.quantity : 0.0;
+        return *decided;
+    }
+    return clear_at_margin(asks, bids, scratch);
 }
 
 }  // namespace entangle

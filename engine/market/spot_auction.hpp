@@ -6,6 +6,8 @@
 // over at the margin, the marginal bid when demand is). Ties at the margin
 // are shared pro rata to quantity, so the result does not depend on input order.
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -46,6 +48,25 @@ struct AuctionScratch {
     std::vector<std::uint32_t> runs;                           // where each run already in order starts
     std::vector<RunHead> run_heads;                            // the marginal bids' runs, merged lazily
 };
+
+// What a shortage needs to know of the asks: every ask with quantity summed
+// in order, and the dearest price among them.
+struct SupplyTotals {
+    double quantity = 0;
+    double dearest_price = -std::numeric_limits<double>::infinity();
+};
+
+// The usual case decided from the supply's totals alone, without the ask
+// curve: when the bids reaching the dearest ask want more than all supply,
+// every ask sells in full and the bids share it dearest first (fills the bids;
+// the caller fills the asks). Also decides that nothing trades when a side is
+// empty. Otherwise returns nothing (the bids' fills are zeroed), and
+// clear_uniform_price on the full asks finds the margin.
+std::optional<ClearingResult> clear_shortage(SupplyTotals supply, std::span<Order> bids, AuctionScratch& scratch);
+
+// The rest of clear_uniform_price, for bids clear_shortage has declined (and
+// zeroed): finds where the ask and bid curves cross.
+ClearingResult clear_at_margin(std::span<Order> asks, std::span<Order> bids, AuctionScratch& scratch);
 
 // Clears in place (fills Order::filled). Only the asks are sorted; each bid is
 // placed by its price among the ask levels, and of the bids between the two

@@ -50,6 +50,19 @@ TEST_CASE("spot ask: idle fleets price toward running cost, full ones above full
         for (double ratio : {0.0, 0.3, 1.0, 1.25, 2.5}) CHECK(scarcity_power(ratio, eta) == doctest::Approx(std::pow(ratio, eta)));
 }
 
+TEST_CASE("spot ask never falls as utilisation rises (the engine reads a cloud's dearest ask off its top tranche)") {
+    const LevelisedCost cost{2.0, 0.5};
+    for (double eta : {0.0, 1.0, 1.5, 2.0, 3.0, 0.7})
+        for (double target : {0.0, 0.5, 0.8}) {
+            double previous = spot_ask(cost, 0.0, target, eta);
+            for (int k = 1; k <= 4000; ++k) {
+                const double ask = spot_ask(cost, k / 2000.0, target, eta);
+                CHECK(ask >= previous);
+                previous = ask;
+            }
+        }
+}
+
 namespace {
 
 // Textbook clearing by brute force: the traded volume is max over p of
@@ -293,6 +306,49 @@ TEST_CASE("spot auction equals textbook clearing on random markets") {
         for (std::size_t i = 0; i < asks.size(); ++i) CHECK(asks[i].filled == doctest::Approx(walked_asks[i].filled));
         for (std::size_t i = 0; i < bids.size(); ++i) CHECK(bids[i].filled == doctest::Approx(walked_bids[i].filled));
     }
+}
+
+TEST_CASE("spot auction: a shortage decided from the supply's totals clears as the full auction does") {
+    // clear_shortage sees only the summed ask quantity and the dearest ask; when it
+    // decides, the full auction must agree bit for bit (price, volume, every bid's
+    // fill, every ask sold), and when it does not, the market must not be short.
+    std::mt19937_64 gen(777);
+    std::uniform_real_distribution<double> price(0.5, 8.0), quantity(0.0, 100.0);
+    std::uniform_int_distribution<int> count(0, 12), tick(1, 8);
+    AuctionScratch scratch;
+    int decided_short = 0, left_to_auction = 0;
+    for (int trial = 0; trial < 2000; ++trial) {
+        std::vector<Order> asks, bids;
+        const bool coarse = trial % 2 == 0;
+        const int n_asks = count(gen), n_bids = count(gen) * (trial % 3 == 0 ? 4 : 1);  // many bids: often short
+        for (int i = 0; i < n_asks; ++i)
+            asks.push_back({static_cast<std::uint32_t>(i), quantity(gen), coarse ? tick(gen) * 1.0 : price(gen)});
+        for (int i = 0; i < n_bids; ++i)
+            bids.push_back({static_cast<std::uint32_t>(i), quantity(gen), coarse ? tick(gen) * 1.0 : price(gen)});
+        SupplyTotals totals;
+        for (const Order& a : asks)
+            if (a.quantity > 0) totals.quantity += a.quantity, totals.dearest_price = std::max(totals.dearest_price, a.price);
+        std::vector<Order> short_bids = bids;
+        const std::optional<ClearingResult> decided = clear_shortage(totals, short_bids, scratch);
+        const ClearingResult full = clear_uniform_price(asks, bids, scratch);
+        if (!decided) {
+            ++left_to_auction;
+            double reaching = 0;
+            for (const Order& b : bids)
+                if (b.price >= totals.dearest_price) reaching += b.quantity;
+            CHECK(reaching <= totals.quantity);
+            continue;
+        }
+        if (decided->volume > 0) ++decided_short;
+        CHECK(std::isnan(decided->price) == std::isnan(full.price));
+        if (!std::isnan(full.price)) CHECK(decided->price == full.price);
+        CHECK(decided->volume == full.volume);
+        for (std::size_t i = 0; i < bids.size(); ++i) CHECK(short_bids[i].filled == bids[i].filled);
+        if (full.volume > 0)
+            for (const Order& a : asks) CHECK(a.filled == a.quantity);
+    }
+    CHECK(decided_short > 100);  // both branches are exercised
+    CHECK(left_to_auction > 100);
 }
 
 TEST_CASE("logit shares: closed form and stability") {
