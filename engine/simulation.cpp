@@ -198,7 +198,7 @@ void retire_and_depreciate(World& w) {
 void update_end_market(World& w) {
     const MarketSpec& m = w.sc().market;
     if (w.step > 0) {
-        w.growth_index *= w.end_market_growth_pow(1.0 + w.param(m.end_market_growth), w.years_per_step());
+        w.growth_index *= m.end_market_growth.power_at(w.step, w.drawn, 1.0, w.years_per_step(), w.end_market_growth_pow);
         w.demand_walk += std::sqrt(w.years_per_step()) * draw_standard_normal(w.market_stream);
     }
     w.end_market_usd = w.param(m.end_market_usd) * w.growth_index *
