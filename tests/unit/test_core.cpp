@@ -112,6 +112,19 @@ TEST_CASE("random streams are pinned: golden values") {
     CHECK(draw_uniform01(u) == doctest::Approx(0.7419330982997917).epsilon(1e-15));
 }
 
+TEST_CASE("a deferred stream draws exactly what make_stream's stream draws") {
+    RandomEngine eager = make_stream({2025, 1, 2}, "us_south", "build_delay");
+    DeferredStream deferred({2025, 1, 2}, "us_south", "build_delay");
+    DeferredStream copy_before_use = deferred;  // copies carry the key, not a shared engine
+    for (int i = 0; i < 50; ++i) {
+        const double z = draw_standard_normal(eager), u = draw_uniform01(eager);
+        CHECK(draw_standard_normal(deferred) == z);
+        CHECK(draw_uniform01(deferred) == u);
+    }
+    RandomEngine again = make_stream({2025, 1, 2}, "us_south", "build_delay");
+    CHECK(draw_uniform01(copy_before_use) == draw_uniform01(again));
+}
+
 TEST_CASE("random streams are independent of each other and of other firms") {
     const StreamKey key{7, 3, 11};
     // Keyed by identity: the same key gives the same stream whatever else exists.
