@@ -17,7 +17,7 @@ double forecast_demand(const World& w, CloudState& cloud, int months) {
     const CloudRole& role = *sc.firms[cloud.firm].cloud;
     const double years = months / 12.0;
     double demand = 0;
-    const double demand_growth = cloud.demand_growth_pow(1.0 + w.param(role.demand_growth), years);
+    const double demand_growth = role.demand_growth.power_at(w.step, w.drawn, 1.0, years, cloud.demand_growth_pow);
     if (role.sells_capacity) demand += cloud.spot_ewma * demand_growth;
     const Month ahead = w.month() + months;
     demand += capacity_under_contract(w, cloud.firm, ahead, ContractSide::sold);
@@ -25,7 +25,7 @@ double forecast_demand(const World& w, CloudState& cloud, int months) {
     if (own_lab != no_role) {
         const LabState& lab = w.labs[own_lab];
         const LabRole& lab_role = *sc.firms[cloud.firm].lab;
-        demand += lab.need_training * cloud.lab_growth_pow(w.param(lab_role.training_growth), years) +
+        demand += lab.need_training * lab_role.training_growth.power_at(w.step, w.drawn, 0.0, years, cloud.lab_growth_pow) +
                   lab.need_inference * demand_growth;
     }
     return demand;

@@ -11,7 +11,9 @@ namespace entangle::agents {
 void StandardModel::lab_plan(World& w, RoleIndex l) const {
     LabState& lab = w.labs[l];
     const LabRole& role = *w.sc().firms[lab.firm].lab;
-    if (w.step > 0) lab.training_index *= lab.training_growth_pow(w.param(role.training_growth), w.years_per_step());
+    if (w.step > 0)
+        lab.training_index *=
+            role.training_growth.power_at(w.step, w.drawn, 0.0, w.years_per_step(), lab.training_growth_pow);
     const double gap = std::clamp(w.frontier - lab.capability, 0.0, w.param(role.max_catch_up));
     lab.need_training = w.param(role.train0_h100e) * lab.training_index * (1.0 + w.param(role.catch_up) * gap);
     // Inference need serves the revenue its share of the market would bring.

@@ -72,7 +72,17 @@ void Param::tabulate(Month start, int steps, int months_per_step) {
     by_step.resize(static_cast<std::size_t>(std::max(steps, 1)));
     for (int i = 0; i < static_cast<int>(by_step.size()); ++i)
         by_step[static_cast<std::size_t>(i)] = at_month(start + i * months_per_step);
+    detail_->powers.clear();  // tabulated from the old values
     point_at_table();
+}
+
+void Param::tabulate_power(double offset, double exponent) {
+    if (kind_ != Kind::path) return;
+    for (const PowerTable& t : detail_->powers)
+        if (t.offset == offset && t.exponent == exponent) return;
+    PowerTable& table = detail_->powers.emplace_back(PowerTable{offset, exponent, {}});
+    table.by_step.reserve(detail_->by_step.size());
+    for (double v : detail_->by_step) table.by_step.push_back(std::pow(power_base(v, offset), exponent));
 }
 
 void Param::change_from(int step, int steps, bool scale, double value) {
@@ -91,6 +101,7 @@ void Param::change_from(int step, int steps, bool scale, double value) {
     std::vector<double>& by_step = detail_->by_step;
     for (std::size_t s = static_cast<std::size_t>(std::max(step, 0)); s < by_step.size(); ++s)
         by_step[s] = scale ? by_step[s] * value : value;
+    detail_->powers.clear();  // tabulated from the old values
     point_at_table();
 }
 

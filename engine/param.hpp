@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/market/economics.hpp"
 #include "engine/time.hpp"
 
 namespace entangle {
@@ -57,6 +58,21 @@ public:
     double at_month(Month m) const;
     // Tabulate a path over the steps of a run (step i is start + i * months_per_step).
     void tabulate(Month start, int steps, int months_per_step);
+    // Tabulate (value + offset)^exponent per step for power_at. A growth path
+    // changes every month, so a cached pow misses every month: the frozen
+    // scenario tabulates the powers its readers ask for. Call after tabulate
+    // and change_from; ignored unless a path.
+    void tabulate_power(double offset, double exponent);
+    // (value at step t + offset)^exponent: read from the table tabulate_power made
+    // for this very (offset, exponent), the same bits as computing it; otherwise
+    // (constants, draws, an exponent not tabulated) through `cache`.
+    double power_at(int step, std::span<const double> drawn, double offset, double exponent, CachedPow& cache) const {
+        if (kind_ == Kind::path)
+            for (const PowerTable& t : detail_->powers)
+                if (t.offset == offset && t.exponent == exponent) return t.by_step[step];
+        return cache(power_base(at(step, drawn), offset), exponent);
+    }
+
     // From `step` on, the value becomes `value` (scale: is multiplied by it): a
     // dated set, scale or shock event, baked in when the scenario is frozen.
     void change_from(int step, int steps, bool scale, double value);
@@ -78,6 +94,13 @@ public:
     double fixed(std::span<const double> drawn) const { return at(0, drawn); }
 
 private:
+    // A zero offset leaves the value as is (x + 0.0 would turn -0.0 into +0.0).
+    static double power_base(double value, double offset) { return offset == 0 ? value : value + offset; }
+
+    struct PowerTable {
+        double offset = 0, exponent = 0;
+        std::vector<double> by_step;  // power_base(by_step[t], offset)^exponent
+    };
     struct Change {
         int from_step = 0;
         bool scale = false;
@@ -91,6 +114,7 @@ private:
         std::vector<PathKnot> knots;  // empty for a constant turned path by an event
         std::vector<double> by_step;
         std::vector<Change> changes;  // uncertain values only; paths bake changes into by_step
+        std::vector<PowerTable> powers;  // paths only: powers of by_step (tabulate_power)
     };
     void point_at_table() { by_step_ = detail_ ? detail_->by_step.data() : nullptr; }
 

@@ -198,7 +198,7 @@ void retire_and_depreciate(World& w) {
 void update_end_market(World& w) {
     const MarketSpec& m = w.sc().market;
     if (w.step > 0) {
-        w.growth_index *= w.end_market_growth_pow(1.0 + w.param(m.end_market_growth), w.years_per_step());
+        w.growth_index *= m.end_market_growth.power_at(w.step, w.drawn, 1.0, w.years_per_step(), w.end_market_growth_pow);
         w.demand_walk += std::sqrt(w.years_per_step()) * draw_standard_normal(w.market_stream);
     }
     w.end_market_usd = w.param(m.end_market_usd) * w.growth_index *
@@ -1122,9 +1122,17 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.steps = sc.steps();
     const std::size_t n = sc.firms.size();
     w.firms.assign(n, FirmState{});
+    // Room for every role up front: a role's state is large (a lab holds its AGI
+    // stream), and growing the arrays would copy it once per doubling.
+    std::size_t n_labs = 0, n_clouds = 0, n_chipmakers = 0;
+    for (const FirmSpec& spec : sc.firms)
+        n_labs += spec.lab.has_value(), n_clouds += spec.cloud.has_value(), n_chipmakers += spec.chipmaker.has_value();
     w.labs.clear();
+    w.labs.reserve(n_labs);
     w.clouds.clear();
+    w.clouds.reserve(n_clouds);
     w.chipmakers.clear();
+    w.chipmakers.reserve(n_chipmakers);
     for (FirmId f = 0; f < n; ++f) {
         const FirmSpec& spec = sc.firms[f];
         if (spec.lab) w.firms[f].lab = static_cast<RoleIndex>(w.labs.size()), w.labs.emplace_back();
@@ -1142,7 +1150,7 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.regions.assign(sc.regions.size(), RegionState{});
     for (RegionId r = 0; r < sc.regions.size(); ++r) {
         w.regions[r].available_mw = w.param(sc.regions[r].power_mw);
-        w.regions[r].delay_stream = make_stream(key, sc.regions[r].name, "build_delay");
+        w.regions[r].delay_stream = DeferredStream(key, sc.regions[r].name, "build_delay");
         w.regions[r].queue.reserve(64);
     }
     w.chips.assign(sc.chips.size(), ChipState{});
@@ -1196,9 +1204,9 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.own_value.resize(static_cast<Eigen::Index>(n));
     w.firm_value.resize(static_cast<Eigen::Index>(n));
     w.event_log.clear();
-    for (LabState& lab : w.labs) lab.agi_stream = make_stream(key, sc.firms[lab.firm].name, "agi_panel");
+    for (LabState& lab : w.labs) lab.agi_stream = DeferredStream(key, sc.firms[lab.firm].name, "agi_panel");
     init_contracts(w);
-    w.market_stream = make_stream(key, "market", "end_demand");
+    w.market_stream = DeferredStream(key, "market", "end_demand");
     w.growth_index = 1;
     w.demand_walk = 0;
     w.spot_price = NAN;

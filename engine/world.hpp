@@ -49,7 +49,7 @@ struct LabState {
     double unmet_share = 0;         // last step's unmet need / need
     double licensed_capability = 0; // best capability licensed in from other labs (0: none)
     bool agi_verified = false;
-    RandomEngine agi_stream;        // the AGI panel's monthly draws for this lab
+    DeferredStream agi_stream;      // the AGI panel's monthly draws for this lab
     double compute_spend = 0;       // USD paid for compute this step
     double training_index = 1;      // cumulative training_growth since start
     double compute_training = 0;
@@ -170,7 +170,7 @@ struct RegionState {
     double queued_mw = 0;      // waiting in the queue (built or not)
     std::vector<ConstructionProject> queue;  // first come first served
     std::size_t queue_head = 0;
-    RandomEngine delay_stream;
+    DeferredStream delay_stream;
 };
 
 enum class ContractStatus : std::uint8_t { pending, active, expired, terminated, amended };
@@ -265,7 +265,7 @@ struct World {
     double spot_price = 0;         // NaN when nothing traded
     double spot_volume = 0;
     double unmet_demand = 0;       // H100e wanted at the clearing price and not served
-    RandomEngine market_stream;
+    DeferredStream market_stream;
     CachedPow end_market_growth_pow, interest_pow, debt_pow;
 
     std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family (forbids included)

@@ -159,6 +159,27 @@ void apply_parameter_events(Scenario& sc, Problems& problems) {
     }
 }
 
+// The growth factors the step loop raises paths to, tabulated once here rather
+// than by a pow each month in every replication (Param::power_at). The
+// exponents are the ones the readers pass, computed the same way; a reader
+// asking for one not tabulated here still gets the right value, by pow.
+void tabulate_growth_factors(Scenario& sc) {
+    const double years_per_step = sc.months_per_step / 12.0;  // World::years_per_step
+    // engine/simulation.cpp phase_world: the end market grows by (1 + g) a year.
+    sc.market.end_market_growth.tabulate_power(1.0, years_per_step);
+    for (FirmSpec& firm : sc.firms) {
+        // agents/lab.cpp lab_plan: training need grows by training_growth a year.
+        if (firm.lab) firm.lab->training_growth.tabulate_power(0.0, years_per_step);
+        // agents/cloud.cpp forecast_demand: demand and the own lab's training
+        // need grown over the planning horizon.
+        if (firm.cloud) {
+            const double horizon_years = firm.cloud->forecast_horizon_months / 12.0;
+            firm.cloud->demand_growth.tabulate_power(1.0, horizon_years);
+            if (firm.lab) firm.lab->training_growth.tabulate_power(0.0, horizon_years);
+        }
+    }
+}
+
 }  // namespace
 
 Scenario build_scenario(const Tree& root, Problems& problems) {
@@ -174,6 +195,7 @@ Scenario build_scenario(const Tree& root, Problems& problems) {
     if (problems.empty()) {
         for_each_param(sc, [&](Param& p) { p.tabulate(sc.start, sc.steps(), sc.months_per_step); });
         apply_parameter_events(sc, problems);
+        tabulate_growth_factors(sc);
     }
     return sc;
 }

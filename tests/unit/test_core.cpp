@@ -48,6 +48,34 @@ TEST_CASE("time paths are piecewise-linear in months and flat outside their ends
     CHECK(Param::uncertain(1).at(3, drawn) == 42.0);
 }
 
+TEST_CASE("growth factors of a path: tabulated powers are the very pow of the step's value") {
+    Param p = Param::path({{*parse_month("2025-01"), 2.3}, {*parse_month("2026-01"), 0.4}});
+    p.tabulate(*parse_month("2024-12"), 20, 1);
+    const double years = 1 / 12.0;
+    p.tabulate_power(1.0, years);
+    p.tabulate_power(0.0, 1.5);
+    const std::vector<double> none;
+    CachedPow cache;
+    for (int t = 0; t < 20; ++t) {
+        CHECK(p.power_at(t, none, 1.0, years, cache) == std::pow(1.0 + p.at(t, none), years));
+        CHECK(p.power_at(t, none, 0.0, 1.5, cache) == std::pow(p.at(t, none), 1.5));
+        // An exponent not tabulated is computed.
+        CHECK(p.power_at(t, none, 1.0, 2.0, cache) == std::pow(1.0 + p.at(t, none), 2.0));
+    }
+    CHECK(cache.base == 1.0 + p.at(19, none));  // only the untabulated exponent reached pow
+    // An event after tabulation discards the tables rather than serve stale powers.
+    p.change_from(10, 20, true, 2.0);
+    CHECK(p.power_at(15, none, 1.0, years, cache) == std::pow(1.0 + 2 * 0.4, years));
+    // Constants and draws go through the cache.
+    const std::vector<double> drawn{3.0};
+    CachedPow drawn_cache;
+    CHECK(Param::uncertain(0).power_at(4, drawn, 0.0, 0.5, drawn_cache) == std::pow(3.0, 0.5));
+    CHECK(drawn_cache.value == std::pow(3.0, 0.5));
+    CachedPow constant_cache;
+    CHECK(Param::constant(-0.0).power_at(0, none, 0.0, 3.0, constant_cache) == 0.0);
+    CHECK(std::signbit(constant_cache.value));  // a zero offset keeps the value's sign, as the readers' pow did
+}
+
 TEST_CASE("distributions: shapes from a standard normal and a uniform, clamped to range") {
     Distribution d{DistributionShape::normal, 10, 2};
     CHECK(draw(d, 1.5, 0.3) == doctest::Approx(13));
@@ -82,6 +110,19 @@ TEST_CASE("random streams are pinned: golden values") {
     CHECK(draw_standard_normal(e) == doctest::Approx(0.11630372370923331).epsilon(1e-15));
     RandomEngine u = make_stream({2025, 0, 0}, "market", "end_demand");
     CHECK(draw_uniform01(u) == doctest::Approx(0.7419330982997917).epsilon(1e-15));
+}
+
+TEST_CASE("a deferred stream draws exactly what make_stream's stream draws") {
+    RandomEngine eager = make_stream({2025, 1, 2}, "us_south", "build_delay");
+    DeferredStream deferred({2025, 1, 2}, "us_south", "build_delay");
+    DeferredStream copy_before_use = deferred;  // copies carry the key, not a shared engine
+    for (int i = 0; i < 50; ++i) {
+        const double z = draw_standard_normal(eager), u = draw_uniform01(eager);
+        CHECK(draw_standard_normal(deferred) == z);
+        CHECK(draw_uniform01(deferred) == u);
+    }
+    RandomEngine again = make_stream({2025, 1, 2}, "us_south", "build_delay");
+    CHECK(draw_uniform01(copy_before_use) == draw_uniform01(again));
 }
 
 TEST_CASE("random streams are independent of each other and of other firms") {
