@@ -42,7 +42,9 @@ void deliver_capacity(World& w, ContractState& c) {
     const double payment = delivered * spec.price_usd_per_h100e_hour * hours;
     const double credit = (due - delivered) * spec.price_usd_per_h100e_hour * hours * spec.sla_credit;
     pay_for_compute(w, spec.buyer, spec.seller, payment);
-    transfer(w, spec.seller, spec.buyer, credit);
+    // SLA credit only for a shortfall: most months deliver in full, and a zero transfer changes
+    // no balance (x - 0 and x + 0 are x, bar the sign of a zero balance).
+    if (credit > 0) transfer(w, spec.seller, spec.buyer, credit);
     w.firms[spec.seller].revenue += payment - credit;
     buyer.compute_spend += payment - credit;
     c.delivered_this_step = delivered;
@@ -104,13 +106,14 @@ void invest(World& w, ContractState& c) {
                   "%" + (spec.in_kind ? " (in kind)" : ""));
 }
 
-// Ended capacity contracts leave the per-firm lists the capacity scans walk (the order of the
+// Ended contracts leave the lists the monthly scans walk besides `live` (the order of the
 // rest, and so of their sums, is kept).
-void forget_ended_capacity(World& w) {
+void forget_ended(World& w) {
     World::ContractIndex& index = w.indexed_contracts();
     const auto ended = [&](const World::CapacityTerms& terms) { return !w.contracts[terms.position].live(); };
     for (auto& list : index.capacity_by_seller) std::erase_if(list, ended);
     for (auto& list : index.capacity_by_buyer) std::erase_if(list, ended);
+    std::erase_if(index.settled_monthly, [&](std::uint32_t position) { return !w.contracts[position].live(); });
 }
 
 void activate(World& w, ContractState& c) {
@@ -225,13 +228,13 @@ void run_contracts(World& w) {
     // reset above; they need no more visits.
     const std::size_t was_live = live.size();
     std::erase_if(live, [&](std::uint32_t position) { return !w.contracts[position].live(); });
-    if (live.size() != was_live) forget_ended_capacity(w);
+    if (live.size() != was_live) forget_ended(w);
     update_licensed_capability(w);
 }
 
 void settle_contracts(World& w) {
     const Month now = w.month();
-    for (std::uint32_t position : w.indexed_contracts().live) {
+    for (std::uint32_t position : w.indexed_contracts().settled_monthly) {
         ContractState& c = w.contracts[position];
         if (c.status != ContractStatus::active) continue;
         const ContractSpec& spec = *c.spec;
@@ -289,12 +292,15 @@ void World::extend_contract_index() const {
         for (auto& list : index.rofr_by_buyer) list.clear();
         index.licences.clear();
         index.live.clear();
+        index.settled_monthly.clear();
         index.built_for = 0;
     }
     for (std::size_t i = index.built_for; i < contracts.size(); ++i) {
         const ContractState& c = contracts[i];
         const ContractSpec& s = *c.spec;
         if (c.live()) index.live.push_back(static_cast<std::uint32_t>(i));
+        if (c.live() && (s.kind == ContractKind::revenue_share || s.kind == ContractKind::commitment))
+            index.settled_monthly.push_back(static_cast<std::uint32_t>(i));
         if (s.kind == ContractKind::commitment) {
             ++index.commitments[s.buyer * n + s.seller];
             index.commitments_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));

@@ -250,6 +250,9 @@ struct World {
         // loops visit these, not the whole book, most of which has ended by the 2030s. An
         // ended contract leaves the list at the end of the next contracts phase (run_contracts).
         std::vector<std::uint32_t> live;
+        // Positions of the live revenue-share and commitment contracts, in book order: those the
+        // finance phase settles (settle_contracts); pruned with `live`.
+        std::vector<std::uint32_t> settled_monthly;
     };
     mutable ContractIndex contract_index;
     void contracts_reordered() { contract_index.built_for = static_cast<std::size_t>(-1); }
