@@ -42,7 +42,9 @@ void deliver_capacity(World& w, ContractState& c) {
     const double payment = delivered * spec.price_usd_per_h100e_hour * hours;
     const double credit = (due - delivered) * spec.price_usd_per_h100e_hour * hours * spec.sla_credit;
     pay_for_compute(w, spec.buyer, spec.seller, payment);
-    transfer(w, spec.seller, spec.buyer, credit);
+    // SLA credit only for a shortfall: most months deliver in full, and a zero transfer changes
+    // no balance (x - 0 and x + 0 are x, bar the sign of a zero balance).
+    if (credit > 0) transfer(w, spec.seller, spec.buyer, credit);
     w.firms[spec.seller].revenue += payment - credit;
     buyer.compute_spend += payment - credit;
     c.delivered_this_step = delivered;
@@ -98,9 +100,20 @@ void invest(World& w, ContractState& c) {
     w.equity[investor * w.n_firms() + investee] += stake;
     pay_in(w, investee, investor, spec.value_usd, spec.in_kind);
     c.paid_total += spec.value_usd;
+    if (!w.log_events) return;  // the text costs more than the investment: only when it is recorded
     log_event(w, "invest", w.sc().firms[investor].name + "," + w.sc().firms[investee].name,
               spec.id + ": " + std::to_string(spec.value_usd / 1e9) + " B USD for " + std::to_string(stake * 100) +
                   "%" + (spec.in_kind ? " (in kind)" : ""));
+}
+
+// Ended contracts leave the lists the monthly scans walk besides `live` (the order of the
+// rest, and so of their sums, is kept).
+void forget_ended(World& w) {
+    World::ContractIndex& index = w.indexed_contracts();
+    const auto ended = [&](const World::CapacityTerms& terms) { return !w.contracts[terms.position].live(); };
+    for (auto& list : index.capacity_by_seller) std::erase_if(list, ended);
+    for (auto& list : index.capacity_by_buyer) std::erase_if(list, ended);
+    std::erase_if(index.settled_monthly, [&](std::uint32_t position) { return !w.contracts[position].live(); });
 }
 
 void activate(World& w, ContractState& c) {
@@ -213,13 +226,15 @@ void run_contracts(World& w) {
     }
     // Contracts that ended since the last phase (here or elsewhere) had this step's delivery
     // reset above; they need no more visits.
+    const std::size_t was_live = live.size();
     std::erase_if(live, [&](std::uint32_t position) { return !w.contracts[position].live(); });
+    if (live.size() != was_live) forget_ended(w);
     update_licensed_capability(w);
 }
 
 void settle_contracts(World& w) {
     const Month now = w.month();
-    for (std::uint32_t position : w.indexed_contracts().live) {
+    for (std::uint32_t position : w.indexed_contracts().settled_monthly) {
         ContractState& c = w.contracts[position];
         if (c.status != ContractStatus::active) continue;
         const ContractSpec& spec = *c.spec;
@@ -270,56 +285,64 @@ void World::extend_contract_index() const {
         index.capacity_by_seller.resize(n);
         index.capacity_by_buyer.resize(n);
         index.commitments_by_buyer.resize(n);
+        index.rofr_by_buyer.resize(n);
         for (auto& list : index.capacity_by_seller) list.clear();
         for (auto& list : index.capacity_by_buyer) list.clear();
         for (auto& list : index.commitments_by_buyer) list.clear();
+        for (auto& list : index.rofr_by_buyer) list.clear();
+        index.licences.clear();
         index.live.clear();
+        index.settled_monthly.clear();
         index.built_for = 0;
     }
     for (std::size_t i = index.built_for; i < contracts.size(); ++i) {
         const ContractState& c = contracts[i];
         const ContractSpec& s = *c.spec;
         if (c.live()) index.live.push_back(static_cast<std::uint32_t>(i));
+        if (c.live() && (s.kind == ContractKind::revenue_share || s.kind == ContractKind::commitment))
+            index.settled_monthly.push_back(static_cast<std::uint32_t>(i));
         if (s.kind == ContractKind::commitment) {
             ++index.commitments[s.buyer * n + s.seller];
             index.commitments_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));
         }
+        if (c.rofr) index.rofr_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));
+        if (s.kind == ContractKind::licence) index.licences.push_back(static_cast<std::uint32_t>(i));
         if (s.kind != ContractKind::capacity) continue;
-        index.capacity_by_seller[s.seller].push_back(static_cast<std::uint32_t>(i));
-        index.capacity_by_buyer[s.buyer].push_back(static_cast<std::uint32_t>(i));
         if (c.exclusive) ++index.exclusive[s.buyer];
+        if (!c.live()) continue;  // counts toward nothing any more
+        const CapacityTerms terms{static_cast<std::uint32_t>(i), c.signed_at, s.start, s.end, s.quantity_h100e};
+        index.capacity_by_seller[s.seller].push_back(terms);
+        index.capacity_by_buyer[s.buyer].push_back(terms);
     }
     index.built_for = contracts.size();
 }
 
 double capacity_under_contract(const World& w, FirmId firm, Month at, ContractSide side) {
     const World::ContractIndex& index = w.indexed_contracts();
-    const std::vector<std::uint32_t>& positions =
+    const std::vector<World::CapacityTerms>& listed =
         (side == ContractSide::sold ? index.capacity_by_seller : index.capacity_by_buyer)[firm];
     const Month now = w.month();
     double total = 0;
-    for (std::uint32_t position : positions) {
-        const ContractState& c = w.contracts[position];
-        const ContractSpec& s = *c.spec;
-        if (c.live() && c.signed_at <= now && s.start <= at && at <= s.end) total += s.quantity_h100e;
-    }
+    for (const World::CapacityTerms& terms : listed)
+        if (terms.signed_at <= now && terms.start <= at && at <= terms.end && w.contracts[terms.position].live())
+            total += terms.quantity_h100e;
     return total;
 }
 
 FirmId exclusive_holder(const World& w, FirmId lab_firm) {
     const World::ContractIndex& index = w.indexed_contracts();
     if (index.exclusive[lab_firm] == 0) return no_firm;
-    for (std::uint32_t position : index.capacity_by_buyer[lab_firm])
-        if (const ContractState& c = w.contracts[position]; c.status == ContractStatus::active && c.exclusive)
+    for (const World::CapacityTerms& terms : index.capacity_by_buyer[lab_firm])
+        if (const ContractState& c = w.contracts[terms.position]; c.status == ContractStatus::active && c.exclusive)
             return c.spec->seller;
     return no_firm;
 }
 
 void update_licensed_capability(World& w) {
     for (LabState& lab : w.labs) lab.licensed_capability = 0;
-    for (std::uint32_t position : w.indexed_contracts().live) {
+    for (std::uint32_t position : w.indexed_contracts().licences) {
         const ContractState& c = w.contracts[position];
-        if (c.status != ContractStatus::active || c.spec->kind != ContractKind::licence) continue;
+        if (c.status != ContractStatus::active) continue;
         const RoleIndex licensee = w.firms[c.spec->buyer].lab, licensor = w.firms[c.spec->seller].lab;
         if (licensee == no_role || licensor == no_role) continue;
         w.labs[licensee].licensed_capability =

@@ -124,8 +124,9 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
 
 // The ROFR holder that takes a deal with `seller` on the same terms, or `seller`.
 FirmId rofr_taker(const World& w, FirmId lab, FirmId seller, double price, double quantity, Month start) {
-    for (const ContractState& c : w.contracts) {
-        if (!c.live() || !c.rofr || c.spec->buyer != lab || c.spec->seller == seller) continue;
+    for (std::uint32_t position : w.indexed_contracts().rofr_by_buyer[lab]) {
+        const ContractState& c = w.contracts[position];
+        if (!c.live() || c.spec->seller == seller) continue;
         if (w.forbidden_pair(c.spec->seller, lab)) continue;
         const CloudState& rofr_cloud = w.clouds[w.firms[c.spec->seller].cloud];
         if (rofr_matches(price, rofr_cloud.levelised_full, deliverable_capacity(w, rofr_cloud, start), quantity))

@@ -871,6 +871,10 @@ void check_invariants(World& w, double cash_before) {
         violation(w, m.str());
     }
     const std::size_t n = w.n_firms();
+    // Power online per region, summed in the pass over the clouds' sites below (in the order of
+    // a pass per region).
+    std::vector<double>& online_in = w.region_scratch;
+    online_in.assign(w.regions.size(), 0.0);
     for (const CloudState& cloud : w.clouds) {
         const std::string& name = w.sc().firms[cloud.firm].name;
         const double capacity = cloud.capacity_general + cloud.capacity_inference;
@@ -883,11 +887,13 @@ void check_invariants(World& w, double cash_before) {
         if (std::fabs(row - delivered) > 1e-6 * (1 + delivered))
             violation(w, "capacity: " + name + " delivered " + std::to_string(delivered) +
                              " H100e but its customers received " + std::to_string(row));
-        for (const Site& site : cloud.sites)
+        for (const Site& site : cloud.sites) {
             if (site.used_mw > site.online_mw * (1 + 1e-9) + 1e-6)
                 violation(w, "power: " + name + " draws " + std::to_string(site.used_mw) + " MW in " +
                                  w.sc().regions[site.region].name + " with " + std::to_string(site.online_mw) +
                                  " MW online");
+            online_in[site.region] += site.online_mw;
+        }
         // The smallest stock first (one branch per cloud); the family only to name it.
         double lowest = 0;
         for (ChipId c : cloud.held_families)
@@ -908,11 +914,6 @@ void check_invariants(World& w, double cash_before) {
         if (w.firms[f].cash < -tolerance * (1 + w.firms[f].debt))
             violation(w, "cash: " + w.sc().firms[f].name + " has negative cash " + std::to_string(w.firms[f].cash) +
                              " USD after borrowing");
-    // Power online per region in one pass over the sites (same order of sums as a pass per region).
-    std::vector<double>& online_in = w.region_scratch;
-    online_in.assign(w.regions.size(), 0.0);
-    for (const CloudState& cloud : w.clouds)
-        for (const Site& s : cloud.sites) online_in[s.region] += s.online_mw;
     for (std::size_t r = 0; r < w.regions.size(); ++r) {
         const double online = online_in[r];
         if (std::fabs(online - w.regions[r].allocated_mw) > 1e-6 * (1 + online))

@@ -229,17 +229,30 @@ struct World {
     // `contracts`, extended as the book grows at its end: entries are only added, and their kind,
     // parties and exclusivity are set when added; a waiver only drops exclusivity). An insertion
     // before the end (an amendment) must call `contracts_reordered`.
+    // A capacity contract as the per-firm scans read it: its fixed terms next to its position,
+    // so a scan touches the book only for the contracts whose term covers the month asked about.
+    struct CapacityTerms {
+        std::uint32_t position = 0;  // in `contracts`
+        Month signed_at, start, end;
+        double quantity_h100e = 0;
+    };
     struct ContractIndex {
         std::size_t built_for = static_cast<std::size_t>(-1);  // contracts indexed (-1: none, rebuild)
         std::vector<std::uint16_t> commitments;  // [buyer * n + seller]: commitment contracts
         std::vector<std::uint16_t> exclusive;    // [buyer]: capacity contracts made exclusive
-        // [firm]: positions in `contracts` of its capacity contracts, in book order.
-        std::vector<std::vector<std::uint32_t>> capacity_by_seller, capacity_by_buyer;
+        // [firm]: its capacity contracts not ended, in book order (one that ends leaves the lists
+        // with `live`, at the end of the next contracts phase).
+        std::vector<std::vector<CapacityTerms>> capacity_by_seller, capacity_by_buyer;
         std::vector<std::vector<std::uint32_t>> commitments_by_buyer;  // [firm]: positions of its commitment contracts
+        std::vector<std::vector<std::uint32_t>> rofr_by_buyer;  // [firm]: positions of contracts it gave a ROFR clause
+        std::vector<std::uint32_t> licences;     // positions of the licence contracts, in book order
         // Positions of the contracts not ended (pending or active), in book order: the monthly
         // loops visit these, not the whole book, most of which has ended by the 2030s. An
         // ended contract leaves the list at the end of the next contracts phase (run_contracts).
         std::vector<std::uint32_t> live;
+        // Positions of the live revenue-share and commitment contracts, in book order: those the
+        // finance phase settles (settle_contracts); pruned with `live`.
+        std::vector<std::uint32_t> settled_monthly;
     };
     mutable ContractIndex contract_index;
     void contracts_reordered() { contract_index.built_for = static_cast<std::size_t>(-1); }

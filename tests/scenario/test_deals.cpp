@@ -84,6 +84,44 @@ events:
     CHECK(logged);
 }
 
+TEST_CASE("deals: capacity under contract counts the contracts in force at the month asked about, and forgets ended ones") {
+    // Procurement off: these three are cloud_a's only capacity contracts.
+    const Scenario sc = load(R"(
+contracts:
+  - {id: early, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2024-01, end: 2024-06, quantity_h100e: 1000, price_usd_per_h100e_hour: 2.0}
+  - {id: later, kind: capacity, seller: cloud_a, buyer: lab_y, signed: 2024-01, start: 2024-04, end: 2025-12, quantity_h100e: 500, price_usd_per_h100e_hour: 2.0}
+  - {id: cut, kind: capacity, seller: cloud_a, buyer: lab_y, start: 2024-01, end: 2025-12, quantity_h100e: 200, price_usd_per_h100e_hour: 2.0}
+events:
+  - {id: stop, at: 2024-09, do: terminate, target: cut}
+)",
+                             {"firms.lab_x.lab.contract_share=0", "firms.lab_y.lab.contract_share=0"});
+    check_runnable(sc);
+    const agents::StandardModel model;
+    World w;
+    const StreamKey key{sc.seed, 0, 0};
+    const std::vector<double> drawn = draw_uncertain(sc, key);
+    init_world(w, sc, key, drawn);
+    const FirmId a = static_cast<FirmId>(firm(sc, "cloud_a"));
+    const Month may_2024 = *parse_month("2024-05"), june_2025 = *parse_month("2025-06");
+    for (w.step = 0; w.step < w.steps; ++w.step) {
+        step(w, model, nullptr);
+        const Month now = w.month();
+        CAPTURE(format_month(now));
+        const bool early = now <= *parse_month("2024-06"), later = now >= *parse_month("2024-04"),
+                   cut = now < *parse_month("2024-09");
+        CHECK(capacity_under_contract(w, a, now, ContractSide::sold) ==
+              (early ? 1000.0 : 0.0) + (later ? 500.0 : 0.0) + (cut ? 200.0 : 0.0));
+        // Months ahead: a term that covers them counts while the contract is in force.
+        CHECK(capacity_under_contract(w, a, june_2025, ContractSide::sold) == 500.0 + (cut ? 200.0 : 0.0));
+        if (now <= may_2024) CHECK(capacity_under_contract(w, a, may_2024, ContractSide::sold) == 1700.0);
+        CHECK(capacity_under_contract(w, static_cast<FirmId>(firm(sc, "lab_y")), now, ContractSide::bought) ==
+              (later ? 500.0 : 0.0) + (cut ? 200.0 : 0.0));
+        // A contract that ended leaves the seller's list in the contracts phase of the month it ends.
+        CHECK(w.indexed_contracts().capacity_by_seller[a].size() ==
+              static_cast<std::size_t>(early) + 1 + static_cast<std::size_t>(cut));
+    }
+}
+
 TEST_CASE("deals: an until_agi licence ends when AGI is declared for the licensor, not before") {
     const Scenario sc = load(R"(
 contracts:
