@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "engine/simulation.hpp"
+#include "engine/text.hpp"
 
 namespace entangle {
 namespace {
@@ -144,20 +144,17 @@ void raise_funding_round(World& w, RoleIndex l, double pre_money, double round) 
         lab.investor_budget_left[i] -= take;
         left -= take;
         if (!w.log_events) continue;
-        char part[96];
-        std::snprintf(part, sizeof part, "%s %.2f B%s", w.sc().firms[investor.firm].name.c_str(), take / 1e9,
-                      investor.in_kind ? " in kind" : "");
-        takers += (takers.empty() ? "" : ", ") + std::string(part);
+        takers += (takers.empty() ? "" : ", ") + format_text("%s %.2f B%s", w.sc().firms[investor.firm].name,
+                                                             take / 1e9, investor.in_kind ? " in kind" : "");
     }
     if (left > 0) {
         // Outside investors: money from outside the modelled firms (their shares are not tracked).
         raise_outside_funding(w, lab.firm, left);
     }
     if (!w.log_events) return;  // a round every few months per lab: text only when it is recorded
-    char text[160];
-    std::snprintf(text, sizeof text, "%.2f B USD at %.1f B pre-money (outside %.2f B%s%s)", round / 1e9,
-                  pre_money / 1e9, left / 1e9, takers.empty() ? "" : "; ", takers.c_str());
-    log_event(w, "funding_round", w.sc().firms[lab.firm].name, text);
+    log_event(w, "funding_round", w.sc().firms[lab.firm].name,
+              format_text("%.2f B USD at %.1f B pre-money (outside %.2f B%s%s)", round / 1e9, pre_money / 1e9,
+                          left / 1e9, takers.empty() ? "" : "; ", takers));
 }
 
 const char* contract_kind_name(ContractKind kind) {

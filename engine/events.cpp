@@ -7,6 +7,7 @@
 #include "engine/contracts.hpp"
 #include "engine/rng.hpp"
 #include "engine/simulation.hpp"
+#include "engine/text.hpp"
 
 namespace entangle {
 namespace {
@@ -175,10 +176,9 @@ void acquire(World& w, const EventSpec& e, const std::string& text) {
     const FirmId root = w.treasury[acquirer];
     for (FirmId& t : w.treasury)
         if (t == target) t = root;
-    char price[96];
-    std::snprintf(price, sizeof price, " (%.2f B USD, %.2f B of it to modelled holders)", e.value / 1e9,
-                  (e.value - outside) / 1e9);
-    w.event_log.push_back(EventRow{format_month(now), "acquire", pair_names(w, acquirer, target), text + price});
+    w.event_log.push_back(EventRow{format_month(now), "acquire", pair_names(w, acquirer, target),
+                                   text + format_text(" (%.2f B USD, %.2f B of it to modelled holders)", e.value / 1e9,
+                                                      (e.value - outside) / 1e9)});
 }
 
 }  // namespace

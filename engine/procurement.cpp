@@ -1,7 +1,6 @@
 #include "engine/procurement.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -9,6 +8,7 @@
 #include "engine/contracts.hpp"
 #include "engine/market/bargaining.hpp"
 #include "engine/simulation.hpp"
+#include "engine/text.hpp"
 
 namespace entangle {
 namespace {
@@ -59,10 +59,9 @@ void sign(World& w, FirmId lab, FirmId seller, double quantity, double price, Mo
     // Ids and text are for the results only: a contract is known by its place in the book.
     if (!w.log_events) return;
     spec.id = "auto_" + sc.firms[lab].name + "_" + sc.firms[seller].name + "_" + format_month(now);
-    char text[160];
-    std::snprintf(text, sizeof text, "%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", spec.id.c_str(), quantity,
-                  price, format_month(start).c_str(), format_month(end).c_str(), how);
-    w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[seller].name + "," + sc.firms[lab].name, text});
+    w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[seller].name + "," + sc.firms[lab].name,
+                                   format_text("%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", spec.id, quantity,
+                                               price, format_month(start), format_month(end), how)});
 }
 
 // MODEL.md 8: a lab held back by an exclusive clause (need unmet, holder unable
@@ -110,14 +109,12 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
         state.status = ContractStatus::active;
         if (!w.log_events) return;
         commitment.id = "waiver_" + held.id;
-        char text[200];
-        std::snprintf(text, sizeof text,
-                      "%s: exclusivity waived for a %.2f B USD spend commitment (holder's value %.2f B, lab's %.2f B, "
-                      "waiver %.2f B)",
-                      held.id.c_str(), waiver->commitment_usd / 1e9, waiver->holder_value / 1e9,
-                      waiver->lab_value / 1e9, waiver->price / 1e9);
-        w.event_log.push_back(EventRow{format_month(now), "waiver",
-                                       sc.firms[held.seller].name + "," + sc.firms[lab.firm].name, text});
+        w.event_log.push_back(
+            EventRow{format_month(now), "waiver", sc.firms[held.seller].name + "," + sc.firms[lab.firm].name,
+                     format_text("%s: exclusivity waived for a %.2f B USD spend commitment (holder's value %.2f B, "
+                                 "lab's %.2f B, waiver %.2f B)",
+                                 held.id, waiver->commitment_usd / 1e9, waiver->holder_value / 1e9,
+                                 waiver->lab_value / 1e9, waiver->price / 1e9)});
         return;
     }
 }
@@ -228,11 +225,10 @@ double procure_chips(World& w, const LabState& lab, double wanted, Month start, 
     const double covered = units_per_month * term * per_unit;
     if (!w.log_events) return covered;
     spec.id = "auto_" + sc.firms[lab.firm].name + "_" + sc.firms[vendor].name + "_" + chip.name + "_" + format_month(now);
-    char text[200];
-    std::snprintf(text, sizeof text, "%s: %.0f %s a month at %.0f USD a unit (list %.0f), %s to %s", spec.id.c_str(),
-                  units_per_month, chip.name.c_str(), *price, market, format_month(start).c_str(),
-                  format_month(end).c_str());
-    w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[vendor].name + "," + sc.firms[lab.firm].name, text});
+    w.event_log.push_back(EventRow{format_month(now), "sign", sc.firms[vendor].name + "," + sc.firms[lab.firm].name,
+                                   format_text("%s: %.0f %s a month at %.0f USD a unit (list %.0f), %s to %s", spec.id,
+                                               units_per_month, chip.name, *price, market, format_month(start),
+                                               format_month(end))});
     return covered;
 }
 

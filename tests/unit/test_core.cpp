@@ -2,9 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <random>
+#include <stdexcept>
+#include <string>
 
 #include "engine/param.hpp"
 #include "engine/rng.hpp"
+#include "engine/text.hpp"
 #include "engine/time.hpp"
 
 using namespace entangle;
@@ -145,4 +150,36 @@ TEST_CASE("random streams are independent of each other and of other firms") {
     }
     CHECK(std::fabs(sum / n) < 0.01);
     CHECK(squares / n == doctest::Approx(1.0).epsilon(0.01));
+}
+
+TEST_CASE("format_text writes what snprintf writes") {
+    std::mt19937_64 gen(20261129);
+    std::uniform_real_distribution<double> magnitude(-12.0, 12.0), sign(-1.0, 1.0);
+    char expected[512];
+    for (int i = 0; i < 20000; ++i) {
+        const double a = std::copysign(std::pow(10.0, magnitude(gen)), sign(gen));
+        const double b = std::round(a * 8) / 8;  // exact binary halves and eighths: ties in the last decimal
+        const double c = static_cast<double>(static_cast<long long>(a)) + 0.5;
+        std::snprintf(expected, sizeof expected, "%.2f B USD at %.1f B pre-money (outside %.2f B%s%s)", a, b, c, ", x",
+                      "");
+        CHECK(format_text("%.2f B USD at %.1f B pre-money (outside %.2f B%s%s)", a, b, c, ", x", "") == expected);
+        const std::string id = "auto_openai_azure_2024-03";
+        std::snprintf(expected, sizeof expected, "%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", id.c_str(), b, a,
+                      "2024-04", "2026-03", "");
+        CHECK(format_text("%s: %.0f H100e at %.2f USD/H100e-h, %s to %s%s", id, b, a, "2024-04", "2026-03", "") ==
+              expected);
+        std::snprintf(expected, sizeof expected, "%d%% of %f", i, a);
+        CHECK(format_text("%d%% of %f", i, a) == expected);
+    }
+    // Special values as printf spells them.
+    std::snprintf(expected, sizeof expected, "%.2f %.2f %.0f", -0.0, 1e300, -0.4);
+    CHECK(format_text("%.2f %.2f %.0f", -0.0, 1e300, -0.4) == expected);
+}
+
+TEST_CASE("format_text refuses a conversion its argument does not fit") {
+    CHECK_THROWS_AS(format_text("%s", 1.5), std::logic_error);
+    CHECK_THROWS_AS(format_text("%.2f", "text"), std::logic_error);
+    CHECK_THROWS_AS(format_text("%s and %s", "one"), std::logic_error);
+    CHECK_THROWS_AS(format_text("%s", "one", "two"), std::logic_error);
+    CHECK_THROWS_AS(format_text("%x", 3), std::logic_error);
 }
