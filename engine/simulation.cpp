@@ -925,11 +925,6 @@ void check_invariants(World& w, double cash_before) {
 
 }  // namespace
 
-void transfer(World& w, FirmId from, FirmId to, double usd) {
-    w.account(from).cash -= usd;
-    w.account(to).cash += usd;
-}
-
 void list_cloud_families(World& w) {
     for (CloudState& cloud : w.clouds) {
         cloud.families.clear();

@@ -334,7 +334,11 @@ struct World {
     double years_per_step() const { return sc().months_per_step / 12.0; }
 };
 
-// Money moving between firms (both sides at once, so it is conserved).
-void transfer(World& w, FirmId from, FirmId to, double usd);
+// Money moving between firms (both sides at once, so it is conserved). Inline:
+// every payment of the contracts phase goes through it (~4 k a replication).
+inline void transfer(World& w, FirmId from, FirmId to, double usd) {
+    w.account(from).cash -= usd;
+    w.account(to).cash += usd;
+}
 
 }  // namespace entangle
