@@ -646,11 +646,17 @@ void phase_spot(World& w, const AgentModel& agents) {
     }
 }
 
-void accumulate_capability(World& w, LabState& lab) {
+// Algorithmic progress since the start: compute at fixed capability halves every
+// algo_doubling_months. The same for every lab this step, so computed once per step.
+double algorithmic_efficiency(const World& w) {
+    const double months = static_cast<double>(w.step * w.sc().months_per_step);
+    return std::exp2(months / w.param(w.sc().market.algo_doubling_months));
+}
+
+void accumulate_capability(World& w, LabState& lab, double algo_efficiency) {
     const MarketSpec& m = w.sc().market;
     const LabRole& role = *w.sc().firms[lab.firm].lab;
-    const double months = static_cast<double>(w.step * w.sc().months_per_step);
-    const double efficiency = std::exp2(months / w.param(m.algo_doubling_months)) * w.param(role.talent_factor);
+    const double efficiency = algo_efficiency * w.param(role.talent_factor);
     const double flop =
         lab.compute_training * w.param(m.flop_per_h100e_month) * w.sc().months_per_step * efficiency;
     lab.flop_window[static_cast<std::size_t>(lab.window_head)] = flop;
@@ -695,9 +701,10 @@ void serve_end_market_phase(World& w) {
 
 // 6. Use: training and inference, capability, the end market.
 void phase_use(World& w, const AgentModel& agents) {
+    const double algo_efficiency = algorithmic_efficiency(w);
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         agents.lab_use(w, l);
-        accumulate_capability(w, w.labs[l]);
+        accumulate_capability(w, w.labs[l], algo_efficiency);
     }
     for (const LabState& lab : w.labs) w.frontier = std::max(w.frontier, lab.capability);
     serve_end_market_phase(w);
