@@ -292,8 +292,16 @@ void price_families(World& w, CloudState& cloud) {
     if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
         cloud.recovery_rate = r;
         cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
-        for (ChipId c = 0; c < sc.chips.size(); ++c)
-            cloud.chip_recovery[c] = capital_recovery_factor(r, sc.chips[c].lifetime_months);
+        // Families mostly share a depreciation life: compute each life's factor (a pow) once.
+        int life = 0;
+        double recovery = 0;
+        for (ChipId c = 0; c < sc.chips.size(); ++c) {
+            if (c == 0 || sc.chips[c].lifetime_months != life) {
+                life = sc.chips[c].lifetime_months;
+                recovery = capital_recovery_factor(r, life);
+            }
+            cloud.chip_recovery[c] = recovery;
+        }
     }
     for (ChipId c : cloud.families) {
         // Families not held are priced only while they ship: expansion and chip quotes read no other.
