@@ -253,7 +253,8 @@ void run_agi_panel(World& w) {
     const AgiSpec& agi = w.sc().agi;
     const double threshold = w.param(agi.threshold);
     const double hazard = w.param(agi.monthly_hazard);
-    const double per_step = 1.0 - std::pow(1.0 - hazard, w.sc().months_per_step);
+    // The hazard is usually constant: the cached power skips pow month after month.
+    const double per_step = 1.0 - w.agi_survival_pow(1.0 - hazard, w.sc().months_per_step);
     for (LabState& lab : w.labs) {
         if (lab.agi_verified || lab.capability <= threshold) continue;
         // One draw a month from the lab's own stream: other labs' draws never shift.

@@ -292,8 +292,16 @@ void price_families(World& w, CloudState& cloud) {
     if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
         cloud.recovery_rate = r;
         cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
-        for (ChipId c = 0; c < sc.chips.size(); ++c)
-            cloud.chip_recovery[c] = capital_recovery_factor(r, sc.chips[c].lifetime_months);
+        // Families mostly share a depreciation life: compute each life's factor (a pow) once.
+        int life = 0;
+        double recovery = 0;
+        for (ChipId c = 0; c < sc.chips.size(); ++c) {
+            if (c == 0 || sc.chips[c].lifetime_months != life) {
+                life = sc.chips[c].lifetime_months;
+                recovery = capital_recovery_factor(r, life);
+            }
+            cloud.chip_recovery[c] = recovery;
+        }
     }
     for (ChipId c : cloud.families) {
         // Families not held are priced only while they ship: expansion and chip quotes read no other.
@@ -646,11 +654,17 @@ void phase_spot(World& w, const AgentModel& agents) {
     }
 }
 
-void accumulate_capability(World& w, LabState& lab) {
+// Algorithmic progress since the start: compute at fixed capability halves every
+// algo_doubling_months. The same for every lab this step, so computed once per step.
+double algorithmic_efficiency(const World& w) {
+    const double months = static_cast<double>(w.step * w.sc().months_per_step);
+    return std::exp2(months / w.param(w.sc().market.algo_doubling_months));
+}
+
+void accumulate_capability(World& w, LabState& lab, double algo_efficiency) {
     const MarketSpec& m = w.sc().market;
     const LabRole& role = *w.sc().firms[lab.firm].lab;
-    const double months = static_cast<double>(w.step * w.sc().months_per_step);
-    const double efficiency = std::exp2(months / w.param(m.algo_doubling_months)) * w.param(role.talent_factor);
+    const double efficiency = algo_efficiency * w.param(role.talent_factor);
     const double flop =
         lab.compute_training * w.param(m.flop_per_h100e_month) * w.sc().months_per_step * efficiency;
     lab.flop_window[static_cast<std::size_t>(lab.window_head)] = flop;
@@ -695,9 +709,10 @@ void serve_end_market_phase(World& w) {
 
 // 6. Use: training and inference, capability, the end market.
 void phase_use(World& w, const AgentModel& agents) {
+    const double algo_efficiency = algorithmic_efficiency(w);
     for (RoleIndex l = 0; l < w.labs.size(); ++l) {
         agents.lab_use(w, l);
-        accumulate_capability(w, w.labs[l]);
+        accumulate_capability(w, w.labs[l], algo_efficiency);
     }
     for (const LabState& lab : w.labs) w.frontier = std::max(w.frontier, lab.capability);
     serve_end_market_phase(w);

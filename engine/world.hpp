@@ -280,6 +280,7 @@ struct World {
     double unmet_demand = 0;       // H100e wanted at the clearing price and not served
     DeferredStream market_stream;
     CachedPow end_market_growth_pow, interest_pow, debt_pow;
+    CachedPow agi_survival_pow;    // (1 - AGI panel hazard)^(months per step)
 
     std::vector<std::uint8_t> buyable;  // [firm * chips + chip]: may the firm buy the family (forbids included)
     // The firm whose account holds each firm's cash and debt: itself, or its
