@@ -558,9 +558,9 @@ struct SpotOffer {
     double tranche_utilisation(int k) const { return (committed + residual * (k + 0.5) / supply_tranches) / capacity; }
 };
 
+// A cloud's offer; `c` is one of World::spot_sellers.
 SpotOffer spot_offer(const World& w, RoleIndex c, bool inference_only) {
     const CloudState& cloud = w.clouds[c];
-    if (!w.sc().firms[cloud.firm].cloud->sells_capacity) return {};
     const double residual = inference_only ? cloud.capacity_inference - cloud.internal_inference
                                            : cloud.capacity_general - cloud.obligations - cloud.internal_general;
     if (residual <= tolerance) return {};
@@ -568,9 +568,9 @@ SpotOffer spot_offer(const World& w, RoleIndex c, bool inference_only) {
     return {capacity, capacity - residual, residual};
 }
 
-// Every cloud's supply curve, tranche by tranche, clouds ascending.
+// Every selling cloud's supply curve, tranche by tranche, clouds ascending.
 void add_spot_asks(const World& w, const AgentModel& agents, OrderList& asks, bool inference_only) {
-    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
+    for (const RoleIndex c : w.spot_sellers) {
         const SpotOffer offer = spot_offer(w, c, inference_only);
         if (offer.residual <= 0) continue;
         std::array<double, supply_tranches> utilisation, ask;
@@ -588,7 +588,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     // auction and total_by_trader sum the asks.
     SupplyTotals supply;
     std::size_t offering = 0;
-    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
+    for (const RoleIndex c : w.spot_sellers) {
         const SpotOffer offer = spot_offer(w, c, inference_only);
         if (offer.residual <= 0) continue;
         const double top_utilisation = offer.tranche_utilisation(supply_tranches - 1);
@@ -1224,6 +1224,9 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.spot_volume = w.unmet_demand = 0;
     // The most orders a clearing takes: each cloud's tranches, and each lab's
     // grid steps plus its two values.
+    w.spot_sellers.clear();
+    for (RoleIndex c = 0; c < w.clouds.size(); ++c)
+        if (sc.firms[w.clouds[c].firm].cloud->sells_capacity) w.spot_sellers.push_back(c);
     w.asks.resize(w.clouds.size() * supply_tranches);
     w.bids.resize((demand_grid + 2) * w.labs.size());
     // The auction's buffers at their largest, so that clearing never allocates.
