@@ -79,8 +79,7 @@ void renegotiate_exclusivity(World& w, LabState& lab) {
         if (deliverable_capacity(w, holder, now) > 1.0) return;  // the holder can still serve it
         // Without the clause the holder would lose the part of the lab's volume
         // it would spread to other sellers (an even split among those selling).
-        int sellers = 0;
-        for (const CloudState& cloud : w.clouds) sellers += sc.firms[cloud.firm].cloud->sells_capacity ? 1 : 0;
+        const auto sellers = static_cast<int>(w.spot_sellers.size());
         WaiverInputs in;
         in.price = c.spec->price_usd_per_h100e_hour;
         in.holder_cost = holder.levelised_full;
@@ -261,9 +260,9 @@ void procure_capacity(World& w, RoleIndex l) {
     const double spot = w.spot_price;  // last month's clearing price: the expected spot price
     std::vector<Quote>& quotes = w.quote_scratch;
     quotes.clear();
-    for (RoleIndex c = 0; c < w.clouds.size(); ++c) {
+    for (const RoleIndex c : w.spot_sellers) {
         const CloudState& cloud = w.clouds[c];
-        if (cloud.firm == lab.firm || !sc.firms[cloud.firm].cloud->sells_capacity) continue;
+        if (cloud.firm == lab.firm) continue;
         if (holder != no_firm && cloud.firm != holder) continue;
         if (w.forbidden_pair(cloud.firm, lab.firm)) continue;
         if (cloud.levelised_full <= 0) continue;

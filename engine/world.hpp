@@ -309,7 +309,7 @@ struct World {
     // Scratch for the spot auction, reused every step. The order lists are sized
     // once (init_world) to the most orders a clearing can take.
     std::vector<Order> asks, bids;
-    std::vector<RoleIndex> spot_sellers;  // the clouds that sell capacity (scenario flag), ascending
+    std::vector<RoleIndex> spot_sellers;  // the clouds that sell capacity (scenario flag), ascending: spot and contract quotes
     AuctionScratch auction_scratch;
     std::vector<double> end_market_scratch;
     std::vector<SpotTrader> sellers_scratch, buyers_scratch;  // those who traded, ascending
