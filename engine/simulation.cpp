@@ -620,9 +620,13 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     }
     if (offering == 0 && inference_only) return NAN;  // no inference-only capacity on offer
     OrderList bids(w.bids);
-    for (RoleIndex l = 0; l < w.labs.size(); ++l) {
+    // Looked up once, not per lab: the bids' stores could alias the vectors'
+    // bounds, so the compiler reloads (and re-checks) them every iteration.
+    const World::ContractIndex& contract_index = w.indexed_contracts();
+    const std::size_t n_labs = w.labs.size();
+    for (RoleIndex l = 0; l < n_labs; ++l) {
         const LabState& lab = w.labs[l];
-        if (w.indexed_contracts().exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
+        if (contract_index.exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
         // Compute held serves training first; inference-only capacity serves inference only.
         const double general_held = lab.held - lab.held_inference_only;
         const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
