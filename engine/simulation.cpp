@@ -526,26 +526,45 @@ void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double tra
     if (inference > tolerance) values[n_values++] = inference_value;
     if (n_values == 2 && values[1] > values[0]) std::swap(values[0], values[1]);
     double bid_so_far = 0, previous = NAN;
-    for (std::size_t g = 0, v = 0; g < demand_grid || v < n_values;) {
-        const bool value_next = v < n_values && (g == demand_grid || values[v] >= top * demand_grid_steps[g]);
-        const double p = value_next ? values[v++] : top * demand_grid_steps[g++];
+    // The quantity valued at the current price or more changes only where the
+    // price falls below a need's value, and prices only descend: keep it, with
+    // the highest value below the price it was computed at, and recompute it
+    // only on crossing that value (once per band, not once per grid step).
+    double valued = 0, valued_above = INFINITY;  // valid for prices > valued_above
+    std::size_t g = 0;
+    // Bids the step at price p; false once no lower price can add to the curve.
+    const auto bid_at = [&](double p) {
         const bool repeated = p == previous;
         previous = p;
-        if (p <= 0 || repeated) continue;
-        const double valued = (training_value >= p ? training : 0.0) + (inference_value >= p ? inference : 0.0);
+        if (p <= 0 || repeated) return true;
+        if (!(p > valued_above)) {
+            valued = (training_value >= p ? training : 0.0) + (inference_value >= p ? inference : 0.0);
+            valued_above = p != p ? INFINITY  // a NaN price says nothing of the next one
+                                  : std::max(training_value < p ? training_value : -INFINITY,
+                                             inference_value < p ? inference_value : -INFINITY);
+        }
         const double affordable = budget / (p * hours);
         const double wanted = std::min(valued, affordable);
         if (wanted > bid_so_far + tolerance) {
             bids.add(lab, wanted - bid_so_far, p);
             bid_so_far = wanted;
         }
-        if (valued > affordable) continue;
+        if (valued > affordable) return true;
         // The budget does not bind, so the quantity wanted stays the same at lower
         // prices until the next need's value: skip the grid steps above it.
         const double next_value = std::max(training > 0 && training_value < p ? training_value : 0.0,
                                            inference > 0 && inference_value < p ? inference_value : 0.0);
-        if (next_value <= 0) break;
+        if (next_value <= 0) return false;
         while (g < demand_grid && top * demand_grid_steps[g] > next_value) ++g;
+        return true;
+    };
+    // Band by band: the grid steps above the next value (a grid step equal to it
+    // comes after it, and repeats it), then the value itself.
+    for (std::size_t v = 0;; ++v) {
+        const double band_floor = v < n_values ? values[v] : -INFINITY;
+        while (g < demand_grid && !(band_floor >= top * demand_grid_steps[g]))
+            if (!bid_at(top * demand_grid_steps[g++])) return;
+        if (v == n_values || !bid_at(values[v])) return;
     }
 }
 
@@ -601,9 +620,13 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     }
     if (offering == 0 && inference_only) return NAN;  // no inference-only capacity on offer
     OrderList bids(w.bids);
-    for (RoleIndex l = 0; l < w.labs.size(); ++l) {
+    // Looked up once, not per lab: the bids' stores could alias the vectors'
+    // bounds, so the compiler reloads (and re-checks) them every iteration.
+    const World::ContractIndex& contract_index = w.indexed_contracts();
+    const std::size_t n_labs = w.labs.size();
+    for (RoleIndex l = 0; l < n_labs; ++l) {
         const LabState& lab = w.labs[l];
-        if (w.indexed_contracts().exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
+        if (contract_index.exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
         // Compute held serves training first; inference-only capacity serves inference only.
         const double general_held = lab.held - lab.held_inference_only;
         const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
