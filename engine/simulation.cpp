@@ -1245,11 +1245,11 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.demand_walk = 0;
     w.spot_price = NAN;
     w.spot_volume = w.unmet_demand = 0;
-    // The most orders a clearing takes: each cloud's tranches, and each lab's
-    // grid steps plus its two values.
     w.spot_sellers.clear();
     for (RoleIndex c = 0; c < w.clouds.size(); ++c)
         if (sc.firms[w.clouds[c].firm].cloud->sells_capacity) w.spot_sellers.push_back(c);
+    // The most orders a clearing takes: each cloud's tranches, and each lab's
+    // grid steps plus its two values.
     w.asks.resize(w.clouds.size() * supply_tranches);
     w.bids.resize((demand_grid + 2) * w.labs.size());
     // The auction's buffers at their largest, so that clearing never allocates.
