@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/market/economics.hpp"
+#include "engine/cached_pow.hpp"
 #include "engine/time.hpp"
 
 namespace entangle {

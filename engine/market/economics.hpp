@@ -2,18 +2,9 @@
 // Closed-form economics shared by agents, bargaining and tests (MODEL.md 5.2).
 #include <cmath>
 
-namespace entangle {
+#include "engine/cached_pow.hpp"
 
-// pow(base, exponent), remembered until its arguments change: rates in a
-// scenario are constants or paths that change at knots, and the step loop
-// asks for the same factor month after month (pow is among its dearest calls).
-struct CachedPow {
-    double base = NAN, exponent = NAN, value = NAN;
-    double operator()(double b, double e) {
-        if (b != base || e != exponent) base = b, exponent = e, value = std::pow(b, e);
-        return value;
-    }
-};
+namespace entangle {
 
 // Monthly rate equivalent to an annual cost of capital.
 inline double monthly_rate(double annual_rate) { return std::pow(1.0 + annual_rate, 1.0 / 12.0) - 1.0; }
