@@ -45,7 +45,9 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
         // of the output is shared among open orders by the vendor's rule.
         std::vector<ChipOrder>& orders = w.chips[c].orders;
         const std::size_t n = orders.size();
-        if (n == 0) continue;  // nothing to share out
+        // Nothing to share out. With no output (a family not or no longer made, holding a backlog)
+        // no order ships: shipping stays at the 0 that ship_orders leaves it at.
+        if (n == 0 || output <= 0) continue;
         maker.requested.resize(n);
         maker.shipped.resize(n);
         for (std::size_t k = 0; k < n; ++k) {
