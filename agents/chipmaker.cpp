@@ -14,13 +14,14 @@ double stake_between(const World& w, FirmId a, FirmId b) { return w.equity_at(a,
 
 void reprice_by_backlog(World& w, const ChipmakerRole& role) {
     const Scenario& sc = w.sc();
+    const double kappa = w.param(role.kappa), backlog_target_months = w.param(role.backlog_target_months);
+    const double margin_factor = 1 + w.param(role.min_margin), max_multiple = w.param(role.max_multiple);
     for (const auto& [c, capacity] : role.capacity_per_month) {
         ChipState& state = w.chips[c];
         const ChipSpec& chip = sc.chips[c];
         if (chip.release > w.month()) continue;
-        const BacklogPricing rule{w.param(role.kappa), w.param(role.backlog_target_months),
-                                  w.param(chip.unit_cost) * (1 + w.param(role.min_margin)),
-                                  w.param(chip.list_price) * w.param(role.max_multiple),
+        const BacklogPricing rule{kappa, backlog_target_months, w.param(chip.unit_cost) * margin_factor,
+                                  w.param(chip.list_price) * max_multiple,
                                   state.superseded_at <= w.month() ? w.param(chip.age_decay) : 0.0};
         state.price = backlog_price(state.price, state.backlog, state.production_cap / sc.months_per_step,
                                     sc.months_per_step, rule, state.age_decay_pow);
