@@ -140,7 +140,7 @@ void StandardModel::cloud_invest(World& w, RoleIndex c) const {
                     : within_spare + (limit - within_spare * price) / (price + mw_per_unit * capex_per_mw);
     }
     if (units <= 0) return;
-    place_chip_order(w, c, choice.chip, units);
+    place_chip_order(w, c, choice.chip, units, price, false);  // at the vendor's price, read above
     const double mw = std::max(units * mw_per_unit - spare_mw, 0.0);
     if (mw > 0) start_construction(w, c, choose_site(w, cloud, mw), mw);
 }
