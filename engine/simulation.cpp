@@ -992,10 +992,6 @@ double borrowing_headroom(const World& w, FirmId firm) {
     return std::max(w.param(role.max_leverage) * w.clouds[f.cloud].book_value - w.account(firm).debt, 0.0);
 }
 
-void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units) {
-    place_chip_order(w, cloud, chip, units, chip_price_for(w, w.clouds[cloud].firm, chip), false);
-}
-
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, double unit_price, bool priority) {
     if (units <= 0) return;
     const FirmId buyer = w.clouds[cloud].firm;
