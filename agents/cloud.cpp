@@ -48,15 +48,18 @@ Pipeline pipeline(const World& w, CloudState& cloud, int horizon_steps) {
     for (ChipId c : cloud.held_families) {
         const double coming = cloud.stranded[c] + cloud.on_order[c];
         pipe.spare_mw -= coming * w.chips[c].power_kw / 1000.0;
-        if (cloud.installed[c] <= 0 && coming <= 0) continue;
+        const double installed = cloud.installed[c];
+        if (installed <= 0 && coming <= 0) continue;
         double retiring = 0;
-        const double* schedule = cloud.retire_schedule.data() + c * stride;
-        // Leading zeros add nothing: start the window's sum at its first retirement.
-        int& from = cloud.retire_scan_from[c];
-        from = std::max(from, w.step + 1);
-        while (from <= last && schedule[from] == 0) ++from;
-        for (int s = from; s <= last; ++s) retiring += schedule[s];
-        pipe.capacity += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * w.chips[c].effective_h100e;
+        if (installed > 0) {  // with none installed none is left whatever retires: skip the window
+            const double* schedule = cloud.retire_schedule.data() + c * stride;
+            // Leading zeros add nothing: start the window's sum at its first retirement.
+            int from = std::max(cloud.retire_scan_from[c], w.step + 1);
+            while (from <= last && schedule[from] == 0) ++from;
+            cloud.retire_scan_from[c] = from;
+            for (int s = from; s <= last; ++s) retiring += schedule[s];
+        }
+        pipe.capacity += (std::max(installed - retiring, 0.0) + coming) * w.chips[c].effective_h100e;
     }
     return pipe;
 }
