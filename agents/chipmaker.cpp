@@ -14,13 +14,14 @@ double stake_between(const World& w, FirmId a, FirmId b) { return w.equity_at(a,
 
 void reprice_by_backlog(World& w, const ChipmakerRole& role) {
     const Scenario& sc = w.sc();
+    const double kappa = w.param(role.kappa), backlog_target_months = w.param(role.backlog_target_months);
+    const double margin_factor = 1 + w.param(role.min_margin), max_multiple = w.param(role.max_multiple);
     for (const auto& [c, capacity] : role.capacity_per_month) {
         ChipState& state = w.chips[c];
         const ChipSpec& chip = sc.chips[c];
         if (chip.release > w.month()) continue;
-        const BacklogPricing rule{w.param(role.kappa), w.param(role.backlog_target_months),
-                                  w.param(chip.unit_cost) * (1 + w.param(role.min_margin)),
-                                  w.param(chip.list_price) * w.param(role.max_multiple),
+        const BacklogPricing rule{kappa, backlog_target_months, w.param(chip.unit_cost) * margin_factor,
+                                  w.param(chip.list_price) * max_multiple,
                                   state.superseded_at <= w.month() ? w.param(chip.age_decay) : 0.0};
         state.price = backlog_price(state.price, state.backlog, state.production_cap / sc.months_per_step,
                                     sc.months_per_step, rule, state.age_decay_pow);
@@ -37,37 +38,43 @@ void StandardModel::chipmaker_supply(World& w, RoleIndex m) const {
     if (cournot)
         for (const auto& [c, capacity] : role.capacity_per_month) total_cap += w.chips[c].production_cap;
     for (const auto& [c, capacity] : role.capacity_per_month) {
+        std::vector<ChipOrder>& orders = w.chips[c].orders;
+        if (orders.empty()) continue;  // nothing to share out
         double output = w.chips[c].production_cap;
         if (cournot && total_cap > 0)
             output = std::min(output, maker.cournot_output * w.sc().months_per_step * output / total_cap);
+        // With no output (a family not or no longer made, holding a backlog) no order ships:
+        // shipping stays at the 0 that ship_orders leaves it at.
+        if (output <= 0) continue;
         // Gather this family's open orders (oldest first) into reused scratch.
         // Contracted (priority) orders are served first, oldest first; the rest
         // of the output is shared among open orders by the vendor's rule.
-        std::vector<ChipOrder>& orders = w.chips[c].orders;
         const std::size_t n = orders.size();
-        if (n == 0) continue;  // nothing to share out
-        maker.requested.resize(n);
-        maker.shipped.resize(n);
+        if (maker.requested.size() < n) {  // the scratch only grows
+            maker.requested.resize(n);
+            maker.priority.resize(n);
+            maker.shipped.resize(n);
+        }
+        const std::span<double> requested(maker.requested.data(), n), shipped(maker.shipped.data(), n);
         for (std::size_t k = 0; k < n; ++k) {
             ChipOrder& order = orders[k];
             order.shipping = 0;
-            maker.requested[k] = order.units_left;
+            requested[k] = order.units_left;
             if (!order.priority) continue;
             order.shipping = std::min(order.units_left, output);
             output -= order.shipping;
-            maker.requested[k] = 0;
+            requested[k] = 0;
         }
         // Allocation weights: only the strategic rule reads them.
         std::span<const double> priority;
         if (role.allocation == Allocation::strategic) {
             const double weight = w.param(role.strategic_weight);
-            maker.priority.resize(n);
             for (std::size_t k = 0; k < n; ++k)
                 maker.priority[k] = 1.0 + weight * stake_between(w, orders[k].buyer, maker.firm);
-            priority = maker.priority;
+            priority = std::span<const double>(maker.priority.data(), n);
         }
-        allocate_output(role.allocation, output, maker.requested, priority, maker.shipped);
-        for (std::size_t k = 0; k < orders.size(); ++k) orders[k].shipping += maker.shipped[k];
+        allocate_output(role.allocation, output, requested, priority, shipped);
+        for (std::size_t k = 0; k < n; ++k) orders[k].shipping += shipped[k];
     }
 }
 

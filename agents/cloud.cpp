@@ -31,25 +31,37 @@ double forecast_demand(const World& w, CloudState& cloud, int months) {
     return demand;
 }
 
-// Effective H100e installed, delivered or on order, less what retires before the horizon.
-double pipeline_capacity(const World& w, CloudState& cloud, int horizon_steps) {
+// One pass over the cloud's fleet for both: effective H100e installed, delivered or on order,
+// less what retires before the horizon; and the MW of powered or planned space not yet
+// claimed by installed or coming units.
+struct Pipeline {
+    double capacity = 0;
+    double spare_mw = 0;
+};
+
+Pipeline pipeline(const World& w, CloudState& cloud, int horizon_steps) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
-    double total = 0;
+    Pipeline pipe;
+    for (const Site& site : cloud.sites) pipe.spare_mw += site.online_mw + site.building_mw - site.used_mw;
     const int last = std::min(w.step + horizon_steps, w.steps);
     if (cloud.retire_scan_from.empty()) cloud.retire_scan_from.assign(cloud.installed.size(), 0);
     for (ChipId c : cloud.held_families) {
         const double coming = cloud.stranded[c] + cloud.on_order[c];
-        if (cloud.installed[c] <= 0 && coming <= 0) continue;
+        pipe.spare_mw -= coming * w.chips[c].power_kw / 1000.0;
+        const double installed = cloud.installed[c];
+        if (installed <= 0 && coming <= 0) continue;
         double retiring = 0;
-        const double* schedule = cloud.retire_schedule.data() + c * stride;
-        // Leading zeros add nothing: start the window's sum at its first retirement.
-        int& from = cloud.retire_scan_from[c];
-        from = std::max(from, w.step + 1);
-        while (from <= last && schedule[from] == 0) ++from;
-        for (int s = from; s <= last; ++s) retiring += schedule[s];
-        total += (std::max(cloud.installed[c] - retiring, 0.0) + coming) * w.chips[c].effective_h100e;
+        if (installed > 0) {  // with none installed none is left whatever retires: skip the window
+            const double* schedule = cloud.retire_schedule.data() + c * stride;
+            // Leading zeros add nothing: start the window's sum at its first retirement.
+            int from = std::max(cloud.retire_scan_from[c], w.step + 1);
+            while (from <= last && schedule[from] == 0) ++from;
+            cloud.retire_scan_from[c] = from;
+            for (int s = from; s <= last; ++s) retiring += schedule[s];
+        }
+        pipe.capacity += (std::max(installed - retiring, 0.0) + coming) * w.chips[c].effective_h100e;
     }
-    return total;
+    return pipe;
 }
 
 struct Choice {
@@ -74,15 +86,6 @@ Choice cheapest_family(const World& w, const CloudState& cloud, int horizon_mont
         if (cost < best.cost) best = Choice{c, cost};
     }
     return best;
-}
-
-// MW of powered or planned space not yet claimed by installed or coming units.
-double spare_power_mw(const World& w, const CloudState& cloud) {
-    double spare = 0;
-    for (const Site& site : cloud.sites) spare += site.online_mw + site.building_mw - site.used_mw;
-    for (ChipId c : cloud.held_families)
-        spare -= (cloud.stranded[c] + cloud.on_order[c]) * w.chips[c].power_kw / 1000.0;
-    return spare;
 }
 
 // The first preferred site whose region can still power `mw`, else the one with most room.
@@ -116,7 +119,8 @@ void StandardModel::cloud_invest(World& w, RoleIndex c) const {
     const int horizon = role.forecast_horizon_months;
     const int horizon_steps = (horizon + w.sc().months_per_step - 1) / w.sc().months_per_step;
     const double wanted = forecast_demand(w, cloud, horizon) / w.param(role.target_utilisation);
-    const double gap = wanted - pipeline_capacity(w, cloud, horizon_steps);
+    const Pipeline pipe = pipeline(w, cloud, horizon_steps);
+    const double gap = wanted - pipe.capacity;
     if (gap <= 0) return;
     const Choice choice = cheapest_family(w, cloud, horizon);
     if (!std::isfinite(choice.cost)) return;
@@ -125,7 +129,7 @@ void StandardModel::cloud_invest(World& w, RoleIndex c) const {
     const double price = chip_price_for(w, cloud.firm, choice.chip);
     const double mw_per_unit = family.power_kw / 1000.0;
     const double capex_per_mw = w.param(role.dc_capex_per_mw);
-    const double spare_mw = std::max(spare_power_mw(w, cloud), 0.0);
+    const double spare_mw = std::max(pipe.spare_mw, 0.0);
     double units = gap / family.effective_h100e;
     const auto cost_of = [&](double u) { return u * price + std::max(u * mw_per_unit - spare_mw, 0.0) * capex_per_mw; };
     const double limit = std::max(std::min(w.param(role.capex_budget) * w.years_per_step(),
@@ -139,7 +143,7 @@ void StandardModel::cloud_invest(World& w, RoleIndex c) const {
                     : within_spare + (limit - within_spare * price) / (price + mw_per_unit * capex_per_mw);
     }
     if (units <= 0) return;
-    place_chip_order(w, c, choice.chip, units);
+    place_chip_order(w, c, choice.chip, units, price, false);  // at the vendor's price, read above
     const double mw = std::max(units * mw_per_unit - spare_mw, 0.0);
     if (mw > 0) start_construction(w, c, choose_site(w, cloud, mw), mw);
 }

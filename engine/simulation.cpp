@@ -992,10 +992,6 @@ double borrowing_headroom(const World& w, FirmId firm) {
     return std::max(w.param(role.max_leverage) * w.clouds[f.cloud].book_value - w.account(firm).debt, 0.0);
 }
 
-void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units) {
-    place_chip_order(w, cloud, chip, units, chip_price_for(w, w.clouds[cloud].firm, chip), false);
-}
-
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, double unit_price, bool priority) {
     if (units <= 0) return;
     const FirmId buyer = w.clouds[cloud].firm;
@@ -1018,12 +1014,16 @@ void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, doub
     } else {
         orders.push_back(ChipOrder{buyer, cloud, chip, units, unit_price, w.step, 0, priority});
     }
-    // Sorted insertions into lists reserved for every family: no allocation.
-    std::vector<ChipId>& families = w.clouds[cloud].families;
-    if (const auto at = std::ranges::lower_bound(families, chip); at == families.end() || *at != chip)
-        families.insert(at, chip);  // a family it may no longer buy (chip_supply deals): rare
-    std::vector<ChipId>& held = w.clouds[cloud].held_families;
-    if (const auto at = std::ranges::lower_bound(held, chip); at == held.end() || *at != chip) held.insert(at, chip);
+    // Sorted insertions into lists reserved for every family: no allocation. A family it already
+    // has on order is in both (held_families keeps every family with stock): most orders.
+    if (w.clouds[cloud].on_order[chip] == 0) {
+        std::vector<ChipId>& families = w.clouds[cloud].families;
+        if (const auto at = std::ranges::lower_bound(families, chip); at == families.end() || *at != chip)
+            families.insert(at, chip);  // a family it may no longer buy (chip_supply deals): rare
+        std::vector<ChipId>& held = w.clouds[cloud].held_families;
+        if (const auto at = std::ranges::lower_bound(held, chip); at == held.end() || *at != chip)
+            held.insert(at, chip);
+    }
     w.clouds[cloud].on_order[chip] += units;
     w.chips[chip].backlog += units;
 }

@@ -27,7 +27,6 @@ void run_replication(const Scenario& sc, const AgentModel& agents, const StreamK
 RecordShape record_shape(const Scenario& sc);
 
 // Engine services the agents call in the invest phase.
-void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units);  // at the vendor's price
 void place_chip_order(World& w, RoleIndex cloud, ChipId chip, double units, double unit_price, bool priority);
 void start_construction(World& w, RoleIndex cloud, std::uint16_t site, double mw);
 
