@@ -437,13 +437,12 @@ void pair_spot_trades(World& w, std::span<const SpotTrader> sellers, std::span<c
     scale_columns(true);
 }
 
-// One pair's spot trade: H100e from cloud to lab, paid at the clearing price.
-void settle_spot_pair(World& w, RoleIndex c, RoleIndex l, double quantity, double price) {
-    CloudState& cloud = w.clouds[c];
-    LabState& lab = w.labs[l];
-    const double payment = quantity * price * w.hours_per_step();
+// One pair's spot trade: `quantity` H100e from cloud to lab for `payment`
+// (`contracts` is w.indexed_contracts(), looked up once per clearing).
+void settle_spot_pair(World& w, const World::ContractIndex& contracts, CloudState& cloud, LabState& lab,
+                      double quantity, double payment) {
     w.flow_at(cloud.firm, lab.firm) += quantity;
-    pay_for_compute(w, lab.firm, cloud.firm, payment);
+    pay_for_compute(w, contracts, lab.firm, cloud.firm, payment);
     if (lab.firm != cloud.firm) w.firms[cloud.firm].revenue += payment;
     lab.compute_spend += payment;
     cloud.spot_sold += quantity;
@@ -473,9 +472,13 @@ double settle_spot(World& w, std::span<const SpotTrader> sellers, std::span<cons
     // Totals per buyer first: the steps of one lab's demand curve trade as one.
     const std::span<const SpotTrader> buyers(w.buyers_scratch.data(), total_by_trader(bids, w.buyers_scratch));
     double traded = 0;
-    const auto trade = [&](RoleIndex c, RoleIndex l, double quantity) {
-        settle_spot_pair(w, c, l, quantity, price);
-        if (inference_only) w.labs[l].held_inference_only += quantity;
+    // Looked up once per clearing, not per pair.
+    const double hours = w.hours_per_step();
+    const World::ContractIndex& contracts = w.indexed_contracts();
+    const auto trade = [&](CloudState& cloud, RoleIndex l, double quantity) {
+        LabState& lab = w.labs[l];
+        settle_spot_pair(w, contracts, cloud, lab, quantity, quantity * price * hours);
+        if (inference_only) lab.held_inference_only += quantity;
         traded += quantity;
     };
     if (w.any_forbidden) {
@@ -483,12 +486,14 @@ double settle_spot(World& w, std::span<const SpotTrader> sellers, std::span<cons
         for (std::size_t i = 0; i < sellers.size(); ++i)
             for (std::size_t j = 0; j < buyers.size(); ++j) {
                 const double quantity = w.pairing_scratch[i * buyers.size() + j];
-                if (quantity > 0) trade(sellers[i].role, buyers[j].role, quantity);
+                if (quantity > 0) trade(w.clouds[sellers[i].role], buyers[j].role, quantity);
             }
         return traded;
     }
-    for (const SpotTrader& seller : sellers)
-        for (const SpotTrader& buyer : buyers) trade(seller.role, buyer.role, seller.quantity * buyer.quantity / volume);
+    for (const SpotTrader& seller : sellers) {
+        CloudState& cloud = w.clouds[seller.role];
+        for (const SpotTrader& buyer : buyers) trade(cloud, buyer.role, seller.quantity * buyer.quantity / volume);
+    }
     return traded;
 }
 
