@@ -516,9 +516,10 @@ class OrderList {
 
 // A budget-constrained lab's demand: at price p it wants
 // D(p) = min(need valued at p or more, budget / (p * hours)), bid as steps at
-// its two values and on a geometric grid below the higher one.
+// its two values and on a geometric grid below the higher one. Steps priced
+// below `price_floor` are left out.
 void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double training, double training_value,
-                      double inference, double inference_value, double budget) {
+                      double inference, double inference_value, double budget, double price_floor) {
     if (training + inference <= tolerance || budget <= 0) return;
     const double hours = w.hours_per_step();
     const double top = std::max(training > tolerance ? training_value : 0.0, inference > tolerance ? inference_value : 0.0);
@@ -539,6 +540,7 @@ void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double tra
     std::size_t g = 0;
     // Bids the step at price p; false once no lower price can add to the curve.
     const auto bid_at = [&](double p) {
+        if (p < price_floor) return false;  // and so is every later (lower) price
         const bool repeated = p == previous;
         previous = p;
         if (p <= 0 || repeated) return true;
@@ -604,6 +606,26 @@ void add_spot_asks(const World& w, const AgentModel& agents, OrderList& asks, bo
     }
 }
 
+// Every lab's demand curve, labs ascending, down to `price_floor`.
+void add_demand_curves(const World& w, OrderList& bids, bool inference_only, double price_floor) {
+    // Looked up once, not per lab: the bids' stores could alias the vectors'
+    // bounds, so the compiler reloads (and re-checks) them every iteration.
+    const World::ContractIndex& contract_index = w.indexed_contracts();
+    const std::size_t n_labs = w.labs.size();
+    for (RoleIndex l = 0; l < n_labs; ++l) {
+        const LabState& lab = w.labs[l];
+        if (contract_index.exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
+        // Compute held serves training first; inference-only capacity serves inference only.
+        const double general_held = lab.held - lab.held_inference_only;
+        const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
+        const double unmet_inference = std::max(
+            lab.need_inference - lab.held_inference_only - std::max(general_held - lab.need_training, 0.0), 0.0);
+        const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
+        add_demand_curve(w, bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget,
+                         price_floor);
+    }
+}
+
 double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
     // The supply's totals first, from each cloud's top tranche alone: asks rise
     // with utilisation (AgentModel::cloud_asks), so it is the cloud's dearest,
@@ -624,25 +646,23 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         w.sellers_scratch[offering++] = {c, offered};
     }
     if (offering == 0 && inference_only) return NAN;  // no inference-only capacity on offer
+    // Bids priced below the dearest ask take no part in a shortage: they fill
+    // nothing, and the price lies above them. So when a shortage is likely (the
+    // last general clearing left demand unserved: the kind of clearing mostly
+    // persists month to month) the curves stop at the dearest ask, and are bid
+    // in full only when no shortage comes of them. A guess either way gives the
+    // same results.
+    const bool shortage_likely = w.unmet_demand > 0;
     OrderList bids(w.bids);
-    // Looked up once, not per lab: the bids' stores could alias the vectors'
-    // bounds, so the compiler reloads (and re-checks) them every iteration.
-    const World::ContractIndex& contract_index = w.indexed_contracts();
-    const std::size_t n_labs = w.labs.size();
-    for (RoleIndex l = 0; l < n_labs; ++l) {
-        const LabState& lab = w.labs[l];
-        if (contract_index.exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
-        // Compute held serves training first; inference-only capacity serves inference only.
-        const double general_held = lab.held - lab.held_inference_only;
-        const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
-        const double unmet_inference = std::max(
-            lab.need_inference - lab.held_inference_only - std::max(general_held - lab.need_training, 0.0), 0.0);
-        const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
-        add_demand_curve(w, bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget);
-    }
+    add_demand_curves(w, bids, inference_only, shortage_likely ? supply.dearest_price : -INFINITY);
     // In a shortage every offering cloud sells all it offers (sellers_scratch
     // as filled above); otherwise the full curves find the margin.
     std::optional<ClearingResult> result = clear_shortage(supply, bids.orders(), w.auction_scratch);
+    if (shortage_likely && !(result && result->volume > 0)) {
+        bids = OrderList(w.bids);
+        add_demand_curves(w, bids, inference_only, -INFINITY);
+        result = clear_shortage(supply, bids.orders(), w.auction_scratch);
+    }
     std::size_t sellers = offering;
     if (!result) {
         OrderList asks(w.asks);
