@@ -626,6 +626,16 @@ void add_demand_curves(const World& w, OrderList& bids, bool inference_only, dou
     }
 }
 
+// Whether clear_shortage's `result` on demand curves cut at a floor is that of
+// the full curves. The full curves only add cheaper bids: if the cut ones make
+// a shortage, so do they, rationed down the same levels. And if a bid is left
+// (partly) unfilled, the marginal level and the next below it (which bound the
+// price) are among the cut bids, so the bids cut off would fill nothing.
+bool cut_curves_clear_alone(const std::optional<ClearingResult>& result, std::span<const Order> bids) {
+    return result && result->volume > 0 &&
+           std::any_of(bids.begin(), bids.end(), [](const Order& b) { return b.filled < b.quantity; });
+}
+
 double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
     // The supply's totals first, from each cloud's top tranche alone: asks rise
     // with utilisation (AgentModel::cloud_asks), so it is the cloud's dearest,
@@ -646,19 +656,26 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         w.sellers_scratch[offering++] = {c, offered};
     }
     if (offering == 0 && inference_only) return NAN;  // no inference-only capacity on offer
-    // Bids priced below the dearest ask take no part in a shortage: they fill
-    // nothing, and the price lies above them. So when a shortage is likely (the
-    // last general clearing left demand unserved: the kind of clearing mostly
-    // persists month to month) the curves stop at the dearest ask, and are bid
-    // in full only when no shortage comes of them. A guess either way gives the
-    // same results.
-    const bool shortage_likely = w.unmet_demand > 0;
+    // A shortage is cleared by its dearer bids alone: those below the dearest
+    // ask, or below the level after the marginal one, fill nothing and the price
+    // lies above them. So when a shortage is likely (the last general clearing
+    // left demand unserved: the kind of clearing mostly persists month to month)
+    // the curves stop at a floor, the dearest ask or, for general capacity, a
+    // grid step below last month's price if dearer (where the margin mostly
+    // stays); they are bid in full if the cut curves do not clear alone. A guess
+    // either way gives the same results.
+    double price_floor = -INFINITY;
+    if (w.unmet_demand > 0) {
+        price_floor = supply.dearest_price;
+        const double below_last_price = demand_grid_steps[1] * w.spot_price;  // NaN before any trade: not dearer
+        if (!inference_only && below_last_price > price_floor) price_floor = below_last_price;
+    }
     OrderList bids(w.bids);
-    add_demand_curves(w, bids, inference_only, shortage_likely ? supply.dearest_price : -INFINITY);
+    add_demand_curves(w, bids, inference_only, price_floor);
     // In a shortage every offering cloud sells all it offers (sellers_scratch
     // as filled above); otherwise the full curves find the margin.
     std::optional<ClearingResult> result = clear_shortage(supply, bids.orders(), w.auction_scratch);
-    if (shortage_likely && !(result && result->volume > 0)) {
+    if (price_floor > -INFINITY && !cut_curves_clear_alone(result, bids.orders())) {
         bids = OrderList(w.bids);
         add_demand_curves(w, bids, inference_only, -INFINITY);
         result = clear_shortage(supply, bids.orders(), w.auction_scratch);
