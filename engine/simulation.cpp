@@ -1298,7 +1298,6 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.auction_scratch.supply.resize(2 * w.asks.size());
     w.auction_scratch.supply_spare.resize(2 * w.asks.size());
     w.auction_scratch.demand.resize(w.asks.size());
-    w.auction_scratch.marginal_bids.resize(w.bids.size());
     w.auction_scratch.run_heads.resize(w.bids.size());
     w.auction_scratch.runs.reserve(std::max(w.asks.size(), w.bids.size()));
     w.sellers_scratch.resize(w.clouds.size());
