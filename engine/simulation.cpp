@@ -659,13 +659,13 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     // A shortage is cleared by its dearer bids alone: those below the dearest
     // ask, or below the level after the marginal one, fill nothing and the price
     // lies above them. So when a shortage is likely (the last general clearing
-    // left demand unserved: the kind of clearing mostly persists month to month)
-    // the curves stop at a floor, the dearest ask or, for general capacity, a
-    // grid step below last month's price if dearer (where the margin mostly
-    // stays); they are bid in full if the cut curves do not clear alone. A guess
-    // either way gives the same results.
+    // was one: the kind of clearing mostly persists month to month) the curves
+    // stop at a floor, the dearest ask or, for general capacity, a grid step
+    // below last month's price if dearer (where the margin mostly stays); they
+    // are bid in full if the cut curves do not clear alone. A guess either way
+    // gives the same results.
     double price_floor = -INFINITY;
-    if (w.unmet_demand > 0) {
+    if (w.spot_shortage) {
         price_floor = supply.dearest_price;
         const double below_last_price = demand_grid_steps[1] * w.spot_price;  // NaN before any trade: not dearer
         if (!inference_only && below_last_price > price_floor) price_floor = below_last_price;
@@ -680,6 +680,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         add_demand_curves(w, bids, inference_only, -INFINITY);
         result = clear_shortage(supply, bids.orders(), w.auction_scratch);
     }
+    if (!inference_only) w.spot_shortage = result.has_value();
     std::size_t sellers = offering;
     if (!result) {
         OrderList asks(w.asks);
