@@ -516,12 +516,11 @@ class OrderList {
 
 // A budget-constrained lab's demand: at price p it wants
 // D(p) = min(need valued at p or more, budget / (p * hours)), bid as steps at
-// its two values and on a geometric grid below the higher one. Steps priced
-// below `price_floor` are left out.
-void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double training, double training_value,
-                      double inference, double inference_value, double budget, double price_floor) {
+// its two values and on a geometric grid below the higher one (`hours` in the
+// step). Steps priced below `price_floor` are left out.
+void add_demand_curve(OrderList& bids, RoleIndex lab, double training, double training_value, double inference,
+                      double inference_value, double budget, double hours, double price_floor) {
     if (training + inference <= tolerance || budget <= 0) return;
-    const double hours = w.hours_per_step();
     const double top = std::max(training > tolerance ? training_value : 0.0, inference > tolerance ? inference_value : 0.0);
     if (top <= 0) return;
     // The values of the needs bid for, dearest first, merged on the way into the
@@ -609,9 +608,11 @@ void add_spot_asks(const World& w, const AgentModel& agents, OrderList& asks, bo
 // Every lab's demand curve, labs ascending, down to `price_floor`.
 void add_demand_curves(const World& w, OrderList& bids, bool inference_only, double price_floor) {
     // Looked up once, not per lab: the bids' stores could alias the vectors'
-    // bounds, so the compiler reloads (and re-checks) them every iteration.
+    // bounds and the scenario, so the compiler reloads (and re-checks) them
+    // every iteration.
     const World::ContractIndex& contract_index = w.indexed_contracts();
     const std::size_t n_labs = w.labs.size();
+    const double hours = w.hours_per_step();
     for (RoleIndex l = 0; l < n_labs; ++l) {
         const LabState& lab = w.labs[l];
         if (contract_index.exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
@@ -621,7 +622,7 @@ void add_demand_curves(const World& w, OrderList& bids, bool inference_only, dou
         const double unmet_inference = std::max(
             lab.need_inference - lab.held_inference_only - std::max(general_held - lab.need_training, 0.0), 0.0);
         const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
-        add_demand_curve(w, bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget,
+        add_demand_curve(bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget, hours,
                          price_floor);
     }
 }
