@@ -30,13 +30,18 @@ void count_toward_commitments(World& w, FirmId buyer, FirmId seller, double usd)
 // A payment for compute from buyer to seller: in-kind credits the buyer holds
 // with the seller are used first; all of it counts toward their commitments.
 // (Inline: every spot trade pays through it, and most pairs have no commitment.)
-inline void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
+// `contracts` is w.indexed_contracts(), which the spot market, paying pair by
+// pair, looks up once per clearing.
+inline void pay_for_compute(World& w, const World::ContractIndex& contracts, FirmId buyer, FirmId seller, double usd) {
     if (buyer == seller || usd <= 0) return;
     double& credit = w.credits[buyer * w.n_firms() + seller];
     const double from_credit = std::min(credit, usd);
     credit -= from_credit;
     transfer(w, buyer, seller, usd - from_credit);
-    if (w.indexed_contracts().commitments[buyer * w.n_firms() + seller] != 0) count_toward_commitments(w, buyer, seller, usd);
+    if (contracts.commitments[buyer * w.n_firms() + seller] != 0) count_toward_commitments(w, buyer, seller, usd);
+}
+inline void pay_for_compute(World& w, FirmId buyer, FirmId seller, double usd) {
+    pay_for_compute(w, w.indexed_contracts(), buyer, seller, usd);
 }
 
 // Ends a contract now with a status and reason (and the event that ended it).

@@ -437,13 +437,12 @@ void pair_spot_trades(World& w, std::span<const SpotTrader> sellers, std::span<c
     scale_columns(true);
 }
 
-// One pair's spot trade: H100e from cloud to lab, paid at the clearing price.
-void settle_spot_pair(World& w, RoleIndex c, RoleIndex l, double quantity, double price) {
-    CloudState& cloud = w.clouds[c];
-    LabState& lab = w.labs[l];
-    const double payment = quantity * price * w.hours_per_step();
+// One pair's spot trade: `quantity` H100e from cloud to lab for `payment`
+// (`contracts` is w.indexed_contracts(), looked up once per clearing).
+void settle_spot_pair(World& w, const World::ContractIndex& contracts, CloudState& cloud, LabState& lab,
+                      double quantity, double payment) {
     w.flow_at(cloud.firm, lab.firm) += quantity;
-    pay_for_compute(w, lab.firm, cloud.firm, payment);
+    pay_for_compute(w, contracts, lab.firm, cloud.firm, payment);
     if (lab.firm != cloud.firm) w.firms[cloud.firm].revenue += payment;
     lab.compute_spend += payment;
     cloud.spot_sold += quantity;
@@ -473,9 +472,13 @@ double settle_spot(World& w, std::span<const SpotTrader> sellers, std::span<cons
     // Totals per buyer first: the steps of one lab's demand curve trade as one.
     const std::span<const SpotTrader> buyers(w.buyers_scratch.data(), total_by_trader(bids, w.buyers_scratch));
     double traded = 0;
-    const auto trade = [&](RoleIndex c, RoleIndex l, double quantity) {
-        settle_spot_pair(w, c, l, quantity, price);
-        if (inference_only) w.labs[l].held_inference_only += quantity;
+    // Looked up once per clearing, not per pair.
+    const double hours = w.hours_per_step();
+    const World::ContractIndex& contracts = w.indexed_contracts();
+    const auto trade = [&](CloudState& cloud, RoleIndex l, double quantity) {
+        LabState& lab = w.labs[l];
+        settle_spot_pair(w, contracts, cloud, lab, quantity, quantity * price * hours);
+        if (inference_only) lab.held_inference_only += quantity;
         traded += quantity;
     };
     if (w.any_forbidden) {
@@ -483,12 +486,14 @@ double settle_spot(World& w, std::span<const SpotTrader> sellers, std::span<cons
         for (std::size_t i = 0; i < sellers.size(); ++i)
             for (std::size_t j = 0; j < buyers.size(); ++j) {
                 const double quantity = w.pairing_scratch[i * buyers.size() + j];
-                if (quantity > 0) trade(sellers[i].role, buyers[j].role, quantity);
+                if (quantity > 0) trade(w.clouds[sellers[i].role], buyers[j].role, quantity);
             }
         return traded;
     }
-    for (const SpotTrader& seller : sellers)
-        for (const SpotTrader& buyer : buyers) trade(seller.role, buyer.role, seller.quantity * buyer.quantity / volume);
+    for (const SpotTrader& seller : sellers) {
+        CloudState& cloud = w.clouds[seller.role];
+        for (const SpotTrader& buyer : buyers) trade(cloud, buyer.role, seller.quantity * buyer.quantity / volume);
+    }
     return traded;
 }
 
@@ -511,11 +516,11 @@ class OrderList {
 
 // A budget-constrained lab's demand: at price p it wants
 // D(p) = min(need valued at p or more, budget / (p * hours)), bid as steps at
-// its two values and on a geometric grid below the higher one.
-void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double training, double training_value,
-                      double inference, double inference_value, double budget) {
+// its two values and on a geometric grid below the higher one (`hours` in the
+// step). Steps priced below `price_floor` are left out.
+void add_demand_curve(OrderList& bids, RoleIndex lab, double training, double training_value, double inference,
+                      double inference_value, double budget, double hours, double price_floor) {
     if (training + inference <= tolerance || budget <= 0) return;
-    const double hours = w.hours_per_step();
     const double top = std::max(training > tolerance ? training_value : 0.0, inference > tolerance ? inference_value : 0.0);
     if (top <= 0) return;
     // The values of the needs bid for, dearest first, merged on the way into the
@@ -534,6 +539,7 @@ void add_demand_curve(const World& w, OrderList& bids, RoleIndex lab, double tra
     std::size_t g = 0;
     // Bids the step at price p; false once no lower price can add to the curve.
     const auto bid_at = [&](double p) {
+        if (p < price_floor) return false;  // and so is every later (lower) price
         const bool repeated = p == previous;
         previous = p;
         if (p <= 0 || repeated) return true;
@@ -599,6 +605,38 @@ void add_spot_asks(const World& w, const AgentModel& agents, OrderList& asks, bo
     }
 }
 
+// Every lab's demand curve, labs ascending, down to `price_floor`.
+void add_demand_curves(const World& w, OrderList& bids, bool inference_only, double price_floor) {
+    // Looked up once, not per lab: the bids' stores could alias the vectors'
+    // bounds and the scenario, so the compiler reloads (and re-checks) them
+    // every iteration.
+    const World::ContractIndex& contract_index = w.indexed_contracts();
+    const std::size_t n_labs = w.labs.size();
+    const double hours = w.hours_per_step();
+    for (RoleIndex l = 0; l < n_labs; ++l) {
+        const LabState& lab = w.labs[l];
+        if (contract_index.exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
+        // Compute held serves training first; inference-only capacity serves inference only.
+        const double general_held = lab.held - lab.held_inference_only;
+        const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
+        const double unmet_inference = std::max(
+            lab.need_inference - lab.held_inference_only - std::max(general_held - lab.need_training, 0.0), 0.0);
+        const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
+        add_demand_curve(bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget, hours,
+                         price_floor);
+    }
+}
+
+// Whether clear_shortage's `result` on demand curves cut at a floor is that of
+// the full curves. The full curves only add cheaper bids: if the cut ones make
+// a shortage, so do they, rationed down the same levels. And if a bid is left
+// (partly) unfilled, the marginal level and the next below it (which bound the
+// price) are among the cut bids, so the bids cut off would fill nothing.
+bool cut_curves_clear_alone(const std::optional<ClearingResult>& result, std::span<const Order> bids) {
+    return result && result->volume > 0 &&
+           std::any_of(bids.begin(), bids.end(), [](const Order& b) { return b.filled < b.quantity; });
+}
+
 double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
     // The supply's totals first, from each cloud's top tranche alone: asks rise
     // with utilisation (AgentModel::cloud_asks), so it is the cloud's dearest,
@@ -619,25 +657,31 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
         w.sellers_scratch[offering++] = {c, offered};
     }
     if (offering == 0 && inference_only) return NAN;  // no inference-only capacity on offer
-    OrderList bids(w.bids);
-    // Looked up once, not per lab: the bids' stores could alias the vectors'
-    // bounds, so the compiler reloads (and re-checks) them every iteration.
-    const World::ContractIndex& contract_index = w.indexed_contracts();
-    const std::size_t n_labs = w.labs.size();
-    for (RoleIndex l = 0; l < n_labs; ++l) {
-        const LabState& lab = w.labs[l];
-        if (contract_index.exclusive[lab.firm] != 0 && exclusive_holder(w, lab.firm) != no_firm) continue;
-        // Compute held serves training first; inference-only capacity serves inference only.
-        const double general_held = lab.held - lab.held_inference_only;
-        const double unmet_training = inference_only ? 0.0 : std::max(lab.need_training - general_held, 0.0);
-        const double unmet_inference = std::max(
-            lab.need_inference - lab.held_inference_only - std::max(general_held - lab.need_training, 0.0), 0.0);
-        const double budget = std::max(lab.spend_limit - lab.compute_spend, 0.0);
-        add_demand_curve(w, bids, l, unmet_training, lab.bid_training, unmet_inference, lab.bid_inference, budget);
+    // A shortage is cleared by its dearer bids alone: those below the dearest
+    // ask, or below the level after the marginal one, fill nothing and the price
+    // lies above them. So when a shortage is likely (the last general clearing
+    // was one: the kind of clearing mostly persists month to month) the curves
+    // stop at a floor, the dearest ask or, for general capacity, a grid step
+    // below last month's price if dearer (where the margin mostly stays); they
+    // are bid in full if the cut curves do not clear alone. A guess either way
+    // gives the same results.
+    double price_floor = -INFINITY;
+    if (w.spot_shortage) {
+        price_floor = supply.dearest_price;
+        const double below_last_price = demand_grid_steps[1] * w.spot_price;  // NaN before any trade: not dearer
+        if (!inference_only && below_last_price > price_floor) price_floor = below_last_price;
     }
+    OrderList bids(w.bids);
+    add_demand_curves(w, bids, inference_only, price_floor);
     // In a shortage every offering cloud sells all it offers (sellers_scratch
     // as filled above); otherwise the full curves find the margin.
     std::optional<ClearingResult> result = clear_shortage(supply, bids.orders(), w.auction_scratch);
+    if (price_floor > -INFINITY && !cut_curves_clear_alone(result, bids.orders())) {
+        bids = OrderList(w.bids);
+        add_demand_curves(w, bids, inference_only, -INFINITY);
+        result = clear_shortage(supply, bids.orders(), w.auction_scratch);
+    }
+    if (!inference_only) w.spot_shortage = result.has_value();
     std::size_t sellers = offering;
     if (!result) {
         OrderList asks(w.asks);
@@ -1256,7 +1300,6 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.auction_scratch.supply.resize(2 * w.asks.size());
     w.auction_scratch.supply_spare.resize(2 * w.asks.size());
     w.auction_scratch.demand.resize(w.asks.size());
-    w.auction_scratch.marginal_bids.resize(w.bids.size());
     w.auction_scratch.run_heads.resize(w.bids.size());
     w.auction_scratch.runs.reserve(std::max(w.asks.size(), w.bids.size()));
     w.sellers_scratch.resize(w.clouds.size());

@@ -278,6 +278,7 @@ struct World {
     double spot_price = 0;         // NaN when nothing traded
     double spot_volume = 0;
     double unmet_demand = 0;       // H100e wanted at the clearing price and not served
+    bool spot_shortage = false;    // the last general clearing was a shortage (a hint only: clear_spot_market)
     DeferredStream market_stream;
     CachedPow end_market_growth_pow, interest_pow, debt_pow;
     CachedPow agi_survival_pow;    // (1 - AGI panel hazard)^(months per step)

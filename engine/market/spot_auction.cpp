@@ -111,22 +111,24 @@ struct MarginalBids {
     double next = 0;  // price of the dearest bid left unfilled, -infinity if none
 };
 
-// The bids of the marginal group, in input order, as runs already in order: a
-// lab's demand steps descend, so a new run starts only where the price rises
-// (in practice one run per lab). Buffers from the scratch, as large as the bids.
+// The bids of the marginal group, in input order, as runs of neighbouring bids
+// already in order: a lab's demand steps descend, so a new run starts only
+// where the price rises or a bid outside the group intervenes (in practice one
+// run per lab). The runs' buffer from the scratch, as large as the bids.
 class MarginalGroup {
   public:
-    MarginalGroup(AuctionScratch& scratch, std::size_t bids) {
-        grow(scratch.marginal_bids, bids);
-        grow(scratch.run_heads, bids);
-        bids_ = scratch.marginal_bids.data();
+    MarginalGroup(AuctionScratch& scratch, std::span<const Order> bids) : bids_(bids.data()) {
+        grow(scratch.run_heads, bids.size());
         runs_ = scratch.run_heads.data();
     }
-    void add(const Order& b) {
-        if (size_ == 0 || b.price > bids_[size_ - 1].price)
-            runs_[runs_size_++] = {static_cast<std::uint32_t>(size_), 0, b.price};
-        bids_[size_++] = {b.price, b.quantity};
-        runs_[runs_size_ - 1].end = static_cast<std::uint32_t>(size_);
+    // Adds bids[i]; bids are added in input order.
+    void add(std::size_t i) {
+        const double price = bids_[i].price;
+        if (runs_size_ == 0 || runs_[runs_size_ - 1].end != i || price > bids_[i - 1].price) {
+            runs_[runs_size_++] = {static_cast<std::uint32_t>(i), 0, price};
+            dearest_ = std::max(dearest_, price);  // a run's first bid is its dearest
+        }
+        runs_[runs_size_ - 1].end = static_cast<std::uint32_t>(i + 1);
     }
 
     // The group's distinct prices, dearest first, each with the quantity bid at
@@ -135,24 +137,28 @@ class MarginalGroup {
     // price are summed in input order (run by run, each run in order), as a
     // stable sort and then a merge of equal prices would. Consumes the group.
     bool next_level(PriceLevel& level) {
-        double dearest = -infinity;
-        for (std::size_t r = 0; r < runs_size_; ++r) dearest = std::max(dearest, runs_[r].price);
+        const double dearest = dearest_;
         if (dearest == -infinity) return false;
-        double quantity = 0;
+        // One pass over the runs consumes this level and finds the next.
+        double quantity = 0, following = -infinity;
         for (std::size_t r = 0; r < runs_size_; ++r) {
             RunHead& run = runs_[r];
-            if (run.price != dearest) continue;
-            while (run.next < run.end && bids_[run.next].price == dearest) quantity += bids_[run.next++].quantity;
-            run.price = run.next < run.end ? bids_[run.next].price : -infinity;
+            if (run.price == dearest) {
+                while (run.next < run.end && bids_[run.next].price == dearest) quantity += bids_[run.next++].quantity;
+                run.price = run.next < run.end ? bids_[run.next].price : -infinity;
+            }
+            following = std::max(following, run.price);
         }
+        dearest_ = following;
         level = {dearest, quantity};
         return true;
     }
 
   private:
-    PriceLevel* bids_;
+    const Order* bids_;
     RunHead* runs_;
-    std::size_t size_ = 0, runs_size_ = 0;
+    std::size_t runs_size_ = 0;
+    double dearest_ = -infinity;  // the dearest run head: the next level's price
 };
 
 // Fills the bids when supply runs out among the marginal group (the bids
@@ -185,15 +191,16 @@ MarginalBids ration_bids(std::span<Order> bids, MarginalGroup& group, double low
 std::optional<ClearingResult> clear_shortage(SupplyTotals supply, std::span<Order> bids, AuctionScratch& scratch) {
     // One pass over the bids collects those reaching the dearest ask: in a
     // shortage they are the marginal group.
-    MarginalGroup group(scratch, bids.size());
+    MarginalGroup group(scratch, bids);
     double dearest_bid = -infinity, reaching_dearest_ask = 0;
-    for (Order& b : bids) {
+    for (std::size_t i = 0; i < bids.size(); ++i) {
+        Order& b = bids[i];
         b.filled = 0;
         if (!(b.quantity > 0)) continue;
         dearest_bid = std::max(dearest_bid, b.price);
         if (b.price >= supply.dearest_price) {
             reaching_dearest_ask += b.quantity;
-            group.add(b);
+            group.add(i);
         }
     }
     if (!(supply.quantity > 0) || dearest_bid == -infinity) return ClearingResult{NAN, 0};
@@ -248,8 +255,16 @@ ClearingResult clear_at_margin(std::span<Order> asks, std::span<Order> bids, Auc
     grow(scratch.demand, levels);
     double* const demand = scratch.demand.data();
     std::fill(demand, demand + levels, 0.0);
+    // A lab's bids descend, so each of its later bids reaches at most as high
+    // as the one before: walked down from there; searched afresh where the price rises.
+    std::size_t reached = 0;
+    double previous_price = NAN;  // the first bid is searched for
     for (const Order& b : bids) {
-        const std::size_t reached = std::min(levels_at_or_below(supply, padded, b.price), levels);
+        if (!(b.price <= previous_price))
+            reached = std::min(levels_at_or_below(supply, padded, b.price), levels);
+        else
+            while (reached > 0 && !(supply[reached - 1].price <= b.price)) --reached;
+        previous_price = b.price;
         if (reached > 0 && b.quantity > 0) demand[reached - 1] += b.quantity;
     }
     for (std::size_t k = levels - 1; k-- > 0;) demand[k] += demand[k + 1];
@@ -290,9 +305,9 @@ ClearingResult clear_at_margin(std::span<Order> asks, std::span<Order> bids, Auc
         next_ask = cross < levels ? supply[cross].price : infinity;
         for (Order& a : asks)
             if (a.price <= last_ask) a.filled = a.quantity;
-        MarginalGroup group(scratch, bids.size());
-        for (const Order& b : bids)
-            if (b.quantity > 0 && b.price >= last_ask && b.price < next_ask) group.add(b);
+        MarginalGroup group(scratch, bids);
+        for (std::size_t i = 0; i < bids.size(); ++i)
+            if (bids[i].quantity > 0 && bids[i].price >= last_ask && bids[i].price < next_ask) group.add(i);
         const MarginalBids margin = ration_bids(bids, group, last_ask, volume - demand_at_cross);
         last_bid = margin.last;
         next_bid = margin.next;

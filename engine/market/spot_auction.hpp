@@ -44,7 +44,6 @@ struct RunHead {
 struct AuctionScratch {
     std::vector<PriceLevel> supply, supply_spare;              // distinct ask prices, ascending
     std::vector<double> demand;                                // [k]: bids priced at supply[k] or more
-    std::vector<PriceLevel> marginal_bids;                     // the bids where the curves cross, in input order
     std::vector<std::uint32_t> runs;                           // where each run already in order starts
     std::vector<RunHead> run_heads;                            // the marginal bids' runs, merged lazily
 };
