@@ -64,6 +64,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     cloud.chip_recovery.assign(n_chips, 0);
     cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
     cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
+    cloud.retirements_due.assign(static_cast<std::size_t>(w.steps + 1), 0);
     for (RegionId r : role.regions) cloud.sites.push_back(Site{r, 0, 0, 0, std::vector<double>(n_chips, 0)});
     const auto site_of = [&](RegionId r) -> Site& {
         for (Site& s : cloud.sites)
@@ -86,8 +87,10 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
         // Initial units were bought at list price and retire at end of life.
         const int months_left = std::max(chip.lifetime_months - h.age_months, 1);
         const int retire_step = months_to_steps(w, months_left);
-        if (retire_step <= w.steps)
+        if (retire_step <= w.steps) {
             cloud.retire_schedule[h.chip * static_cast<std::size_t>(w.steps + 1) + retire_step] += units;
+            ++cloud.retirements_due[retire_step];
+        }
         const double value = units * w.param(chip.list_price);
         const double per_month = value / chip.lifetime_months;
         cloud.book_value += per_month * months_left;
@@ -177,17 +180,20 @@ void commission_construction(World& w) {
 void retire_and_depreciate(World& w) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     for (CloudState& cloud : w.clouds) {
-        for (ChipId c : cloud.held_families) {
-            const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
-            if (retiring <= 0) continue;
-            const double power_kw = w.param(w.sc().chips[c].power_kw);
-            const double fraction = retiring / cloud.installed[c];
-            for (Site& site : cloud.sites) {
-                const double units = site.installed[c] * fraction;
-                site.installed[c] -= units;
-                site.used_mw = std::max(site.used_mw - units * power_kw / 1000.0, 0.0);
+        // Most months nothing of the cloud reaches its end of life: no family has units retiring.
+        if (cloud.retirements_due[w.step] != 0) {
+            for (ChipId c : cloud.held_families) {
+                const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
+                if (retiring <= 0) continue;
+                const double power_kw = w.param(w.sc().chips[c].power_kw);
+                const double fraction = retiring / cloud.installed[c];
+                for (Site& site : cloud.sites) {
+                    const double units = site.installed[c] * fraction;
+                    site.installed[c] -= units;
+                    site.used_mw = std::max(site.used_mw - units * power_kw / 1000.0, 0.0);
+                }
+                cloud.installed[c] -= retiring;
             }
-            cloud.installed[c] -= retiring;
         }
         cloud.monthly_depreciation = std::max(cloud.monthly_depreciation - cloud.depreciation_end[w.step], 0.0);
         if (w.step > 0)
@@ -254,7 +260,10 @@ void install_family(World& w, CloudState& cloud, ChipId c) {
         cloud.stranded[c] -= units;
         cloud.stranded_value[c] -= value;
         const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
-        if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
+        if (retire_step <= w.steps) {
+            cloud.retire_schedule[c * stride + retire_step] += units;
+            ++cloud.retirements_due[retire_step];
+        }
         if (!cloud.retire_scan_from.empty())
             cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
         const double per_month = value / chip.lifetime_months;

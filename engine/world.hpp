@@ -103,6 +103,9 @@ struct CloudState {
     // step (the investment forecast moves it past zeros; installing lowers it if need be).
     std::vector<int> retire_scan_from;
     std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
+    // [step]: installations (of any family) scheduled to retire at that step. Most months none
+    // does, and the world phase then skips the cloud's fleet.
+    std::vector<std::uint32_t> retirements_due;
     double monthly_depreciation = 0;      // USD per month, straight line
     double book_value = 0;                // USD, chips at cost less depreciation
     double fleet_cost = 0;                // USD, purchase value of installed units (O&M base)
