@@ -1247,6 +1247,11 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.own_value.resize(static_cast<Eigen::Index>(n));
     w.firm_value.resize(static_cast<Eigen::Index>(n));
     w.event_log.clear();
+    w.events_by_month.clear();
+    for (std::uint32_t i = 0; i < sc.events.size(); ++i)
+        if (sc.events[i].enabled) w.events_by_month.push_back(i);
+    std::ranges::stable_sort(w.events_by_month, {}, [&](std::uint32_t i) { return sc.events[i].at; });
+    w.next_event = 0;
     for (LabState& lab : w.labs) lab.agi_stream = DeferredStream(key, sc.firms[lab.firm].name, "agi_panel");
     init_contracts(w);
     w.market_stream = DeferredStream(key, "market", "end_demand");

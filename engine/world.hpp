@@ -305,6 +305,11 @@ struct World {
 
     ExternalFlows external;
 
+    // Positions in the scenario's events of the enabled ones, by month (scenario order within
+    // a month), and the first not yet reached: the world phase visits only this month's.
+    std::vector<std::uint32_t> events_by_month;
+    std::size_t next_event = 0;
+
     // What happened, for the events table (strings only when something happens).
     std::vector<EventRow> event_log;
     bool log_events = true;  // false when nothing is recorded: frequent rows are then not even formatted
