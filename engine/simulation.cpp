@@ -146,6 +146,13 @@ void reset_step_flows(World& w) {
     for (ChipState& chip : w.chips) chip.shipped = 0;
 }
 
+// This step's grid power and list prices: the finance phase's sums over every site and every
+// family read them from two short arrays, not from a parameter in each region's or chip's spec.
+void read_prices(World& w) {
+    for (RegionId r = 0; r < w.regions.size(); ++r) w.power_price[r] = w.param(w.sc().regions[r].power_usd_per_mwh);
+    for (ChipId c = 0; c < w.chips.size(); ++c) w.list_price[c] = w.param(w.sc().chips[c].list_price);
+}
+
 void grow_region_power(World& w) {
     if (w.step == 0) return;
     for (std::size_t r = 0; r < w.regions.size(); ++r) {
@@ -217,6 +224,7 @@ void phase_world(World& w) {
     reset_step_flows(w);
     apply_events(w);
     update_end_market(w);
+    read_prices(w);
     grow_region_power(w);
     commission_construction(w);
     retire_and_depreciate(w);
@@ -762,9 +770,9 @@ void pay_operating_costs(World& w) {
     for (const CloudState& cloud : w.clouds) {
         const CloudRole& role = *sc.firms[cloud.firm].cloud;
         double power = 0;
-        for (const Site& site : cloud.sites) power += site.used_mw * hours * w.param(sc.regions[site.region].power_usd_per_mwh);
+        for (const Site& site : cloud.sites) power += site.used_mw * hours * w.power_price[site.region];
         double fleet_value = 0;
-        for (ChipId c : cloud.held_families) fleet_value += cloud.installed[c] * w.param(sc.chips[c].list_price);
+        for (ChipId c : cloud.held_families) fleet_value += cloud.installed[c] * w.list_price[c];
         pay_external(w, cloud.firm, power, &ExternalFlows::power);
         pay_external(w, cloud.firm, w.param(role.om_rate) * fleet_value * w.years_per_step(), &ExternalFlows::operations);
     }
@@ -1191,12 +1199,14 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
         }
     }
     w.regions.assign(sc.regions.size(), RegionState{});
+    w.power_price.assign(sc.regions.size(), 0);
     for (RegionId r = 0; r < sc.regions.size(); ++r) {
         w.regions[r].available_mw = w.param(sc.regions[r].power_mw);
         w.regions[r].delay_stream = DeferredStream(key, sc.regions[r].name, "build_delay");
         w.regions[r].queue.reserve(64);
     }
     w.chips.assign(sc.chips.size(), ChipState{});
+    w.list_price.assign(sc.chips.size(), 0);
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
         w.chips[c].price = w.param(sc.chips[c].list_price);
         w.chips[c].orders.reserve(64);

@@ -226,7 +226,13 @@ struct World {
     std::vector<CloudState> clouds;
     std::vector<ChipmakerState> chipmakers;
     std::vector<ChipState> chips;
+    // [chip]: this step's list price per unit (set as the world phase starts): the base of a
+    // cloud's O&M, read for every family of every fleet each month.
+    std::vector<double> list_price;
     std::vector<RegionState> regions;
+    // [region]: this step's grid power price, USD per MWh (set as the world phase starts): read
+    // for every site of every cloud each month.
+    std::vector<double> power_price;
     std::vector<ContractState> contracts;
     // Which parties the book could concern, for hot scans to skip firms it cannot (a cache of
     // `contracts`, extended as the book grows at its end: entries are only added, and their kind,
