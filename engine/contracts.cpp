@@ -106,14 +106,16 @@ void invest(World& w, ContractState& c) {
                   "%" + (spec.in_kind ? " (in kind)" : ""));
 }
 
-// Ended contracts leave the lists the monthly scans walk besides `live` (the order of the
-// rest, and so of their sums, is kept).
-void forget_ended(World& w) {
-    World::ContractIndex& index = w.indexed_contracts();
-    const auto ended = [&](const World::CapacityTerms& terms) { return !w.contracts[terms.position].live(); };
-    for (auto& list : index.capacity_by_seller) std::erase_if(list, ended);
-    for (auto& list : index.capacity_by_buyer) std::erase_if(list, ended);
-    std::erase_if(index.settled_monthly, [&](std::uint32_t position) { return !w.contracts[position].live(); });
+// An ended contract leaves the lists the monthly scans walk besides `live`: its parties' lists
+// of capacity, or the finance phase's (the order of the rest, and so of their sums, is kept).
+void forget_ended(World& w, World::ContractIndex& index, const ContractSpec& ended) {
+    const auto gone = [&](const World::CapacityTerms& terms) { return !w.contracts[terms.position].live(); };
+    if (ended.kind == ContractKind::capacity) {
+        std::erase_if(index.capacity_by_seller[ended.seller], gone);
+        std::erase_if(index.capacity_by_buyer[ended.buyer], gone);
+    } else if (ended.kind == ContractKind::revenue_share || ended.kind == ContractKind::commitment) {
+        std::erase_if(index.settled_monthly, [&](std::uint32_t position) { return !w.contracts[position].live(); });
+    }
 }
 
 void activate(World& w, ContractState& c) {
@@ -204,7 +206,8 @@ void end_contract(ContractState& c, ContractStatus status, const char* reason, c
 
 void run_contracts(World& w) {
     const Month now = w.month();
-    std::vector<std::uint32_t>& live = w.indexed_contracts().live;
+    World::ContractIndex& index = w.indexed_contracts();
+    std::vector<std::uint32_t>& live = index.live;
     for (std::uint32_t position : live) {
         ContractState& c = w.contracts[position];
         const ContractSpec& spec = *c.spec;
@@ -222,10 +225,13 @@ void run_contracts(World& w) {
         }
     }
     // Contracts that ended since the last phase (here or elsewhere) had this step's delivery
-    // reset above; they need no more visits.
-    const std::size_t was_live = live.size();
-    std::erase_if(live, [&](std::uint32_t position) { return !w.contracts[position].live(); });
-    if (live.size() != was_live) forget_ended(w);
+    // reset above; they need no more visits (remove_if tests each once, in order).
+    std::erase_if(live, [&](std::uint32_t position) {
+        const ContractState& c = w.contracts[position];
+        if (c.live()) return false;
+        forget_ended(w, index, *c.spec);
+        return true;
+    });
     update_licensed_capability(w);
 }
 
