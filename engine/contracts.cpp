@@ -25,9 +25,9 @@ void log_event(World& w, const char* kind, const std::string& firms, const std::
     w.event_log.push_back(EventRow{format_month(w.month()), kind, firms, text});
 }
 
-void deliver_capacity(World& w, ContractState& c) {
+// `now` and `hours` (of the step) are read once for the whole book.
+void deliver_capacity(World& w, ContractState& c, Month now, double hours) {
     const ContractSpec& spec = *c.spec;
-    const Month now = w.month();
     CloudState& seller = w.clouds[w.firms[spec.seller].cloud];
     LabState& buyer = w.labs[w.firms[spec.buyer].lab];
     const double ramp =
@@ -35,7 +35,6 @@ void deliver_capacity(World& w, ContractState& c) {
     const double due = spec.quantity_h100e * ramp;
     const double spare = std::max(seller.capacity_general - seller.obligations, 0.0);
     const double delivered = std::min(due, spare);  // the book is in service order
-    const double hours = w.hours_per_step();
     seller.obligations += delivered;
     buyer.held += delivered;
     w.flow_at(spec.seller, spec.buyer) += delivered;
@@ -206,6 +205,7 @@ void end_contract(ContractState& c, ContractStatus status, const char* reason, c
 
 void run_contracts(World& w) {
     const Month now = w.month();
+    const double hours = w.hours_per_step();
     World::ContractIndex& index = w.indexed_contracts();
     std::vector<std::uint32_t>& live = index.live;
     for (std::uint32_t position : live) {
@@ -216,7 +216,7 @@ void run_contracts(World& w) {
         c.delivered_this_step = 0;
         if (c.status != ContractStatus::active) continue;
         switch (spec.kind) {
-            case ContractKind::capacity: deliver_capacity(w, c); break;
+            case ContractKind::capacity: deliver_capacity(w, c, now, hours); break;
             case ContractKind::licence: pay_licence_fee(w, c); break;
             case ContractKind::chip_supply: order_contracted_chips(w, c); break;
             case ContractKind::commitment:
