@@ -148,9 +148,28 @@ void reset_step_flows(World& w) {
 
 // This step's grid power and list prices: the finance phase's sums over every site and every
 // family read them from two short arrays, not from a parameter in each region's or chip's spec.
+// Only the prices that are not constants (a path, a draw) change from month to month.
 void read_prices(World& w) {
-    for (RegionId r = 0; r < w.regions.size(); ++r) w.power_price[r] = w.param(w.sc().regions[r].power_usd_per_mwh);
-    for (ChipId c = 0; c < w.chips.size(); ++c) w.list_price[c] = w.param(w.sc().chips[c].list_price);
+    for (RegionId r : w.power_price_moves) w.power_price[r] = w.param(w.sc().regions[r].power_usd_per_mwh);
+    for (ChipId c : w.list_price_moves) w.list_price[c] = w.param(w.sc().chips[c].list_price);
+}
+
+void init_prices(World& w) {
+    const Scenario& sc = w.sc();
+    w.power_price.assign(sc.regions.size(), 0);
+    w.power_price_moves.clear();
+    for (RegionId r = 0; r < sc.regions.size(); ++r) {
+        const Param& price = sc.regions[r].power_usd_per_mwh;
+        w.power_price[r] = w.param(price);
+        if (price.kind() != Param::Kind::constant) w.power_price_moves.push_back(r);
+    }
+    w.list_price.assign(sc.chips.size(), 0);
+    w.list_price_moves.clear();
+    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        const Param& price = sc.chips[c].list_price;
+        w.list_price[c] = w.param(price);
+        if (price.kind() != Param::Kind::constant) w.list_price_moves.push_back(c);
+    }
 }
 
 void grow_region_power(World& w) {
@@ -1199,14 +1218,13 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
         }
     }
     w.regions.assign(sc.regions.size(), RegionState{});
-    w.power_price.assign(sc.regions.size(), 0);
     for (RegionId r = 0; r < sc.regions.size(); ++r) {
         w.regions[r].available_mw = w.param(sc.regions[r].power_mw);
         w.regions[r].delay_stream = DeferredStream(key, sc.regions[r].name, "build_delay");
         w.regions[r].queue.reserve(64);
     }
     w.chips.assign(sc.chips.size(), ChipState{});
-    w.list_price.assign(sc.chips.size(), 0);
+    init_prices(w);
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
         w.chips[c].price = w.param(sc.chips[c].list_price);
         w.chips[c].orders.reserve(64);

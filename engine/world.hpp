@@ -226,13 +226,16 @@ struct World {
     std::vector<CloudState> clouds;
     std::vector<ChipmakerState> chipmakers;
     std::vector<ChipState> chips;
-    // [chip]: this step's list price per unit (set as the world phase starts): the base of a
-    // cloud's O&M, read for every family of every fleet each month.
+    // [chip]: this step's list price per unit: the base of a cloud's O&M, read for every family
+    // of every fleet each month. Constants are set once; the families whose price is not a
+    // constant (list_price_moves) are read again as the world phase starts.
     std::vector<double> list_price;
+    std::vector<ChipId> list_price_moves;
     std::vector<RegionState> regions;
-    // [region]: this step's grid power price, USD per MWh (set as the world phase starts): read
-    // for every site of every cloud each month.
+    // [region]: this step's grid power price, USD per MWh: read for every site of every cloud
+    // each month. Set like list_price (power_price_moves: the regions whose price is no constant).
     std::vector<double> power_price;
+    std::vector<RegionId> power_price_moves;
     std::vector<ContractState> contracts;
     // Which parties the book could concern, for hot scans to skip firms it cannot (a cache of
     // `contracts`, extended as the book grows at its end: entries are only added, and their kind,
