@@ -25,9 +25,9 @@ void log_event(World& w, const char* kind, const std::string& firms, const std::
     w.event_log.push_back(EventRow{format_month(w.month()), kind, firms, text});
 }
 
-void deliver_capacity(World& w, ContractState& c) {
+// `now` and `hours` (of the step) are read once for the whole book.
+void deliver_capacity(World& w, ContractState& c, Month now, double hours) {
     const ContractSpec& spec = *c.spec;
-    const Month now = w.month();
     CloudState& seller = w.clouds[w.firms[spec.seller].cloud];
     LabState& buyer = w.labs[w.firms[spec.buyer].lab];
     const double ramp =
@@ -35,7 +35,6 @@ void deliver_capacity(World& w, ContractState& c) {
     const double due = spec.quantity_h100e * ramp;
     const double spare = std::max(seller.capacity_general - seller.obligations, 0.0);
     const double delivered = std::min(due, spare);  // the book is in service order
-    const double hours = w.hours_per_step();
     seller.obligations += delivered;
     buyer.held += delivered;
     w.flow_at(spec.seller, spec.buyer) += delivered;
@@ -106,14 +105,16 @@ void invest(World& w, ContractState& c) {
                   "%" + (spec.in_kind ? " (in kind)" : ""));
 }
 
-// Ended contracts leave the lists the monthly scans walk besides `live` (the order of the
-// rest, and so of their sums, is kept).
-void forget_ended(World& w) {
-    World::ContractIndex& index = w.indexed_contracts();
-    const auto ended = [&](const World::CapacityTerms& terms) { return !w.contracts[terms.position].live(); };
-    for (auto& list : index.capacity_by_seller) std::erase_if(list, ended);
-    for (auto& list : index.capacity_by_buyer) std::erase_if(list, ended);
-    std::erase_if(index.settled_monthly, [&](std::uint32_t position) { return !w.contracts[position].live(); });
+// An ended contract leaves the lists the monthly scans walk besides `live`: its parties' lists
+// of capacity, or the finance phase's (the order of the rest, and so of their sums, is kept).
+void forget_ended(World& w, World::ContractIndex& index, const ContractSpec& ended) {
+    const auto gone = [&](const World::CapacityTerms& terms) { return !w.contracts[terms.position].live(); };
+    if (ended.kind == ContractKind::capacity) {
+        std::erase_if(index.capacity_by_seller[ended.seller], gone);
+        std::erase_if(index.capacity_by_buyer[ended.buyer], gone);
+    } else if (ended.kind == ContractKind::revenue_share || ended.kind == ContractKind::commitment) {
+        std::erase_if(index.settled_monthly, [&](std::uint32_t position) { return !w.contracts[position].live(); });
+    }
 }
 
 void activate(World& w, ContractState& c) {
@@ -204,7 +205,9 @@ void end_contract(ContractState& c, ContractStatus status, const char* reason, c
 
 void run_contracts(World& w) {
     const Month now = w.month();
-    std::vector<std::uint32_t>& live = w.indexed_contracts().live;
+    const double hours = w.hours_per_step();
+    World::ContractIndex& index = w.indexed_contracts();
+    std::vector<std::uint32_t>& live = index.live;
     for (std::uint32_t position : live) {
         ContractState& c = w.contracts[position];
         const ContractSpec& spec = *c.spec;
@@ -213,7 +216,7 @@ void run_contracts(World& w) {
         c.delivered_this_step = 0;
         if (c.status != ContractStatus::active) continue;
         switch (spec.kind) {
-            case ContractKind::capacity: deliver_capacity(w, c); break;
+            case ContractKind::capacity: deliver_capacity(w, c, now, hours); break;
             case ContractKind::licence: pay_licence_fee(w, c); break;
             case ContractKind::chip_supply: order_contracted_chips(w, c); break;
             case ContractKind::commitment:
@@ -222,10 +225,13 @@ void run_contracts(World& w) {
         }
     }
     // Contracts that ended since the last phase (here or elsewhere) had this step's delivery
-    // reset above; they need no more visits.
-    const std::size_t was_live = live.size();
-    std::erase_if(live, [&](std::uint32_t position) { return !w.contracts[position].live(); });
-    if (live.size() != was_live) forget_ended(w);
+    // reset above; they need no more visits (remove_if tests each once, in order).
+    std::erase_if(live, [&](std::uint32_t position) {
+        const ContractState& c = w.contracts[position];
+        if (c.live()) return false;
+        forget_ended(w, index, *c.spec);
+        return true;
+    });
     update_licensed_capability(w);
 }
 

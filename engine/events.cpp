@@ -187,8 +187,13 @@ void acquire(World& w, const EventSpec& e, const std::string& text) {
 void apply_events(World& w) {
     const Month now = w.month();
     update_forbidden_pairs(w);
-    for (const EventSpec& e : w.sc().events) {
-        if (!e.enabled || e.at != now) continue;
+    const std::vector<EventSpec>& events = w.sc().events;
+    const std::vector<std::uint32_t>& by_month = w.events_by_month;
+    std::size_t& next = w.next_event;
+    // An event dated between two steps (more than a month a step) never happens.
+    while (next < by_month.size() && events[by_month[next]].at < now) ++next;
+    for (; next < by_month.size() && events[by_month[next]].at == now; ++next) {
+        const EventSpec& e = events[by_month[next]];
         // Event text is for the results only.
         const std::string text = !w.log_events ? std::string() : e.text.empty() ? e.id : e.id + ": " + e.text;
         switch (e.kind) {

@@ -64,6 +64,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     cloud.chip_recovery.assign(n_chips, 0);
     cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
     cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
+    cloud.retirements_due.assign(static_cast<std::size_t>(w.steps + 1), 0);
     for (RegionId r : role.regions) cloud.sites.push_back(Site{r, 0, 0, 0, std::vector<double>(n_chips, 0)});
     const auto site_of = [&](RegionId r) -> Site& {
         for (Site& s : cloud.sites)
@@ -86,8 +87,10 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
         // Initial units were bought at list price and retire at end of life.
         const int months_left = std::max(chip.lifetime_months - h.age_months, 1);
         const int retire_step = months_to_steps(w, months_left);
-        if (retire_step <= w.steps)
+        if (retire_step <= w.steps) {
             cloud.retire_schedule[h.chip * static_cast<std::size_t>(w.steps + 1) + retire_step] += units;
+            ++cloud.retirements_due[retire_step];
+        }
         const double value = units * w.param(chip.list_price);
         const double per_month = value / chip.lifetime_months;
         cloud.book_value += per_month * months_left;
@@ -143,6 +146,32 @@ void reset_step_flows(World& w) {
     for (ChipState& chip : w.chips) chip.shipped = 0;
 }
 
+// This step's grid power and list prices: the finance phase's sums over every site and every
+// family read them from two short arrays, not from a parameter in each region's or chip's spec.
+// Only the prices that are not constants (a path, a draw) change from month to month.
+void read_prices(World& w) {
+    for (RegionId r : w.power_price_moves) w.power_price[r] = w.param(w.sc().regions[r].power_usd_per_mwh);
+    for (ChipId c : w.list_price_moves) w.list_price[c] = w.param(w.sc().chips[c].list_price);
+}
+
+void init_prices(World& w) {
+    const Scenario& sc = w.sc();
+    w.power_price.assign(sc.regions.size(), 0);
+    w.power_price_moves.clear();
+    for (RegionId r = 0; r < sc.regions.size(); ++r) {
+        const Param& price = sc.regions[r].power_usd_per_mwh;
+        w.power_price[r] = w.param(price);
+        if (price.kind() != Param::Kind::constant) w.power_price_moves.push_back(r);
+    }
+    w.list_price.assign(sc.chips.size(), 0);
+    w.list_price_moves.clear();
+    for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        const Param& price = sc.chips[c].list_price;
+        w.list_price[c] = w.param(price);
+        if (price.kind() != Param::Kind::constant) w.list_price_moves.push_back(c);
+    }
+}
+
 void grow_region_power(World& w) {
     if (w.step == 0) return;
     for (std::size_t r = 0; r < w.regions.size(); ++r) {
@@ -177,17 +206,20 @@ void commission_construction(World& w) {
 void retire_and_depreciate(World& w) {
     const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     for (CloudState& cloud : w.clouds) {
-        for (ChipId c : cloud.held_families) {
-            const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
-            if (retiring <= 0) continue;
-            const double power_kw = w.param(w.sc().chips[c].power_kw);
-            const double fraction = retiring / cloud.installed[c];
-            for (Site& site : cloud.sites) {
-                const double units = site.installed[c] * fraction;
-                site.installed[c] -= units;
-                site.used_mw = std::max(site.used_mw - units * power_kw / 1000.0, 0.0);
+        // Most months nothing of the cloud reaches its end of life: no family has units retiring.
+        if (cloud.retirements_due[w.step] != 0) {
+            for (ChipId c : cloud.held_families) {
+                const double retiring = std::min(cloud.retire_schedule[c * stride + w.step], cloud.installed[c]);
+                if (retiring <= 0) continue;
+                const double power_kw = w.param(w.sc().chips[c].power_kw);
+                const double fraction = retiring / cloud.installed[c];
+                for (Site& site : cloud.sites) {
+                    const double units = site.installed[c] * fraction;
+                    site.installed[c] -= units;
+                    site.used_mw = std::max(site.used_mw - units * power_kw / 1000.0, 0.0);
+                }
+                cloud.installed[c] -= retiring;
             }
-            cloud.installed[c] -= retiring;
         }
         cloud.monthly_depreciation = std::max(cloud.monthly_depreciation - cloud.depreciation_end[w.step], 0.0);
         if (w.step > 0)
@@ -211,6 +243,7 @@ void phase_world(World& w) {
     reset_step_flows(w);
     apply_events(w);
     update_end_market(w);
+    read_prices(w);
     grow_region_power(w);
     commission_construction(w);
     retire_and_depreciate(w);
@@ -254,7 +287,10 @@ void install_family(World& w, CloudState& cloud, ChipId c) {
         cloud.stranded[c] -= units;
         cloud.stranded_value[c] -= value;
         const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
-        if (retire_step <= w.steps) cloud.retire_schedule[c * stride + retire_step] += units;
+        if (retire_step <= w.steps) {
+            cloud.retire_schedule[c * stride + retire_step] += units;
+            ++cloud.retirements_due[retire_step];
+        }
         if (!cloud.retire_scan_from.empty())
             cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
         const double per_month = value / chip.lifetime_months;
@@ -797,9 +833,9 @@ void pay_operating_costs(World& w) {
     for (const CloudState& cloud : w.clouds) {
         const CloudRole& role = *sc.firms[cloud.firm].cloud;
         double power = 0;
-        for (const Site& site : cloud.sites) power += site.used_mw * hours * w.param(sc.regions[site.region].power_usd_per_mwh);
+        for (const Site& site : cloud.sites) power += site.used_mw * hours * w.power_price[site.region];
         double fleet_value = 0;
-        for (ChipId c : cloud.held_families) fleet_value += cloud.installed[c] * w.param(sc.chips[c].list_price);
+        for (ChipId c : cloud.held_families) fleet_value += cloud.installed[c] * w.list_price[c];
         pay_external(w, cloud.firm, power, &ExternalFlows::power);
         pay_external(w, cloud.firm, w.param(role.om_rate) * fleet_value * w.years_per_step(), &ExternalFlows::operations);
     }
@@ -1232,6 +1268,7 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
         w.regions[r].queue.reserve(64);
     }
     w.chips.assign(sc.chips.size(), ChipState{});
+    init_prices(w);
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
         w.chips[c].price = w.param(sc.chips[c].list_price);
         w.chips[c].orders.reserve(64);
@@ -1282,6 +1319,11 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     w.own_value.resize(static_cast<Eigen::Index>(n));
     w.firm_value.resize(static_cast<Eigen::Index>(n));
     w.event_log.clear();
+    w.events_by_month.clear();
+    for (std::uint32_t i = 0; i < sc.events.size(); ++i)
+        if (sc.events[i].enabled) w.events_by_month.push_back(i);
+    std::ranges::stable_sort(w.events_by_month, {}, [&](std::uint32_t i) { return sc.events[i].at; });
+    w.next_event = 0;
     for (LabState& lab : w.labs) lab.agi_stream = DeferredStream(key, sc.firms[lab.firm].name, "agi_panel");
     init_contracts(w);
     w.market_stream = DeferredStream(key, "market", "end_demand");

@@ -103,6 +103,9 @@ struct CloudState {
     // step (the investment forecast moves it past zeros; installing lowers it if need be).
     std::vector<int> retire_scan_from;
     std::vector<double> depreciation_end; // [step]: monthly depreciation that stops at that step
+    // [step]: installations (of any family) scheduled to retire at that step. Most months none
+    // does, and the world phase then skips the cloud's fleet.
+    std::vector<std::uint32_t> retirements_due;
     double monthly_depreciation = 0;      // USD per month, straight line
     double book_value = 0;                // USD, chips at cost less depreciation
     double fleet_cost = 0;                // USD, purchase value of installed units (O&M base)
@@ -223,7 +226,16 @@ struct World {
     std::vector<CloudState> clouds;
     std::vector<ChipmakerState> chipmakers;
     std::vector<ChipState> chips;
+    // [chip]: this step's list price per unit: the base of a cloud's O&M, read for every family
+    // of every fleet each month. Constants are set once; the families whose price is not a
+    // constant (list_price_moves) are read again as the world phase starts.
+    std::vector<double> list_price;
+    std::vector<ChipId> list_price_moves;
     std::vector<RegionState> regions;
+    // [region]: this step's grid power price, USD per MWh: read for every site of every cloud
+    // each month. Set like list_price (power_price_moves: the regions whose price is no constant).
+    std::vector<double> power_price;
+    std::vector<RegionId> power_price_moves;
     std::vector<ContractState> contracts;
     // Which parties the book could concern, for hot scans to skip firms it cannot (a cache of
     // `contracts`, extended as the book grows at its end: entries are only added, and their kind,
@@ -302,6 +314,11 @@ struct World {
     std::vector<double> equity;
 
     ExternalFlows external;
+
+    // Positions in the scenario's events of the enabled ones, by month (scenario order within
+    // a month), and the first not yet reached: the world phase visits only this month's.
+    std::vector<std::uint32_t> events_by_month;
+    std::size_t next_event = 0;
 
     // What happened, for the events table (strings only when something happens).
     std::vector<EventRow> event_log;
