@@ -72,10 +72,11 @@ inline double backlog_price(double price, double backlog_units, double output_pe
     if (output_per_month > 0)
         price *= std::exp(rule.kappa * months_per_step * (backlog_units / output_per_month - rule.backlog_target_months));
     if (rule.age_decay != 0) price *= age_pow(1.0 - rule.age_decay, months_per_step / 12.0);
-    // Comparisons rather than fmin/fmax, library calls here: a NaN price still clamps to the
-    // floor; they differ only for a NaN bound, which a scenario's parameters never give.
-    const double floored = price > rule.floor ? price : rule.floor;
-    return floored < rule.ceiling ? floored : rule.ceiling;
+    // Comparisons rather than fmin/fmax, library calls here. As glibc's, a tie keeps the price
+    // (so +0 and -0 stay as they were) and a NaN price clamps to the floor; they differ only
+    // for a NaN bound, which a scenario's parameters never give.
+    const double floored = price >= rule.floor ? price : rule.floor;
+    return floored <= rule.ceiling ? floored : rule.ceiling;
 }
 inline double backlog_price(double price, double backlog_units, double output_per_month, double months_per_step,
                             const BacklogPricing& rule) {
