@@ -137,8 +137,9 @@ void StandardModel::cloud_invest(World& w, RoleIndex c) const {
                                   0.0);
     if (cost_of(units) > limit) {
         // Largest order the budget covers: chips alone up to the spare power, then chips plus buildings.
+        // Free chips (a price decayed to a zero floor) fill the spare power whatever the budget.
         const double within_spare = spare_mw / mw_per_unit;
-        units = within_spare * price >= limit
+        units = price > 0 && within_spare * price >= limit
                     ? limit / price
                     : within_spare + (limit - within_spare * price) / (price + mw_per_unit * capex_per_mw);
     }

@@ -10,6 +10,7 @@
 #include "agents/standard_model.hpp"
 #include "engine/errors.hpp"
 #include "engine/runner.hpp"
+#include "engine/scenario/loader.hpp"
 #include "engine/simulation.hpp"
 #include "tests/support.hpp"
 
@@ -195,6 +196,17 @@ TEST_CASE("a cloud's held families are those it holds or has coming, in chip ord
     list_cloud_families(w);
     CHECK(beta.held_families == std::vector<ChipId>{0, 1, 2});
     CHECK(w.clouds[1].held_families == std::vector<ChipId>{0});
+}
+
+TEST_CASE("a cloud whose chips have become free sizes its order without dividing by their zero price") {
+    const Scenario sc = load_scenario(std::string(ENTANGLE_TEST_DATA_DIR) + "/model/free_chips.yaml");
+    const auto records = run_all(sc, 1);  // every invariant checked each step: NaN cash stopped it
+    REQUIRE(records.size() == 2);
+    const ReplicationRecord& r = records.begin()->second;
+    const int old_chip = 1;  // ch1: free once ch0 supersedes it
+    CHECK(r.chip_at(ChipSeries::price, r.shape.times - 1, old_chip) == 0);
+    for (int t = 0; t < r.shape.times; ++t)
+        for (std::size_t f = 0; f < sc.firms.size(); ++f) CHECK(std::isfinite(r.firm_at(FirmSeries::cash, t, f)));
 }
 
 TEST_CASE("a cloud's open chip orders are one order at their average price under pro-rata, not under fifo") {
