@@ -61,6 +61,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     cloud.stranded_value.assign(n_chips, 0);
     cloud.on_order.assign(n_chips, 0);
     cloud.levelised.assign(n_chips, LevelisedCost{INFINITY, INFINITY});
+    cloud.levelised_at_price.assign(n_chips, NAN);
     cloud.chip_recovery.assign(n_chips, 0);
     cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
     cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
@@ -314,7 +315,8 @@ void install_delivered(World& w, CloudState& cloud) {
 
 // Levelised cost of every family the cloud holds or may buy and that ships,
 // at today's prices, once per step (both the spot ask and expansion use it).
-void price_families(World& w, CloudState& cloud) {
+// `families_changed`: some family's parameters differ from last step's.
+void price_families(World& w, CloudState& cloud, bool families_changed) {
     const Scenario& sc = w.sc();
     const CloudRole& role = *sc.firms[cloud.firm].cloud;
     LevelisedCostInputs in;
@@ -324,8 +326,13 @@ void price_families(World& w, CloudState& cloud) {
     in.dc_life_months = role.dc_life_months;
     in.om_rate = w.param(role.om_rate);
     in.target_utilisation = w.param(role.target_utilisation);
+    bool inputs_changed = families_changed || in.power_usd_per_mwh != cloud.priced_with.power_usd_per_mwh ||
+                          in.dc_capex_per_mw != cloud.priced_with.dc_capex_per_mw ||
+                          in.om_rate != cloud.priced_with.om_rate ||
+                          in.target_utilisation != cloud.priced_with.target_utilisation;
     const double r = cloud.wacc_pow(1.0 + in.wacc, 1.0 / 12.0) - 1.0;  // monthly_rate(in.wacc)
     if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
+        inputs_changed = true;
         cloud.recovery_rate = r;
         cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
         // Families mostly share a depreciation life: compute each life's factor (a pow) once.
@@ -339,11 +346,20 @@ void price_families(World& w, CloudState& cloud) {
             cloud.chip_recovery[c] = recovery;
         }
     }
+    if (inputs_changed) {
+        cloud.priced_with = in;
+        std::ranges::fill(cloud.levelised_at_price, NAN);
+    }
     for (ChipId c : cloud.families) {
         // Families not held are priced only while they ship: expansion and chip quotes read no other.
         if (cloud.installed[c] <= 0 && (!may_buy(w, cloud.firm, c) || w.chips[c].production_cap <= 0)) continue;
+        // The same inputs give the same cost. (Prices of +0 and -0 count as the same: their
+        // costs could differ only in a zero's sign, were the power and datacentre terms -0 too.)
+        const double price = chip_price_for(w, cloud.firm, c);
+        if (price == cloud.levelised_at_price[c]) continue;
+        cloud.levelised_at_price[c] = price;
         const ChipSpec& chip = sc.chips[c];
-        in.chip_price = chip_price_for(w, cloud.firm, c);
+        in.chip_price = price;
         in.lifetime_months = chip.lifetime_months;
         const ChipState& family = w.chips[c];
         in.power_kw = family.power_kw;
@@ -354,10 +370,10 @@ void price_families(World& w, CloudState& cloud) {
 }
 
 // Capacity this step and the fleet's levelised cost at today's chip prices.
-void measure_capacity(World& w, CloudState& cloud) {
+void measure_capacity(World& w, CloudState& cloud, bool families_changed) {
     double general = 0, inference = 0;  // summed in locals: the cloud's fields could alias its arrays
     double weighted_full = 0, weighted_variable = 0;
-    price_families(w, cloud);
+    price_families(w, cloud, families_changed);
     for (ChipId c : cloud.held_families) {
         if (cloud.installed[c] <= 0) continue;
         const ChipState& family = w.chips[c];
@@ -378,13 +394,19 @@ void measure_capacity(World& w, CloudState& cloud) {
 
 // 2. Supply: chipmakers produce and ship; clouds install into free power.
 void phase_supply(World& w, const AgentModel& agents) {
+    bool families_changed = false;  // any parameter a levelised cost reads
     for (ChipId c = 0; c < w.chips.size(); ++c) {
         ChipState& family = w.chips[c];
         const ChipSpec& spec = w.sc().chips[c];
+        const double power_kw = w.param(spec.power_kw);
+        const double h100e = w.param(spec.h100e);
+        const double software_factor = w.param(spec.software_factor);
+        families_changed = families_changed || power_kw != family.power_kw || h100e != family.h100e ||
+                           software_factor != family.software_factor;
         family.production_cap = 0;
-        family.power_kw = w.param(spec.power_kw);
-        family.h100e = w.param(spec.h100e);
-        family.software_factor = w.param(spec.software_factor);
+        family.power_kw = power_kw;
+        family.h100e = h100e;
+        family.software_factor = software_factor;
         family.effective_h100e = w.effective_h100e(c);
         family.inference_only = spec.workload == Workload::inference;
     }
@@ -398,7 +420,7 @@ void phase_supply(World& w, const AgentModel& agents) {
     }
     for (CloudState& cloud : w.clouds) {
         install_delivered(w, cloud);
-        measure_capacity(w, cloud);
+        measure_capacity(w, cloud, families_changed);
     }
 }
 
