@@ -313,6 +313,22 @@ void install_delivered(World& w, CloudState& cloud) {
     }
 }
 
+// This step's values of family `c`'s parameters in its ChipState; true if any changed.
+bool read_family_parameters(World& w, ChipId c) {
+    ChipState& family = w.chips[c];
+    const ChipSpec& spec = w.sc().chips[c];
+    const double power_kw = w.param(spec.power_kw);
+    const double h100e = w.param(spec.h100e);
+    const double software_factor = w.param(spec.software_factor);
+    const bool changed =
+        power_kw != family.power_kw || h100e != family.h100e || software_factor != family.software_factor;
+    family.power_kw = power_kw;
+    family.h100e = h100e;
+    family.software_factor = software_factor;
+    family.effective_h100e = w.effective_h100e(c);
+    return changed;
+}
+
 // Levelised cost of every family the cloud holds or may buy and that ships,
 // at today's prices, once per step (both the spot ask and expansion use it).
 // `families_changed`: some family's parameters differ from last step's.
@@ -395,21 +411,8 @@ void measure_capacity(World& w, CloudState& cloud, bool families_changed) {
 // 2. Supply: chipmakers produce and ship; clouds install into free power.
 void phase_supply(World& w, const AgentModel& agents) {
     bool families_changed = false;  // any parameter a levelised cost reads
-    for (ChipId c = 0; c < w.chips.size(); ++c) {
-        ChipState& family = w.chips[c];
-        const ChipSpec& spec = w.sc().chips[c];
-        const double power_kw = w.param(spec.power_kw);
-        const double h100e = w.param(spec.h100e);
-        const double software_factor = w.param(spec.software_factor);
-        families_changed = families_changed || power_kw != family.power_kw || h100e != family.h100e ||
-                           software_factor != family.software_factor;
-        family.production_cap = 0;
-        family.power_kw = power_kw;
-        family.h100e = h100e;
-        family.software_factor = software_factor;
-        family.effective_h100e = w.effective_h100e(c);
-        family.inference_only = spec.workload == Workload::inference;
-    }
+    for (ChipId c : w.family_parameter_moves) families_changed |= read_family_parameters(w, c);
+    for (ChipState& family : w.chips) family.production_cap = 0;
     for (RoleIndex m = 0; m < w.chipmakers.size(); ++m) {
         const ChipmakerRole& role = *w.sc().firms[w.chipmakers[m].firm].chipmaker;
         for (const auto& [chip, capacity] : role.capacity_per_month)
@@ -1291,7 +1294,14 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     }
     w.chips.assign(sc.chips.size(), ChipState{});
     init_prices(w);
+    w.family_parameter_moves.clear();
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        const ChipSpec& spec = sc.chips[c];
+        read_family_parameters(w, c);
+        w.chips[c].inference_only = spec.workload == Workload::inference;
+        if (spec.power_kw.kind() != Param::Kind::constant || spec.h100e.kind() != Param::Kind::constant ||
+            spec.software_factor.kind() != Param::Kind::constant)
+            w.family_parameter_moves.push_back(c);
         w.chips[c].price = w.param(sc.chips[c].list_price);
         w.chips[c].orders.reserve(64);
         // A family loses value once a newer family of its vendor ships.

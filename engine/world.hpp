@@ -149,9 +149,9 @@ struct ChipState {
     std::vector<ChipOrder> orders;  // open orders for this family, oldest first
     double price = 0;       // vendor's current price per unit
     double production_cap = 0;  // units this step
-    // This step's values of the parameters the clouds' per-family loops read (set with
-    // production_cap, as the supply phase starts; read until the step ends): a few words of the
-    // family's state instead of parameters scattered over its spec.
+    // This step's values of the parameters the clouds' per-family loops read (set at set-up, and
+    // again as each supply phase starts if World::family_parameter_moves lists the family): a few
+    // words of the family's state instead of parameters scattered over its spec.
     double power_kw = 0;          // per unit, all-in
     double h100e = 0, software_factor = 0;
     double effective_h100e = 0;   // World::effective_h100e: h100e x software_factor
@@ -231,6 +231,9 @@ struct World {
     std::vector<CloudState> clouds;
     std::vector<ChipmakerState> chipmakers;
     std::vector<ChipState> chips;
+    // The families whose power draw, H100e or software factor is no constant: their ChipState
+    // copies are read again as each supply phase starts (the others' are set once).
+    std::vector<ChipId> family_parameter_moves;
     // [chip]: this step's list price per unit: the base of a cloud's O&M, read for every family
     // of every fleet each month. Constants are set once; the families whose price is not a
     // constant (list_price_moves) are read again as the world phase starts.
