@@ -251,8 +251,13 @@ void phase_world(World& w) {
 }
 
 void ship_orders(World& w, ChipState& family, FirmId vendor) {
+    // Most months no order is done: the book is then left as it is, not scanned again.
+    bool any_done = false;
     for (ChipOrder& order : family.orders) {
-        if (order.shipping <= 0) continue;
+        if (order.shipping <= 0) {
+            any_done |= order.units_left <= tolerance;  // placed below tolerance
+            continue;
+        }
         const double units = std::min(order.shipping, order.units_left);
         const ChipSpec& chip = w.sc().chips[order.chip];
         const double value = units * order.unit_price;
@@ -268,8 +273,9 @@ void ship_orders(World& w, ChipState& family, FirmId vendor) {
         w.chips[order.chip].backlog = std::max(w.chips[order.chip].backlog - units, 0.0);
         order.units_left -= units;
         order.shipping = 0;
+        any_done |= order.units_left <= tolerance;
     }
-    std::erase_if(family.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
+    if (any_done) std::erase_if(family.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
 }
 
 // Delivered units of family `c` go into free powered space, the cloud's preferred sites first.
