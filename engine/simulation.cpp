@@ -61,7 +61,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     cloud.stranded_value.assign(n_chips, 0);
     cloud.on_order.assign(n_chips, 0);
     cloud.levelised.assign(n_chips, LevelisedCost{INFINITY, INFINITY});
-    cloud.levelised_at_price.assign(n_chips, NAN);
+    cloud.levelised_basis.assign(n_chips, CloudState::LevelisedBasis{});
     cloud.chip_recovery.assign(n_chips, 0);
     cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
     cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
@@ -368,9 +368,15 @@ void price_families(World& w, CloudState& cloud, bool families_changed) {
             cloud.chip_recovery[c] = recovery;
         }
     }
-    if (inputs_changed) {
+    if (inputs_changed) {  // at set-up, and when a rate, price or family parameter moves
         cloud.priced_with = in;
-        std::ranges::fill(cloud.levelised_at_price, NAN);
+        for (ChipId c = 0; c < sc.chips.size(); ++c) {
+            const ChipState& family = w.chips[c];
+            in.power_kw = family.power_kw;
+            in.h100e = family.h100e;
+            in.software_factor = family.software_factor;
+            cloud.levelised_basis[c] = {levelised_cost_terms(in, cloud.dc_recovery), NAN};
+        }
     }
     for (ChipId c : cloud.families) {
         // Families not held are priced only while they ship: expansion and chip quotes read no other.
@@ -378,16 +384,10 @@ void price_families(World& w, CloudState& cloud, bool families_changed) {
         // The same inputs give the same cost. (Prices of +0 and -0 count as the same: their
         // costs could differ only in a zero's sign, were the power and datacentre terms -0 too.)
         const double price = chip_price_for(w, cloud.firm, c);
-        if (price == cloud.levelised_at_price[c]) continue;
-        cloud.levelised_at_price[c] = price;
-        const ChipSpec& chip = sc.chips[c];
-        in.chip_price = price;
-        in.lifetime_months = chip.lifetime_months;
-        const ChipState& family = w.chips[c];
-        in.power_kw = family.power_kw;
-        in.h100e = family.h100e;
-        in.software_factor = family.software_factor;
-        cloud.levelised[c] = levelised_cost(in, cloud.chip_recovery[c], cloud.dc_recovery);
+        CloudState::LevelisedBasis& basis = cloud.levelised_basis[c];
+        if (price == basis.at_price) continue;
+        basis.at_price = price;
+        cloud.levelised[c] = levelised_cost(basis.terms, price, in.om_rate, cloud.chip_recovery[c]);
     }
 }
 

@@ -93,10 +93,15 @@ struct CloudState {
     // buy nearly every family and hold a few).
     std::vector<ChipId> held_families;
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
-    // Most months a family's levelised cost comes out as last month's (the vendor's price or the
-    // cloud's own unit cost stands still): per chip, the chip price levelised[c] was computed at
-    // (NaN: to compute), valid while `priced_with` and the families' parameters stay the same.
-    std::vector<double> levelised_at_price;
+    // Per chip, what levelised[c] was computed from, valid while `priced_with` and the families'
+    // parameters stay the same: the terms no chip price enters, and the chip price (NaN: to
+    // compute). Most months a family's cost comes out as last month's (the vendor's price or the
+    // cloud's own unit cost stands still), and the others' need only the price's terms.
+    struct LevelisedBasis {
+        LevelisedCostTerms terms;
+        double at_price = NAN;
+    };
+    std::vector<LevelisedBasis> levelised_basis;
     LevelisedCostInputs priced_with;      // the cloud's own inputs (power price, rates) of levelised
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
