@@ -51,6 +51,55 @@ int months_to_steps(const World& w, int months) {
 
 // ---------------------------------------------------------------- set-up
 
+// The cloud's own inputs to its levelised costs at this step (its region's power price and its
+// rates) into `priced_with`, with the recovery factors at its cost of capital: true if any changed.
+bool read_cost_inputs(World& w, CloudState& cloud) {
+    const Scenario& sc = w.sc();
+    const CloudRole& role = *sc.firms[cloud.firm].cloud;
+    LevelisedCostInputs in;
+    in.power_usd_per_mwh = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
+    in.wacc = w.param(role.wacc);
+    in.dc_capex_per_mw = w.param(role.dc_capex_per_mw);
+    in.dc_life_months = role.dc_life_months;
+    in.om_rate = w.param(role.om_rate);
+    in.target_utilisation = w.param(role.target_utilisation);
+    bool changed = in.power_usd_per_mwh != cloud.priced_with.power_usd_per_mwh ||
+                   in.dc_capex_per_mw != cloud.priced_with.dc_capex_per_mw || in.om_rate != cloud.priced_with.om_rate ||
+                   in.target_utilisation != cloud.priced_with.target_utilisation;
+    cloud.priced_with = in;
+    const double r = cloud.wacc_pow(1.0 + in.wacc, 1.0 / 12.0) - 1.0;  // monthly_rate(in.wacc)
+    if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
+        changed = true;
+        cloud.recovery_rate = r;
+        cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
+        // Families mostly share a depreciation life: compute each life's factor (a pow) once.
+        int life = 0;
+        double recovery = 0;
+        for (ChipId c = 0; c < sc.chips.size(); ++c) {
+            if (c == 0 || sc.chips[c].lifetime_months != life) {
+                life = sc.chips[c].lifetime_months;
+                recovery = capital_recovery_factor(r, life);
+            }
+            cloud.chip_recovery[c] = recovery;
+        }
+    }
+    return changed;
+}
+
+// Every family's terms of its levelised cost that no chip price enters, at `priced_with` and the
+// families' parameters (all chips, a few, at set-up and when an input moves); the costs
+// themselves are to be computed again.
+void price_terms(World& w, CloudState& cloud) {
+    LevelisedCostInputs in = cloud.priced_with;
+    for (ChipId c = 0; c < w.chips.size(); ++c) {
+        const ChipState& family = w.chips[c];
+        in.power_kw = family.power_kw;
+        in.h100e = family.h100e;
+        in.software_factor = family.software_factor;
+        cloud.levelised_basis[c] = {levelised_cost_terms(in, cloud.dc_recovery), NAN};
+    }
+}
+
 void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     const Scenario& sc = w.sc();
     const std::size_t n_chips = sc.chips.size();
@@ -99,6 +148,11 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
         if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
     }
     w.firms[firm].cash += w.param(role.cash);
+    const auto moves = [](const Param& p) { return p.kind() != Param::Kind::constant; };
+    cloud.cost_inputs_move = moves(sc.regions[cloud.sites.front().region].power_usd_per_mwh) || moves(role.wacc) ||
+                             moves(role.dc_capex_per_mw) || moves(role.om_rate) || moves(role.target_utilisation);
+    read_cost_inputs(w, cloud);
+    price_terms(w, cloud);
 }
 
 void init_lab(World& w, RoleIndex index, FirmId firm, const LabRole& role) {
@@ -339,45 +393,11 @@ bool read_family_parameters(World& w, ChipId c) {
 // at today's prices, once per step (both the spot ask and expansion use it).
 // `families_changed`: some family's parameters differ from last step's.
 void price_families(World& w, CloudState& cloud, bool families_changed) {
-    const Scenario& sc = w.sc();
-    const CloudRole& role = *sc.firms[cloud.firm].cloud;
-    LevelisedCostInputs in;
-    in.power_usd_per_mwh = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
-    in.wacc = w.param(role.wacc);
-    in.dc_capex_per_mw = w.param(role.dc_capex_per_mw);
-    in.dc_life_months = role.dc_life_months;
-    in.om_rate = w.param(role.om_rate);
-    in.target_utilisation = w.param(role.target_utilisation);
-    bool inputs_changed = families_changed || in.power_usd_per_mwh != cloud.priced_with.power_usd_per_mwh ||
-                          in.dc_capex_per_mw != cloud.priced_with.dc_capex_per_mw ||
-                          in.om_rate != cloud.priced_with.om_rate ||
-                          in.target_utilisation != cloud.priced_with.target_utilisation;
-    const double r = cloud.wacc_pow(1.0 + in.wacc, 1.0 / 12.0) - 1.0;  // monthly_rate(in.wacc)
-    if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
-        inputs_changed = true;
-        cloud.recovery_rate = r;
-        cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
-        // Families mostly share a depreciation life: compute each life's factor (a pow) once.
-        int life = 0;
-        double recovery = 0;
-        for (ChipId c = 0; c < sc.chips.size(); ++c) {
-            if (c == 0 || sc.chips[c].lifetime_months != life) {
-                life = sc.chips[c].lifetime_months;
-                recovery = capital_recovery_factor(r, life);
-            }
-            cloud.chip_recovery[c] = recovery;
-        }
-    }
-    if (inputs_changed) {  // at set-up, and when a rate, price or family parameter moves
-        cloud.priced_with = in;
-        for (ChipId c = 0; c < sc.chips.size(); ++c) {
-            const ChipState& family = w.chips[c];
-            in.power_kw = family.power_kw;
-            in.h100e = family.h100e;
-            in.software_factor = family.software_factor;
-            cloud.levelised_basis[c] = {levelised_cost_terms(in, cloud.dc_recovery), NAN};
-        }
-    }
+    // Inputs that are all constants were read at set-up.
+    bool inputs_changed = families_changed;
+    if (cloud.cost_inputs_move) inputs_changed |= read_cost_inputs(w, cloud);
+    if (inputs_changed) price_terms(w, cloud);
+    const double om_rate = cloud.priced_with.om_rate;
     for (ChipId c : cloud.families) {
         // Families not held are priced only while they ship: expansion and chip quotes read no other.
         if (cloud.installed[c] <= 0 && (!may_buy(w, cloud.firm, c) || w.chips[c].production_cap <= 0)) continue;
@@ -387,7 +407,7 @@ void price_families(World& w, CloudState& cloud, bool families_changed) {
         CloudState::LevelisedBasis& basis = cloud.levelised_basis[c];
         if (price == basis.at_price) continue;
         basis.at_price = price;
-        cloud.levelised[c] = levelised_cost(basis.terms, price, in.om_rate, cloud.chip_recovery[c]);
+        cloud.levelised[c] = levelised_cost(basis.terms, price, om_rate, cloud.chip_recovery[c]);
     }
 }
 

@@ -103,6 +103,7 @@ struct CloudState {
     };
     std::vector<LevelisedBasis> levelised_basis;
     LevelisedCostInputs priced_with;      // the cloud's own inputs (power price, rates) of levelised
+    bool cost_inputs_move = false;        // some of them is no constant: read again each month
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
     CachedPow wacc_pow;                   // (1 + wacc)^(1/12), for the monthly rate
