@@ -51,6 +51,55 @@ int months_to_steps(const World& w, int months) {
 
 // ---------------------------------------------------------------- set-up
 
+// The cloud's own inputs to its levelised costs at this step (its region's power price and its
+// rates) into `priced_with`, with the recovery factors at its cost of capital: true if any changed.
+bool read_cost_inputs(World& w, CloudState& cloud) {
+    const Scenario& sc = w.sc();
+    const CloudRole& role = *sc.firms[cloud.firm].cloud;
+    LevelisedCostInputs in;
+    in.power_usd_per_mwh = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
+    in.wacc = w.param(role.wacc);
+    in.dc_capex_per_mw = w.param(role.dc_capex_per_mw);
+    in.dc_life_months = role.dc_life_months;
+    in.om_rate = w.param(role.om_rate);
+    in.target_utilisation = w.param(role.target_utilisation);
+    bool changed = in.power_usd_per_mwh != cloud.priced_with.power_usd_per_mwh ||
+                   in.dc_capex_per_mw != cloud.priced_with.dc_capex_per_mw || in.om_rate != cloud.priced_with.om_rate ||
+                   in.target_utilisation != cloud.priced_with.target_utilisation;
+    cloud.priced_with = in;
+    const double r = cloud.wacc_pow(1.0 + in.wacc, 1.0 / 12.0) - 1.0;  // monthly_rate(in.wacc)
+    if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
+        changed = true;
+        cloud.recovery_rate = r;
+        cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
+        // Families mostly share a depreciation life: compute each life's factor (a pow) once.
+        int life = 0;
+        double recovery = 0;
+        for (ChipId c = 0; c < sc.chips.size(); ++c) {
+            if (c == 0 || sc.chips[c].lifetime_months != life) {
+                life = sc.chips[c].lifetime_months;
+                recovery = capital_recovery_factor(r, life);
+            }
+            cloud.chip_recovery[c] = recovery;
+        }
+    }
+    return changed;
+}
+
+// Every family's terms of its levelised cost that no chip price enters, at `priced_with` and the
+// families' parameters (all chips, a few, at set-up and when an input moves); the costs
+// themselves are to be computed again.
+void price_terms(World& w, CloudState& cloud) {
+    LevelisedCostInputs in = cloud.priced_with;
+    for (ChipId c = 0; c < w.chips.size(); ++c) {
+        const ChipState& family = w.chips[c];
+        in.power_kw = family.power_kw;
+        in.h100e = family.h100e;
+        in.software_factor = family.software_factor;
+        cloud.levelised_basis[c] = {levelised_cost_terms(in, cloud.dc_recovery), NAN};
+    }
+}
+
 void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     const Scenario& sc = w.sc();
     const std::size_t n_chips = sc.chips.size();
@@ -61,6 +110,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     cloud.stranded_value.assign(n_chips, 0);
     cloud.on_order.assign(n_chips, 0);
     cloud.levelised.assign(n_chips, LevelisedCost{INFINITY, INFINITY});
+    cloud.levelised_basis.assign(n_chips, CloudState::LevelisedBasis{});
     cloud.chip_recovery.assign(n_chips, 0);
     cloud.retire_schedule.assign(n_chips * static_cast<std::size_t>(w.steps + 1), 0);
     cloud.depreciation_end.assign(static_cast<std::size_t>(w.steps + 1), 0);
@@ -98,6 +148,11 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
         if (retire_step <= w.steps) cloud.depreciation_end[retire_step] += per_month;
     }
     w.firms[firm].cash += w.param(role.cash);
+    const auto moves = [](const Param& p) { return p.kind() != Param::Kind::constant; };
+    cloud.cost_inputs_move = moves(sc.regions[cloud.sites.front().region].power_usd_per_mwh) || moves(role.wacc) ||
+                             moves(role.dc_capex_per_mw) || moves(role.om_rate) || moves(role.target_utilisation);
+    read_cost_inputs(w, cloud);
+    price_terms(w, cloud);
 }
 
 void init_lab(World& w, RoleIndex index, FirmId firm, const LabRole& role) {
@@ -250,8 +305,13 @@ void phase_world(World& w) {
 }
 
 void ship_orders(World& w, ChipState& family, FirmId vendor) {
+    // Most months no order is done: the book is then left as it is, not scanned again.
+    bool any_done = false;
     for (ChipOrder& order : family.orders) {
-        if (order.shipping <= 0) continue;
+        if (order.shipping <= 0) {
+            any_done |= order.units_left <= tolerance;  // placed below tolerance
+            continue;
+        }
         const double units = std::min(order.shipping, order.units_left);
         const ChipSpec& chip = w.sc().chips[order.chip];
         const double value = units * order.unit_price;
@@ -267,8 +327,9 @@ void ship_orders(World& w, ChipState& family, FirmId vendor) {
         w.chips[order.chip].backlog = std::max(w.chips[order.chip].backlog - units, 0.0);
         order.units_left -= units;
         order.shipping = 0;
+        any_done |= order.units_left <= tolerance;
     }
-    std::erase_if(family.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
+    if (any_done) std::erase_if(family.orders, [](const ChipOrder& o) { return o.units_left <= tolerance; });
 }
 
 // Delivered units of family `c` go into free powered space, the cloud's preferred sites first.
@@ -312,52 +373,49 @@ void install_delivered(World& w, CloudState& cloud) {
     }
 }
 
+// This step's values of family `c`'s parameters in its ChipState; true if any changed.
+bool read_family_parameters(World& w, ChipId c) {
+    ChipState& family = w.chips[c];
+    const ChipSpec& spec = w.sc().chips[c];
+    const double power_kw = w.param(spec.power_kw);
+    const double h100e = w.param(spec.h100e);
+    const double software_factor = w.param(spec.software_factor);
+    const bool changed =
+        power_kw != family.power_kw || h100e != family.h100e || software_factor != family.software_factor;
+    family.power_kw = power_kw;
+    family.h100e = h100e;
+    family.software_factor = software_factor;
+    family.effective_h100e = w.effective_h100e(c);
+    return changed;
+}
+
 // Levelised cost of every family the cloud holds or may buy and that ships,
 // at today's prices, once per step (both the spot ask and expansion use it).
-void price_families(World& w, CloudState& cloud) {
-    const Scenario& sc = w.sc();
-    const CloudRole& role = *sc.firms[cloud.firm].cloud;
-    LevelisedCostInputs in;
-    in.power_usd_per_mwh = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
-    in.wacc = w.param(role.wacc);
-    in.dc_capex_per_mw = w.param(role.dc_capex_per_mw);
-    in.dc_life_months = role.dc_life_months;
-    in.om_rate = w.param(role.om_rate);
-    in.target_utilisation = w.param(role.target_utilisation);
-    const double r = cloud.wacc_pow(1.0 + in.wacc, 1.0 / 12.0) - 1.0;  // monthly_rate(in.wacc)
-    if (r != cloud.recovery_rate) {  // recovery factors change only with the cost of capital
-        cloud.recovery_rate = r;
-        cloud.dc_recovery = capital_recovery_factor(r, in.dc_life_months);
-        // Families mostly share a depreciation life: compute each life's factor (a pow) once.
-        int life = 0;
-        double recovery = 0;
-        for (ChipId c = 0; c < sc.chips.size(); ++c) {
-            if (c == 0 || sc.chips[c].lifetime_months != life) {
-                life = sc.chips[c].lifetime_months;
-                recovery = capital_recovery_factor(r, life);
-            }
-            cloud.chip_recovery[c] = recovery;
-        }
-    }
+// `families_changed`: some family's parameters differ from last step's.
+void price_families(World& w, CloudState& cloud, bool families_changed) {
+    // Inputs that are all constants were read at set-up.
+    bool inputs_changed = families_changed;
+    if (cloud.cost_inputs_move) inputs_changed |= read_cost_inputs(w, cloud);
+    if (inputs_changed) price_terms(w, cloud);
+    const double om_rate = cloud.priced_with.om_rate;
     for (ChipId c : cloud.families) {
         // Families not held are priced only while they ship: expansion and chip quotes read no other.
         if (cloud.installed[c] <= 0 && (!may_buy(w, cloud.firm, c) || w.chips[c].production_cap <= 0)) continue;
-        const ChipSpec& chip = sc.chips[c];
-        in.chip_price = chip_price_for(w, cloud.firm, c);
-        in.lifetime_months = chip.lifetime_months;
-        const ChipState& family = w.chips[c];
-        in.power_kw = family.power_kw;
-        in.h100e = family.h100e;
-        in.software_factor = family.software_factor;
-        cloud.levelised[c] = levelised_cost(in, cloud.chip_recovery[c], cloud.dc_recovery);
+        // The same inputs give the same cost. (Prices of +0 and -0 count as the same: their
+        // costs could differ only in a zero's sign, were the power and datacentre terms -0 too.)
+        const double price = chip_price_for(w, cloud.firm, c);
+        CloudState::LevelisedBasis& basis = cloud.levelised_basis[c];
+        if (price == basis.at_price) continue;
+        basis.at_price = price;
+        cloud.levelised[c] = levelised_cost(basis.terms, price, om_rate, cloud.chip_recovery[c]);
     }
 }
 
 // Capacity this step and the fleet's levelised cost at today's chip prices.
-void measure_capacity(World& w, CloudState& cloud) {
+void measure_capacity(World& w, CloudState& cloud, bool families_changed) {
     double general = 0, inference = 0;  // summed in locals: the cloud's fields could alias its arrays
     double weighted_full = 0, weighted_variable = 0;
-    price_families(w, cloud);
+    price_families(w, cloud, families_changed);
     for (ChipId c : cloud.held_families) {
         if (cloud.installed[c] <= 0) continue;
         const ChipState& family = w.chips[c];
@@ -378,16 +436,9 @@ void measure_capacity(World& w, CloudState& cloud) {
 
 // 2. Supply: chipmakers produce and ship; clouds install into free power.
 void phase_supply(World& w, const AgentModel& agents) {
-    for (ChipId c = 0; c < w.chips.size(); ++c) {
-        ChipState& family = w.chips[c];
-        const ChipSpec& spec = w.sc().chips[c];
-        family.production_cap = 0;
-        family.power_kw = w.param(spec.power_kw);
-        family.h100e = w.param(spec.h100e);
-        family.software_factor = w.param(spec.software_factor);
-        family.effective_h100e = w.effective_h100e(c);
-        family.inference_only = spec.workload == Workload::inference;
-    }
+    bool families_changed = false;  // any parameter a levelised cost reads
+    for (ChipId c : w.family_parameter_moves) families_changed |= read_family_parameters(w, c);
+    for (ChipState& family : w.chips) family.production_cap = 0;
     for (RoleIndex m = 0; m < w.chipmakers.size(); ++m) {
         const ChipmakerRole& role = *w.sc().firms[w.chipmakers[m].firm].chipmaker;
         for (const auto& [chip, capacity] : role.capacity_per_month)
@@ -398,7 +449,7 @@ void phase_supply(World& w, const AgentModel& agents) {
     }
     for (CloudState& cloud : w.clouds) {
         install_delivered(w, cloud);
-        measure_capacity(w, cloud);
+        measure_capacity(w, cloud, families_changed);
     }
 }
 
@@ -1269,7 +1320,14 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
     }
     w.chips.assign(sc.chips.size(), ChipState{});
     init_prices(w);
+    w.family_parameter_moves.clear();
     for (ChipId c = 0; c < sc.chips.size(); ++c) {
+        const ChipSpec& spec = sc.chips[c];
+        read_family_parameters(w, c);
+        w.chips[c].inference_only = spec.workload == Workload::inference;
+        if (spec.power_kw.kind() != Param::Kind::constant || spec.h100e.kind() != Param::Kind::constant ||
+            spec.software_factor.kind() != Param::Kind::constant)
+            w.family_parameter_moves.push_back(c);
         w.chips[c].price = w.param(sc.chips[c].list_price);
         w.chips[c].orders.reserve(64);
         // A family loses value once a newer family of its vendor ships.

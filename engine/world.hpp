@@ -93,6 +93,17 @@ struct CloudState {
     // buy nearly every family and hold a few).
     std::vector<ChipId> held_families;
     std::vector<LevelisedCost> levelised; // per chip at this step's prices (families it holds or may buy)
+    // Per chip, what levelised[c] was computed from, valid while `priced_with` and the families'
+    // parameters stay the same: the terms no chip price enters, and the chip price (NaN: to
+    // compute). Most months a family's cost comes out as last month's (the vendor's price or the
+    // cloud's own unit cost stands still), and the others' need only the price's terms.
+    struct LevelisedBasis {
+        LevelisedCostTerms terms;
+        double at_price = NAN;
+    };
+    std::vector<LevelisedBasis> levelised_basis;
+    LevelisedCostInputs priced_with;      // the cloud's own inputs (power price, rates) of levelised
+    bool cost_inputs_move = false;        // some of them is no constant: read again each month
     std::vector<double> chip_recovery;    // CRF(lifetime) per chip at recovery_rate
     double recovery_rate = -1;            // monthly rate chip_recovery was computed at
     CachedPow wacc_pow;                   // (1 + wacc)^(1/12), for the monthly rate
@@ -144,9 +155,9 @@ struct ChipState {
     std::vector<ChipOrder> orders;  // open orders for this family, oldest first
     double price = 0;       // vendor's current price per unit
     double production_cap = 0;  // units this step
-    // This step's values of the parameters the clouds' per-family loops read (set with
-    // production_cap, as the supply phase starts; read until the step ends): a few words of the
-    // family's state instead of parameters scattered over its spec.
+    // This step's values of the parameters the clouds' per-family loops read (set at set-up, and
+    // again as each supply phase starts if World::family_parameter_moves lists the family): a few
+    // words of the family's state instead of parameters scattered over its spec.
     double power_kw = 0;          // per unit, all-in
     double h100e = 0, software_factor = 0;
     double effective_h100e = 0;   // World::effective_h100e: h100e x software_factor
@@ -226,6 +237,9 @@ struct World {
     std::vector<CloudState> clouds;
     std::vector<ChipmakerState> chipmakers;
     std::vector<ChipState> chips;
+    // The families whose power draw, H100e or software factor is no constant: their ChipState
+    // copies are read again as each supply phase starts (the others' are set once).
+    std::vector<ChipId> family_parameter_moves;
     // [chip]: this step's list price per unit: the base of a cloud's O&M, read for every family
     // of every fleet each month. Constants are set once; the families whose price is not a
     // constant (list_price_moves) are read again as the world phase starts.

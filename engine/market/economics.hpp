@@ -34,18 +34,36 @@ struct LevelisedCost {
     double variable = 0;  // c_var: power and O&M only
 };
 
+// The terms of a unit's levelised cost that its chip price does not enter (per month):
+// callers that price a family month after month at new chip prices keep them.
+struct LevelisedCostTerms {
+    double building = 0;    // datacenter capital, USD
+    double power = 0;       // USD
+    double sold_hours = 0;  // H100e-hours sold at target utilisation
+};
+
+// dc_recovery = CRF(dc_life) at the monthly rate of in.wacc.
+inline LevelisedCostTerms levelised_cost_terms(const LevelisedCostInputs& in, double dc_recovery) {
+    return {in.power_kw / 1000.0 * in.dc_capex_per_mw * dc_recovery, in.power_kw * 730.0 * in.power_usd_per_mwh / 1000.0,
+            in.h100e * in.software_factor * 730.0 * in.target_utilisation};
+}
+
 // USD per H100e-hour at target utilisation:
 // c = [P*CRF(L) + (kW/1000)*capex_mw*CRF(dc_life) + kW*730*power/1000 + om*P/12] / (h100e*sf*730*u)
+// chip_recovery = CRF(lifetime) at the monthly rate of the cost of capital.
+inline LevelisedCost levelised_cost(const LevelisedCostTerms& terms, double chip_price, double om_rate,
+                                    double chip_recovery) {
+    const double capital = chip_price * chip_recovery;
+    const double upkeep = om_rate * chip_price / 12.0;
+    if (terms.sold_hours <= 0) return {INFINITY, INFINITY};
+    return {(capital + terms.building + terms.power + upkeep) / terms.sold_hours,
+            (terms.power + upkeep) / terms.sold_hours};
+}
+
 // chip_recovery = CRF(lifetime), dc_recovery = CRF(dc_life) at the monthly
 // rate of in.wacc, passed in by callers that price many families at one rate.
 inline LevelisedCost levelised_cost(const LevelisedCostInputs& in, double chip_recovery, double dc_recovery) {
-    const double capital = in.chip_price * chip_recovery;
-    const double building = in.power_kw / 1000.0 * in.dc_capex_per_mw * dc_recovery;
-    const double power = in.power_kw * 730.0 * in.power_usd_per_mwh / 1000.0;
-    const double upkeep = in.om_rate * in.chip_price / 12.0;
-    const double sold_hours = in.h100e * in.software_factor * 730.0 * in.target_utilisation;
-    if (sold_hours <= 0) return {INFINITY, INFINITY};
-    return {(capital + building + power + upkeep) / sold_hours, (power + upkeep) / sold_hours};
+    return levelised_cost(levelised_cost_terms(in, dc_recovery), in.chip_price, in.om_rate, chip_recovery);
 }
 
 inline LevelisedCost levelised_cost(const LevelisedCostInputs& in) {
