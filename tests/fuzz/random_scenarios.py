@@ -137,9 +137,47 @@ def random_scenario(seed):
         for r, mw in firms[c]['cloud']['power_online'].items(): online[r] = online.get(r, 0) + mw
     for r in regions:  # a region's grid holds the power already online in it
         sc['regions'][r]['power_mw'] = max(sc['regions'][r]['power_mw'], online.get(r, 0) * 1.01)
+    if seed % 2 == 1:
+        move_cost_inputs(sc, random.Random(seed * 7919 + 1), events)
     if events: sc['events'] = sorted(events, key=lambda e: e['at'])
     sc['outputs'] = {'series': 'all', 'network': True, 'every': 1}
     return sc
+
+
+def move_cost_inputs(sc, rng, events):
+    """Odd seeds: inputs of costs that the engine may cache while they stand still (power
+    prices, a cloud's rates, a family's power, H100e and software factor, list prices) become
+    time paths, draws or dated set/scale events. Drawn from a stream of their own, so the rest
+    of the scenario is as the seed's without them."""
+    def moving(value, low, high, draws=True):
+        kind = rng.choice(['path', 'draw', 'constant'] if draws else ['path', 'constant'])
+        if kind == 'path':
+            return {'2024-01': value, f'{rng.randint(2024, 2026)}-{rng.randint(1, 12):02d}': rng.uniform(low, high)}
+        if kind == 'draw':
+            return {'dist': 'uniform', 'min': low, 'max': high}
+        return value
+    def maybe_event(target, low, high):
+        if rng.random() < 0.3:
+            events.append({'id': f'm{len(events)}', 'at': f'{rng.randint(2024, 2026)}-{rng.randint(1, 12):02d}',
+                           'do': rng.choice(['set', 'scale']), 'target': target, 'value': rng.uniform(low, high)})
+    for name, region in sc['regions'].items():
+        region['power_usd_per_mwh'] = moving(region['power_usd_per_mwh'], 0, 150)
+        maybe_event(f'regions.{name}.power_usd_per_mwh', 0.5, 2)
+    for name, spec in sc['chips'].items():
+        # Starts as drawn: the fleets' power online was sized with it.
+        spec['power_kw'] = moving(spec['power_kw'], 0.3, 3, draws=False)
+        spec['h100e'] = moving(spec['h100e'], 0.3, 4)
+        spec['software_factor'] = moving(spec.get('software_factor', 1.0), 0.3, 1)
+        spec['list_price'] = moving(spec['list_price'], 5000, 60000)
+        maybe_event(f'chips.{name}.h100e', 0.5, 1.5)
+    for name, firm in sc['firms'].items():
+        cloud = firm.get('cloud')
+        if not cloud: continue
+        cloud['wacc'] = moving(0.1, 0, 0.3)
+        cloud['om_rate'] = moving(0.05, 0, 0.2)
+        cloud['dc_capex_per_mw'] = moving(1.1e7, 0, 3e7)
+        cloud['target_utilisation'] = moving(cloud['target_utilisation'], 0.3, 1)
+        maybe_event(f'firms.{name}.cloud.wacc', 0.5, 1.5)
 
 
 def same_results(a, b):
