@@ -201,30 +201,37 @@ void reset_step_flows(World& w) {
     for (ChipState& chip : w.chips) chip.shipped = 0;
 }
 
-// This step's grid power and list prices: the finance phase's sums over every site and every
-// family read them from two short arrays, not from a parameter in each region's or chip's spec.
-// Only the prices that are not constants (a path, a draw) change from month to month.
+// A parameter of every region or chip at this step, for loops that read it per site or per
+// family (`values`, from two short arrays rather than a parameter in each spec): set at set-up;
+// `moves` lists the items whose parameter is no constant, the only ones read again each month.
+template <class Spec, class Id>
+void init_param_values(const World& w, const std::vector<Spec>& specs, Param Spec::*param,
+                       std::vector<double>& values, std::vector<Id>& moves) {
+    values.assign(specs.size(), 0);
+    moves.clear();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        const Param& p = specs[i].*param;
+        values[i] = w.param(p);
+        if (p.kind() != Param::Kind::constant) moves.push_back(static_cast<Id>(i));
+    }
+}
+
+template <class Spec, class Id>
+void update_param_values(const World& w, const std::vector<Spec>& specs, Param Spec::*param,
+                         std::vector<double>& values, const std::vector<Id>& moves) {
+    for (Id i : moves) values[i] = w.param(specs[i].*param);
+}
+
+// This step's grid power and list prices, which the finance phase's sums over every site and
+// every family read.
 void read_prices(World& w) {
-    for (RegionId r : w.power_price_moves) w.power_price[r] = w.param(w.sc().regions[r].power_usd_per_mwh);
-    for (ChipId c : w.list_price_moves) w.list_price[c] = w.param(w.sc().chips[c].list_price);
+    update_param_values(w, w.sc().regions, &RegionSpec::power_usd_per_mwh, w.power_price, w.power_price_moves);
+    update_param_values(w, w.sc().chips, &ChipSpec::list_price, w.list_price, w.list_price_moves);
 }
 
 void init_prices(World& w) {
-    const Scenario& sc = w.sc();
-    w.power_price.assign(sc.regions.size(), 0);
-    w.power_price_moves.clear();
-    for (RegionId r = 0; r < sc.regions.size(); ++r) {
-        const Param& price = sc.regions[r].power_usd_per_mwh;
-        w.power_price[r] = w.param(price);
-        if (price.kind() != Param::Kind::constant) w.power_price_moves.push_back(r);
-    }
-    w.list_price.assign(sc.chips.size(), 0);
-    w.list_price_moves.clear();
-    for (ChipId c = 0; c < sc.chips.size(); ++c) {
-        const Param& price = sc.chips[c].list_price;
-        w.list_price[c] = w.param(price);
-        if (price.kind() != Param::Kind::constant) w.list_price_moves.push_back(c);
-    }
+    init_param_values(w, w.sc().regions, &RegionSpec::power_usd_per_mwh, w.power_price, w.power_price_moves);
+    init_param_values(w, w.sc().chips, &ChipSpec::list_price, w.list_price, w.list_price_moves);
 }
 
 void grow_region_power(World& w) {
