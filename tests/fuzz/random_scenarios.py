@@ -152,7 +152,7 @@ def move_cost_inputs(sc, rng, events):
     def moving(value, low, high, draws=True):
         kind = rng.choice(['path', 'draw', 'constant'] if draws else ['path', 'constant'])
         if kind == 'path':
-            return {'2024-01': value, f'{rng.randint(2024, 2026)}-{rng.randint(1, 12):02d}': rng.uniform(low, high)}
+            return {'2024-01': value, f'{rng.randint(2024, 2026)}-{rng.randint(2, 12):02d}': rng.uniform(low, high)}
         if kind == 'draw':
             return {'dist': 'uniform', 'min': low, 'max': high}
         return value
