@@ -721,16 +721,6 @@ void add_demand_curves(const World& w, OrderList& bids, bool inference_only, dou
     }
 }
 
-// Whether clear_shortage's `result` on demand curves cut at a floor is that of
-// the full curves. The full curves only add cheaper bids: if the cut ones make
-// a shortage, so do they, rationed down the same levels. And if a bid is left
-// (partly) unfilled, the marginal level and the next below it (which bound the
-// price) are among the cut bids, so the bids cut off would fill nothing.
-bool cut_curves_clear_alone(const std::optional<ClearingResult>& result, std::span<const Order> bids) {
-    return result && result->volume > 0 &&
-           std::any_of(bids.begin(), bids.end(), [](const Order& b) { return b.filled < b.quantity; });
-}
-
 double clear_spot_market(World& w, const AgentModel& agents, bool inference_only) {
     // The supply's totals first, from each cloud's top tranche alone: asks rise
     // with utilisation (AgentModel::cloud_asks), so it is the cloud's dearest,
@@ -770,7 +760,7 @@ double clear_spot_market(World& w, const AgentModel& agents, bool inference_only
     // In a shortage every offering cloud sells all it offers (sellers_scratch
     // as filled above); otherwise the full curves find the margin.
     std::optional<ClearingResult> result = clear_shortage(supply, bids.orders(), w.auction_scratch);
-    if (price_floor > -INFINITY && !cut_curves_clear_alone(result, bids.orders())) {
+    if (price_floor > -INFINITY && !cut_bids_clear_alone(result, bids.orders())) {
         bids = OrderList(w.bids);
         add_demand_curves(w, bids, inference_only, -INFINITY);
         result = clear_shortage(supply, bids.orders(), w.auction_scratch);

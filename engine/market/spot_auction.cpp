@@ -209,6 +209,11 @@ std::optional<ClearingResult> clear_shortage(SupplyTotals supply, std::span<Orde
     return ClearingResult{0.5 * (std::max(supply.dearest_price, margin.next) + margin.last), supply.quantity};
 }
 
+bool cut_bids_clear_alone(const std::optional<ClearingResult>& result, std::span<const Order> bids) {
+    return result && result->volume > 0 &&
+           std::any_of(bids.begin(), bids.end(), [](const Order& b) { return b.filled < b.quantity; });
+}
+
 // Textbook clearing without ranking every order. With ask levels a_0 < ... < a_m-1,
 // S_k the supply at or below a_k and D_k the demand at or above it, supply is
 // flat and demand falls between two ask levels, so the traded volume

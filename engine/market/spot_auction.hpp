@@ -62,6 +62,13 @@ struct SupplyTotals {
 // empty. Otherwise returns nothing (the bids' fills are zeroed), and
 // clear_uniform_price on the full asks finds the margin.
 std::optional<ClearingResult> clear_shortage(SupplyTotals supply, std::span<Order> bids, AuctionScratch& scratch);
+// Whether clear_shortage's `result` on bids cut at a floor (each buyer's
+// descending curve stopped at its first price below the floor) is that of the
+// full bids. The full bids only add cheaper ones: if the cut ones make a
+// shortage, so do they, rationed down the same levels. And if a bid is left
+// (partly) unfilled, the marginal level and the next below it (which bound the
+// price) are among the cut bids, so the bids cut off would fill nothing.
+bool cut_bids_clear_alone(const std::optional<ClearingResult>& result, std::span<const Order> bids);
 
 // The rest of clear_uniform_price, for bids clear_shortage has declined (and
 // zeroed): finds where the ask and bid curves cross.
