@@ -21,7 +21,7 @@ void reprice_by_backlog(World& w, const ChipmakerRole& role) {
         const ChipSpec& chip = sc.chips[c];
         if (chip.release > w.month()) continue;
         const BacklogPricing rule{kappa, backlog_target_months, w.param(chip.unit_cost) * margin_factor,
-                                  w.param(chip.list_price) * max_multiple,
+                                  w.list_price[c] * max_multiple,
                                   state.superseded_at <= w.month() ? w.param(chip.age_decay) : 0.0};
         state.price = backlog_price(state.price, state.backlog, state.production_cap / sc.months_per_step,
                                     sc.months_per_step, rule, state.age_decay_pow);

@@ -57,7 +57,7 @@ bool read_cost_inputs(World& w, CloudState& cloud) {
     const Scenario& sc = w.sc();
     const CloudRole& role = *sc.firms[cloud.firm].cloud;
     LevelisedCostInputs in;
-    in.power_usd_per_mwh = w.param(sc.regions[cloud.sites.front().region].power_usd_per_mwh);
+    in.power_usd_per_mwh = w.power_price[cloud.sites.front().region];
     in.wacc = w.param(role.wacc);
     in.dc_capex_per_mw = w.param(role.dc_capex_per_mw);
     in.dc_life_months = role.dc_life_months;
@@ -141,7 +141,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
             cloud.retire_schedule[h.chip * static_cast<std::size_t>(w.steps + 1) + retire_step] += units;
             ++cloud.retirements_due[retire_step];
         }
-        const double value = units * w.param(chip.list_price);
+        const double value = units * w.list_price[h.chip];
         const double per_month = value / chip.lifetime_months;
         cloud.book_value += per_month * months_left;
         cloud.monthly_depreciation += per_month;
@@ -222,8 +222,9 @@ void update_param_values(const World& w, const std::vector<Spec>& specs, Param S
     for (Id i : moves) values[i] = w.param(specs[i].*param);
 }
 
-// This step's grid power and list prices, which the finance phase's sums over every site and
-// every family read.
+// This step's grid power and list prices, read as the world phase starts for the rest of the
+// step: the clouds' levelised costs, the vendors' price ceilings, the finance phase's sums over
+// every site and every family.
 void read_prices(World& w) {
     update_param_values(w, w.sc().regions, &RegionSpec::power_usd_per_mwh, w.power_price, w.power_price_moves);
     update_param_values(w, w.sc().chips, &ChipSpec::list_price, w.list_price, w.list_price_moves);
@@ -1325,7 +1326,7 @@ void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<co
         if (spec.power_kw.kind() != Param::Kind::constant || spec.h100e.kind() != Param::Kind::constant ||
             spec.software_factor.kind() != Param::Kind::constant)
             w.family_parameter_moves.push_back(c);
-        w.chips[c].price = w.param(sc.chips[c].list_price);
+        w.chips[c].price = w.list_price[c];
         w.chips[c].orders.reserve(64);
         // A family loses value once a newer family of its vendor ships.
         for (const ChipSpec& other : sc.chips)

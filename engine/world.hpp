@@ -240,14 +240,15 @@ struct World {
     // The families whose power draw, H100e or software factor is no constant: their ChipState
     // copies are read again as each supply phase starts (the others' are set once).
     std::vector<ChipId> family_parameter_moves;
-    // [chip]: this step's list price per unit: the base of a cloud's O&M, read for every family
-    // of every fleet each month. Constants are set once; the families whose price is not a
-    // constant (list_price_moves) are read again as the world phase starts.
+    // [chip]: this step's list price per unit (a cloud's O&M base, a vendor's price ceiling),
+    // read for every family of every fleet each month. Constants are set once; the families
+    // whose price is not a constant (list_price_moves) are read again as the world phase starts.
     std::vector<double> list_price;
     std::vector<ChipId> list_price_moves;
     std::vector<RegionState> regions;
     // [region]: this step's grid power price, USD per MWh: read for every site of every cloud
-    // each month. Set like list_price (power_price_moves: the regions whose price is no constant).
+    // each month, and by the clouds' levelised costs. Set like list_price (power_price_moves:
+    // the regions whose price is no constant).
     std::vector<double> power_price;
     std::vector<RegionId> power_price_moves;
     std::vector<ContractState> contracts;
