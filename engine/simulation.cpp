@@ -100,6 +100,13 @@ void price_terms(World& w, CloudState& cloud) {
     }
 }
 
+// Units of family `c` that reach their end of life at `step` (none within the run if later).
+void schedule_retirement(const World& w, CloudState& cloud, ChipId c, int step, double units) {
+    if (step > w.steps) return;
+    cloud.retire_schedule[c * static_cast<std::size_t>(w.steps + 1) + step] += units;
+    ++cloud.retirements_due[step];
+}
+
 void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
     const Scenario& sc = w.sc();
     const std::size_t n_chips = sc.chips.size();
@@ -137,10 +144,7 @@ void init_cloud(World& w, RoleIndex index, FirmId firm, const CloudRole& role) {
         // Initial units were bought at list price and retire at end of life.
         const int months_left = std::max(chip.lifetime_months - h.age_months, 1);
         const int retire_step = months_to_steps(w, months_left);
-        if (retire_step <= w.steps) {
-            cloud.retire_schedule[h.chip * static_cast<std::size_t>(w.steps + 1) + retire_step] += units;
-            ++cloud.retirements_due[retire_step];
-        }
+        schedule_retirement(w, cloud, h.chip, retire_step, units);
         const double value = units * w.list_price[h.chip];
         const double per_month = value / chip.lifetime_months;
         cloud.book_value += per_month * months_left;
@@ -342,7 +346,6 @@ void ship_orders(World& w, ChipState& family, FirmId vendor) {
 
 // Delivered units of family `c` go into free powered space, the cloud's preferred sites first.
 void install_family(World& w, CloudState& cloud, ChipId c) {
-    const std::size_t stride = static_cast<std::size_t>(w.steps + 1);
     const ChipSpec& chip = w.sc().chips[c];
     const double kw = w.chips[c].power_kw;
     for (Site& site : cloud.sites) {
@@ -356,10 +359,7 @@ void install_family(World& w, CloudState& cloud, ChipId c) {
         cloud.stranded[c] -= units;
         cloud.stranded_value[c] -= value;
         const int retire_step = w.step + months_to_steps(w, chip.lifetime_months);
-        if (retire_step <= w.steps) {
-            cloud.retire_schedule[c * stride + retire_step] += units;
-            ++cloud.retirements_due[retire_step];
-        }
+        schedule_retirement(w, cloud, c, retire_step, units);
         if (!cloud.retire_scan_from.empty())
             cloud.retire_scan_from[c] = std::min(cloud.retire_scan_from[c], retire_step);
         const double per_month = value / chip.lifetime_months;
