@@ -393,7 +393,7 @@ bool read_family_parameters(World& w, ChipId c) {
     family.power_kw = power_kw;
     family.h100e = h100e;
     family.software_factor = software_factor;
-    family.effective_h100e = w.effective_h100e(c);
+    family.effective_h100e = h100e * software_factor;  // World::effective_h100e, from the values just read
     return changed;
 }
 
