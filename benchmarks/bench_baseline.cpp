@@ -83,11 +83,31 @@ int main(int argc, char** argv) {
     int replications = 400;
     bool simulate_only = false;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--replications") == 0 && i + 1 < argc) replications = std::stoi(argv[++i]);
-        else if (std::strcmp(argv[i], "--simulate-only") == 0) simulate_only = true;
-        else path = argv[i];
+        const std::string a = argv[i];
+        if (a == "--replications" && i + 1 < argc) {
+            const std::string count = argv[++i];
+            replications = std::atoi(count.c_str());
+            if (replications < 1 || count.find_first_not_of("0123456789") != std::string::npos) {
+                std::fprintf(stderr, "entangle_bench: --replications takes a whole number of at least 1, not '%s'\n",
+                             count.c_str());
+                return 2;
+            }
+        } else if (a == "--simulate-only") {
+            simulate_only = true;
+        } else if (!a.empty() && a[0] != '-') {
+            path = a;
+        } else {
+            std::fprintf(stderr, "usage: entangle_bench [SCENARIO.yaml] [--replications N] [--simulate-only]\n");
+            return a == "--help" || a == "-h" ? 0 : 2;
+        }
     }
-    const Scenario sc = load_scenario(path);
+    Scenario sc;
+    try {
+        sc = load_scenario(path);
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "entangle_bench: %s\n", e.what());
+        return 2;
+    }
     const int cores = default_thread_count();
     std::printf("scenario %s: %zu firms, %d steps, %zu chips; %d cores\n", sc.name.c_str(), sc.firms.size(),
                 sc.steps(), sc.chips.size(), cores);
