@@ -3,16 +3,19 @@
 // 130 interrupted).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <iostream>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agents/standard_model.hpp"
@@ -157,7 +160,9 @@ bool run_to_file(const Arguments& args, const std::string& label, std::span<cons
     const RunOutcome outcome = run_tasks(tasks, model, options, &sink);
     if (!outcome.cancelled) return true;
     sink.finish(false);
-    std::fprintf(stderr, "\nentangle: interrupted after %zu of %zu replications; partial results kept in %s.partial\n",
+    std::fprintf(stderr,
+                 "\nentangle: interrupted after %zu of %zu replications; partial results kept in %s.partial "
+                 "(complete=false; the same command runs them all again)\n",
                  outcome.completed, tasks.size(), out.string().c_str());
     return false;
 }
@@ -260,7 +265,44 @@ int command_inspect(const Arguments& args) {
     return exit_ok;
 }
 
+// An option given to a command it does not apply to is refused, not ignored:
+// `entangle run --shard 0/4` run whole, or `run --resume` rerunning from the
+// start, would do something else than asked without a word.
+void check_options_apply(const Arguments& args) {
+    struct Use {
+        const char* option;
+        bool given;
+        std::initializer_list<std::string_view> commands;
+        const char* why;  // said when refused
+    };
+    const Use uses[] = {
+        {"-o", args.output.has_value(), {"run", "compare", "sweep", "merge"}, ""},
+        {"--replications", args.replications.has_value(), {"run", "compare", "sweep", "validate"}, ""},
+        {"--seed", args.seed.has_value(), {"run", "compare", "sweep", "validate"}, ""},
+        {"--set", !args.overrides.empty(), {"run", "compare", "sweep", "validate"}, ""},
+        {"--resume", args.resume, {"sweep"},
+         " (a sweep journals its points; an interrupted run or compare keeps the replications it completed "
+         "in OUT.h5.partial to read, and the same command without --resume runs it again from the start: "
+         "docs/results.md)"},
+        {"--shard", args.shard.has_value(), {"sweep"}, ""},
+        {"--at", !args.at.empty(), {"compare"}, ""},
+        {"--independent", args.independent, {"compare"}, ""},
+    };
+    for (const Use& use : uses) {
+        if (!use.given || std::find(use.commands.begin(), use.commands.end(), args.command) != use.commands.end())
+            continue;
+        std::string commands;
+        for (const std::string_view c : use.commands)
+            commands += std::string(commands.empty() ? "" : ", ") + std::string(c);
+        throw BadUsage(std::string(use.option) + " does not apply to `entangle " + args.command + "`: it is for " +
+                       commands + use.why);
+    }
+}
+
 int dispatch(const Arguments& args, int argc, char** argv) {
+    static constexpr std::string_view commands[] = {"run", "compare", "sweep", "merge", "validate", "inspect"};
+    if (std::find(std::begin(commands), std::end(commands), args.command) != std::end(commands))
+        check_options_apply(args);
     if (args.command == "sweep") return cli::command_sweep(args, argc, argv);
     if (args.command == "merge") return cli::command_merge(args);
     if (args.command == "run") return command_run(args);

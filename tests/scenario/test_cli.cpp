@@ -51,6 +51,32 @@ TEST_CASE("cli: bad usage exits 2 with a message") {
     CHECK(threads.output.find("--threads: expected a whole number from 1 to 4096") != std::string::npos);
 }
 
+TEST_CASE("cli: an option a command does not use is refused before anything runs, not ignored") {
+    const ScratchDir scratch("cli_options");
+    const fs::path out = scratch.path / "out.h5";
+    const std::string minimal = source_dir + "/scenarios/minimal.yaml";
+    // {command line, what the message must say}: each would otherwise do something else than asked.
+    const std::array<std::array<std::string, 2>, 7> refused = {{
+        {"run " + minimal + " --shard 0/2", "--shard does not apply to `entangle run`: it is for sweep"},
+        {"run " + minimal + " --resume", "--resume does not apply to `entangle run`: it is for sweep"},
+        {"compare " + minimal + " " + minimal + " --resume", "--resume does not apply to `entangle compare`"},
+        {"run " + minimal + " --at 2024-06", "--at does not apply to `entangle run`: it is for compare"},
+        {"run " + minimal + " --independent", "--independent does not apply to `entangle run`"},
+        {"validate " + minimal, "-o does not apply to `entangle validate`"},
+        {"merge " + out.string() + " --set market.lab_power=0.5", "--set does not apply to `entangle merge`"},
+    }};
+    for (const auto& [line, message] : refused) {
+        CAPTURE(line);
+        const Result r = run(line + " -o " + out.string());
+        CHECK(r.exit_code == 2);
+        CHECK(r.output.find(message) != std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(out.string() + ".partial"));
+    // validate takes what run takes for the scenario, so a command line can be checked as it will run.
+    CHECK(run("validate " + minimal + " --seed 4 --replications 3 --set market.lab_power=0.5").exit_code == 0);
+}
+
 TEST_CASE("cli: a bad scenario exits 2, reports file:line:col, and creates no results file") {
     const ScratchDir scratch("cli_bad");
     const fs::path& dir = scratch.path;
