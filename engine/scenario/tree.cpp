@@ -53,7 +53,7 @@ class Converter {
 public:
     Converter(const Mark& origin, Problems& problems) : origin_(origin), problems_(problems) {}
 
-    Tree convert(const YAML::Node& node, const Mark& fallback) const {
+    Tree convert(const YAML::Node& node, const Mark& fallback, std::size_t depth = 0) const {
         Tree t;
         t.mark = locate(node.Mark(), fallback);
         // Aliases can make a small file expand to billions of values: stop at a size no
@@ -64,6 +64,16 @@ public:
                                           " values (anchors and aliases repeated too deeply?)");
             return t;
         }
+        // An alias inside the node it names (`a: &x {b: *x}`) makes the node its own
+        // child: without a bound the descent only ends when the stack does.
+        if (depth > max_depth) {
+            if (!too_deep_) {
+                too_deep_ = true;
+                problems_.add(t.mark, "values nested more than " + std::to_string(max_depth) +
+                                          " levels deep (an alias used inside the anchor it refers to?)");
+            }
+            return t;
+        }
         switch (node.Type()) {
             case YAML::NodeType::Scalar:
                 t.kind = Tree::Kind::scalar;
@@ -72,11 +82,11 @@ public:
                 break;
             case YAML::NodeType::Sequence:
                 t.kind = Tree::Kind::list;
-                for (const YAML::Node& item : node) t.items.push_back(convert(item, t.mark));
+                for (const YAML::Node& item : node) t.items.push_back(convert(item, t.mark, depth + 1));
                 break;
             case YAML::NodeType::Map:
                 t.kind = Tree::Kind::map;
-                for (const auto& kv : node) add_entry(t, kv.first, kv.second);
+                for (const auto& kv : node) add_entry(t, kv.first, kv.second, depth + 1);
                 break;
             default:
                 t.kind = Tree::Kind::null;
@@ -93,7 +103,7 @@ private:
         return Mark{origin_.file, origin_.line + m.line, column};
     }
 
-    void add_entry(Tree& map, const YAML::Node& key, const YAML::Node& value) const {
+    void add_entry(Tree& map, const YAML::Node& key, const YAML::Node& value, std::size_t depth) const {
         const Mark key_mark = locate(key.Mark(), map.mark);
         if (!key.IsScalar()) {
             problems_.add(key_mark, "a key must be a plain word, not a map or a list");
@@ -104,16 +114,19 @@ private:
                                         std::to_string(first->key_mark.line) + ")");
             return;
         }
-        Tree v = convert(value, key_mark);
+        Tree v = convert(value, key_mark, depth);
         // An empty value (`key:`) is located by yaml-cpp at the next token; point at its key instead.
         if (v.is_null() && v.mark.line != key_mark.line) v.mark = key_mark;
         map.entries.push_back(TreeEntry{key.Scalar(), key_mark, std::move(v)});
     }
 
     static constexpr std::size_t max_values = 250'000;
+    // Far beyond any scenario or sweep file (they nest a few levels), far below the stack's limit.
+    static constexpr std::size_t max_depth = 100;
     Mark origin_;
     Problems& problems_;
     mutable std::size_t values_ = 0;
+    mutable bool too_deep_ = false;
 };
 
 bool all_scalars(const Tree& t) {

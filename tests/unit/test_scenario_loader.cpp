@@ -101,6 +101,17 @@ TEST_CASE("loader: aliases that expand a small file past any scenario's size are
     CHECK(message.find("\n") == std::string::npos);  // one problem, not one per value
 }
 
+TEST_CASE("loader: an alias inside its own anchor is refused with its place, not followed down the stack") {
+    // The node is its own child: the descent never ends by itself (it crashed on stack overflow).
+    const std::string message = errors("firms: &loop\n  a: *loop\n");
+    CHECK(message.find("t.yaml:") == 0);
+    CHECK(message.find("nested more than 100 levels deep (an alias used inside the anchor it refers to?)") !=
+          std::string::npos);
+    CHECK(message.find("\n") == std::string::npos);  // one problem
+    const std::string in_list = errors(header + "chips: &c [1, *c]\n");
+    CHECK(in_list.find("nested more than 100 levels deep") != std::string::npos);
+}
+
 TEST_CASE("loader: an unknown key names the nearest valid key, or lists the valid keys") {
     CHECK(errors(header + "firms:\n  openai:\n    lab: {traning_growth: 3}\n") ==
           "t.yaml:4:11: unknown key 'traning_growth' in firms.openai.lab; did you mean 'training_growth'?");
