@@ -10,6 +10,8 @@
 
 #include "engine/scenario/loader.hpp"
 #include "engine/time.hpp"
+#include "output/results_reader.hpp"
+#include "output/results_writer.hpp"
 
 namespace entangle::cli {
 
@@ -20,10 +22,26 @@ struct BadUsage : std::runtime_error {
 
 // Makes the folder a results file goes into. A path that names a folder, or a folder that
 // cannot be made, is bad usage: found before anything runs, not after the work is done.
+// So is one that names something other than a results file (or an empty file): the
+// scenario file being run, a note, a device. Only a results file is ever replaced.
 inline void prepare_output_path(const std::filesystem::path& out) {
+    if (out.empty()) throw BadUsage("-o: expected the results file's name, found ''");
     if (std::filesystem::is_directory(out))
         throw BadUsage("output '" + out.string() + "' is a folder; give the results file's name (for example " +
                        (out / "results.h5").string() + ")");
+    for (const std::filesystem::path& target : {out, partial_path_for(out)}) {
+        std::error_code error;
+        const std::filesystem::file_status status = std::filesystem::status(target, error);
+        if (!std::filesystem::exists(status)) continue;
+        if (!std::filesystem::is_regular_file(status))
+            throw BadUsage("output '" + target.string() +
+                           "' exists and is not a regular file (a folder, device, pipe or socket); give a results "
+                           "file's name");
+        if (std::filesystem::file_size(target, error) > 0 && !is_hdf5_file(target))
+            throw BadUsage("output '" + target.string() +
+                           "' exists and is not a results file (not HDF5): entangle replaces only results files; "
+                           "remove it or give another name");
+    }
     if (!out.has_parent_path()) return;
     std::error_code error;
     std::filesystem::create_directories(out.parent_path(), error);

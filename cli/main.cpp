@@ -340,6 +340,9 @@ int main(int argc, char** argv) {
     } catch (const BadUsage& e) {
         std::cerr << "entangle: " << e.what() << "\n";
         return exit_bad_input;
+    } catch (const NotResultsFile& e) {  // inspect or merge given a file that is not a results file
+        std::cerr << "entangle: " << e.what() << "\n";
+        return exit_bad_input;
     } catch (const InvariantViolation& e) {
         std::cerr << "entangle: " << e.what() << "\n";
         return exit_failure;

@@ -162,10 +162,15 @@ void fail(std::string_view what, hid_t loc, std::string_view object) {
     throw OutputError(message + ": " + reason);
 }
 
-void fail_file(std::string_view what, std::string_view file) {
-    const std::string reason = take_reason();
-    throw OutputError(std::string(what) + " '" + std::string(file) + "': " + reason);
+namespace {
+std::string file_failure(std::string_view what, std::string_view file) {
+    return std::string(what) + " '" + std::string(file) + "': " + take_reason();
 }
+}  // namespace
+
+void fail_file(std::string_view what, std::string_view file) { throw OutputError(file_failure(what, file)); }
+
+void fail_input_file(std::string_view what, std::string_view file) { throw NotResultsFile(file_failure(what, file)); }
 
 PropList make_plist(hid_t cls, std::string_view what) {
     return own<PropList>(H5Pcreate(cls), what, -1);

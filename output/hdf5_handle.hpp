@@ -24,6 +24,8 @@ void init();
 [[noreturn]] void fail(std::string_view what, hid_t loc, std::string_view object);
 // The same for failures before a file id exists.
 [[noreturn]] void fail_file(std::string_view what, std::string_view file);
+// The same as NotResultsFile: a file given to be read that HDF5 cannot open.
+[[noreturn]] void fail_input_file(std::string_view what, std::string_view file);
 
 template <typename T>
 inline T check(T ret, std::string_view what, hid_t loc, std::string_view object = {}) {

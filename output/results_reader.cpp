@@ -17,25 +17,36 @@ namespace entangle {
 
 namespace {
 
+}  // namespace
+
+bool is_hdf5_file(const std::filesystem::path& file) {
+    h5::init();
+    if (H5Fis_hdf5(file.c_str()) > 0) return true;
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+}
+
+namespace {
+
 h5::File open_results(const std::filesystem::path& path) {
     h5::init();
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
-        throw OutputError("results file '" + path.string() + "' does not exist");
+        throw NotResultsFile("results file '" + path.string() + "' does not exist");
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         H5Eclear2(H5E_DEFAULT);
-        throw OutputError("'" + path.string() + "' is not an entangle results file (not an HDF5 file)");
+        throw NotResultsFile("'" + path.string() + "' is not an entangle results file (not an HDF5 file)");
     }
     const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (id < 0) h5::fail_file("cannot open results file", path.string());
+    if (id < 0) h5::fail_input_file("cannot open results file", path.string());
     h5::File file(id);
     if (!h5::has_attribute(file.get(), "schema_version"))
-        throw OutputError(
+        throw NotResultsFile(
             "'" + path.string() +
             "' is an HDF5 file but not an entangle results file (no root attribute schema_version)");
     const std::string version = h5::read_attribute_string(file.get(), "schema_version");
     if (version.rfind("1.", 0) != 0)
-        throw OutputError("'" + path.string() + "' has results schema_version " + version +
+        throw NotResultsFile("'" + path.string() + "' has results schema_version " + version +
                           "; this entangle reads 1.x");
     return file;
 }

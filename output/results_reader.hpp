@@ -16,6 +16,10 @@
 
 namespace entangle {
 
+// Whether `file` is an HDF5 file (by its signature): what entangle may
+// replace when told to write there. False for a missing or unreadable file.
+bool is_hdf5_file(const std::filesystem::path& file);
+
 // Root attributes, groups with their datasets (dims, shapes, units), table row
 // counts, and per-firm means at the last recorded month for point 0.
 std::string describe_results(const std::filesystem::path& file);

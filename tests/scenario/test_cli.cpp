@@ -99,9 +99,7 @@ TEST_CASE("cli: a failed run never touches an existing results file") {
     const Result r = run("run " + source_dir + "/scenarios/minimal.yaml -o " + out.string() +
                          " --set firms.nobody.lab.cash=1");
     CHECK(r.exit_code == 2);
-    std::ifstream in(out);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    CHECK(content == "an older results file");
+    CHECK(entangle::testing::read_file(out) == "an older results file");
 }
 
 TEST_CASE("cli: an output path that is a folder, or under a file, is refused before anything runs") {
@@ -116,6 +114,40 @@ TEST_CASE("cli: an output path that is a folder, or under a file, is refused bef
     const Result under_file = run("compare " + minimal + " " + minimal + " -o " + (dir / "plain" / "c.h5").string());
     CHECK(under_file.exit_code == 2);
     CHECK(under_file.output.find("cannot make the folder") != std::string::npos);
+}
+
+TEST_CASE("cli: -o naming an input, a file that is not a results file, a device or nothing is refused, the file untouched") {
+    const ScratchDir scratch("cli_out_inputs");
+    const fs::path& dir = scratch.path;
+    const std::string minimal_text = entangle::testing::read_file(source_dir + "/scenarios/minimal.yaml");
+    const fs::path scenario = dir / "mine.yaml", notes = dir / "notes.txt";
+    write_file(scenario, minimal_text);
+    write_file(notes, "my notes\n");
+    const std::array<std::string, 4> refused = {
+        "run " + scenario.string() + " -o " + scenario.string(),  // the scenario being run
+        "compare " + scenario.string() + " " + scenario.string() + " -o " + notes.string(),
+        "sweep " + std::string(ENTANGLE_TEST_DATA_DIR) + "/sweep/small.yaml -o " + notes.string(),
+        "run " + scenario.string() + " -o /dev/null",
+    };
+    for (const std::string& line : refused) {
+        CAPTURE(line);
+        const Result r = run(line + " --quiet");
+        CHECK(r.exit_code == 2);
+        CHECK((r.output.find("exists and is not a results file (not HDF5)") != std::string::npos ||
+               r.output.find("exists and is not a regular file") != std::string::npos));
+    }
+    CHECK(entangle::testing::read_file(scenario) == minimal_text);
+    CHECK(entangle::testing::read_file(notes) == "my notes\n");
+    CHECK(fs::is_character_file("/dev/null"));
+    CHECK_FALSE(fs::exists(dir / "mine.yaml.partial"));
+    const Result nothing = run("run " + scenario.string() + " -o ''");
+    CHECK(nothing.exit_code == 2);
+    CHECK(nothing.output.find("-o: expected the results file's name, found ''") != std::string::npos);
+    CHECK_FALSE(fs::exists(fs::current_path() / ".partial"));
+    // An empty file (mktemp's) and an older results file are what -o may replace.
+    write_file(dir / "empty.h5", "");
+    CHECK(run("run " + scenario.string() + " -o " + (dir / "empty.h5").string() + " --quiet").exit_code == 0);
+    CHECK(run("run " + scenario.string() + " -o " + (dir / "empty.h5").string() + " --quiet").exit_code == 0);
 }
 
 TEST_CASE("cli: validate accepts the bundled files and rejects a missing one") {
@@ -139,8 +171,17 @@ TEST_CASE("cli: run writes a results file that inspect reads and xarray opens") 
     const Result inspect = run("inspect " + out.string());
     CHECK(inspect.exit_code == 0);
     CHECK(inspect.output.find("firm") != std::string::npos);
+    // A file that is not a results file is bad input (exit 2), like a bad scenario.
     const Result not_results = run("inspect " + source_dir + "/README.md");
-    CHECK(not_results.exit_code == 1);
+    CHECK(not_results.exit_code == 2);
+    CHECK(not_results.output.find("is not an entangle results file (not an HDF5 file)") != std::string::npos);
+    CHECK(run("inspect " + (out.parent_path() / "missing.h5").string()).exit_code == 2);
+    const fs::path cut = out.parent_path() / "cut.h5";  // what a copy stopped half-way leaves
+    fs::copy_file(out, cut);
+    fs::resize_file(cut, fs::file_size(out) / 2);
+    const Result truncated = run("inspect " + cut.string());
+    CHECK(truncated.exit_code == 2);
+    CHECK(truncated.output.find("cannot open results file") != std::string::npos);
     // The notebook path: every group opens in xarray with named, valued coordinates.
     if (std::system("/usr/bin/python3 -c 'import xarray, h5netcdf' >/dev/null 2>&1") != 0) {
         MESSAGE("skipping the xarray check: /usr/bin/python3 lacks xarray or h5netcdf");
