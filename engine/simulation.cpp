@@ -1025,8 +1025,43 @@ void phase_record(World& w, ReplicationRecord& r) {
     throw InvariantViolation(message.str());
 }
 
+// A value past what a double holds (a run carried far beyond its growth paths:
+// effective compute doubles with algorithmic progress and overflows in some
+// centuries) would make every later number NaN without a word. Named at its
+// first appearance instead, before the sums below turn it into a money error.
+void check_finite_state(const World& w) {
+    const auto check = [&](double value, FirmId firm, const char* what) {
+        if (std::isfinite(value)) [[likely]]
+            return;
+        std::ostringstream m;
+        m << "state: " << w.sc().firms[firm].name << "'s " << what << " is " << value
+          << " (not a finite number); a run this far past its growth paths' range overflows: end it earlier or "
+             "lower the growth rates";
+        violation(w, m.str());
+    };
+    for (FirmId f = 0; f < w.firms.size(); ++f) {
+        check(w.firms[f].cash, f, "cash");
+        check(w.firms[f].debt, f, "debt");
+        check(w.firms[f].revenue, f, "revenue");
+    }
+    for (const LabState& lab : w.labs) {
+        check(lab.capability, lab.firm, "capability");
+        check(lab.need_training + lab.need_inference, lab.firm, "compute need");
+        check(lab.held, lab.firm, "compute held");
+    }
+    for (const CloudState& cloud : w.clouds) check(cloud.capacity_general + cloud.capacity_inference, cloud.firm, "capacity");
+    if (!std::isfinite(w.end_market_usd)) {
+        std::ostringstream m;
+        m << "state: the end market is " << w.end_market_usd
+          << " USD a year (not a finite number); a run this far past its growth paths' range overflows: end it "
+             "earlier or lower the growth rates";
+        violation(w, m.str());
+    }
+}
+
 // MODEL.md section 10, every step.
 void check_invariants(World& w, double cash_before) {
+    check_finite_state(w);
     const double cash_after = sum_cash(w);
     const double expected = w.external.inflow() - w.external.outflow();
     const double scale = 1.0 + std::fabs(cash_before) + w.external.inflow() + w.external.outflow();

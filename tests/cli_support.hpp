@@ -9,8 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
+
+#include "tests/support.hpp"
 
 namespace entangle::testing {
 
@@ -34,11 +35,6 @@ inline CommandResult run_entangle(const std::string& arguments) {
 
 // Writes a small input file (a scenario, a sweep) for a test.
 inline void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
-// The whole of a file, to check that a command left it as it was.
-inline std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // An empty directory for one test, per process (two suites run at once on one
 // machine, from two build trees, never share one), removed when the test ends.

@@ -1,11 +1,21 @@
 #pragma once
 // Helpers shared by the test files.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <string>
 
 #include "engine/sink.hpp"
 
 namespace entangle::testing {
+
+// The whole of a file: a scenario to vary, or one a command must have left as it was.
+inline std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 // Keeps every record, by replication (records arrive from worker threads).
 struct CollectingSink final : RecordSink {

@@ -136,6 +136,34 @@ TEST_CASE("a broken invariant stops the run with the step and the amounts") {
                          doctest::Contains("draws"), ModelInputError);
 }
 
+TEST_CASE("a run carried past what a double holds stops at the first overflowing value, named") {
+    // Algorithmic progress doubles effective compute every algo_doubling_months: 1024
+    // doublings pass 1e308 FLOP. At 2 months a doubling that is 170 years after 2024.
+    std::string text = testing::read_file(std::string(ENTANGLE_SOURCE_DIR) + "/scenarios/minimal.yaml");
+    const std::size_t end = text.find("end: 2025-12");
+    REQUIRE(end != std::string::npos);
+    text.replace(end, 12, "end: 2300-12");
+    const std::vector<Override> faster = {{"market.algo_doubling_months", "2"}};
+    const Scenario sc = load_scenario_text(text, "minimal_long.yaml", faster);
+    const agents::StandardModel model;
+    try {
+        run_replication(sc, model, StreamKey{sc.seed, 0, 0}, nullptr);
+        FAIL("the run did not stop");
+    } catch (const InvariantViolation& e) {
+        const std::string message = e.what();
+        CAPTURE(message);
+        CHECK(message.find("state: labco's capability is inf (not a finite number)") != std::string::npos);
+        CHECK(message.find("invariant broken at step ") == 0);
+        // 1024 doublings of 2 months are 171 years; the lab's growing training compute and
+        // its start above 1 FLOP bring the overflow some years sooner, never before 2100.
+        const std::size_t at = message.find('(');
+        REQUIRE(at != std::string::npos);
+        const int year = std::stoi(message.substr(at + 1, 4));
+        CHECK(year > 2100);
+        CHECK(year < 2195);
+    }
+}
+
 TEST_CASE("entangled value V = (I - E)^-1 own against hand computations") {
     EntangledValuation valuation;
     Eigen::VectorXd value;
