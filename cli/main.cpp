@@ -191,7 +191,8 @@ int command_run(const Arguments& args) {
     if (!args.quiet) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         std::cout << "scenario '" << scenario.name << "': " << scenario.replications << " replications of "
-                  << scenario.steps() << " months in " << seconds << " s\n"
+                  << scenario.steps() << (scenario.months_per_step == 3 ? " quarters" : " months") << " in " << seconds
+                  << " s\n"
                   << summary.table() << "results: " << out.string() << "\n";
     }
     return exit_ok;

@@ -22,8 +22,8 @@ enum class FirmSeries : std::uint8_t {
 };
 inline constexpr std::array<SeriesInfo, static_cast<std::size_t>(FirmSeries::count)> firm_series_info{{
     {"cash", "USD", "cash held at the end of the month"},
-    {"revenue", "USD per month", "revenue in the month (end market, capacity, chips, licences)"},
-    {"capex", "USD per month", "spending on chips and datacenter construction in the month"},
+    {"revenue", "USD per month", "revenue in the month (end market, capacity, chips, licences; quarterly steps: the quarter's monthly average)"},
+    {"capex", "USD per month", "spending on chips and datacenter construction in the month (quarterly steps: the quarter's monthly average)"},
     {"compute", "H100e", "compute held and used by the firm's lab in the month"},
     {"compute_training", "H100e", "compute used for training"},
     {"compute_inference", "H100e", "compute used for inference"},
@@ -55,7 +55,7 @@ inline constexpr std::array<SeriesInfo, static_cast<std::size_t>(MarketSeries::c
 enum class ChipSeries : std::uint8_t { price, shipped, installed, count };
 inline constexpr std::array<SeriesInfo, static_cast<std::size_t>(ChipSeries::count)> chip_series_info{{
     {"price", "USD per unit", "vendor's price of the family"},
-    {"shipped", "units per month", "units shipped in the month"},
+    {"shipped", "units per month", "units shipped in the month (quarterly steps: the quarter's monthly average)"},
     {"installed", "units", "units installed and powered in clouds"},
 }};
 

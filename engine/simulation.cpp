@@ -956,11 +956,18 @@ void phase_record(World& w, ReplicationRecord& r) {
     if (w.step % every != 0) return;
     const int t = w.step / every;
     if (r.shape.valuation) value_firms(w);  // a measure, not a decision: solved only for recorded months
+    // Flows are recorded per month whatever the step, as their units say: a quarterly
+    // run's quarter totals become the quarter's monthly average, comparable with a
+    // monthly run's (a monthly run's values are left exactly as they are).
+    const int months_per_step = w.sc().months_per_step;
+    const auto per_month = [months_per_step](double per_step) {
+        return months_per_step == 1 ? per_step : per_step / months_per_step;
+    };
     for (FirmId f = 0; f < w.firms.size(); ++f) {
         const FirmState& firm = w.firms[f];
         r.firm_at(FirmSeries::cash, t, f) = firm.cash;
-        r.firm_at(FirmSeries::revenue, t, f) = firm.revenue;
-        r.firm_at(FirmSeries::capex, t, f) = firm.capex;
+        r.firm_at(FirmSeries::revenue, t, f) = per_month(firm.revenue);
+        r.firm_at(FirmSeries::capex, t, f) = per_month(firm.capex);
         const LabState* lab = firm.lab != no_role ? &w.labs[firm.lab] : nullptr;
         const CloudState* cloud = firm.cloud != no_role ? &w.clouds[firm.cloud] : nullptr;
         r.firm_at(FirmSeries::compute, t, f) = lab ? lab->held : NAN;
@@ -1006,7 +1013,7 @@ void phase_record(World& w, ReplicationRecord& r) {
         for (ChipId c : cloud.held_families) w.chips[c].installed += cloud.installed[c];
     for (ChipId c = 0; c < w.chips.size(); ++c) {
         r.chip_at(ChipSeries::price, t, c) = w.chips[c].price;
-        r.chip_at(ChipSeries::shipped, t, c) = w.chips[c].shipped;
+        r.chip_at(ChipSeries::shipped, t, c) = per_month(w.chips[c].shipped);
         r.chip_at(ChipSeries::installed, t, c) = w.chips[c].installed;
     }
     if (r.shape.network) {

@@ -164,6 +164,42 @@ TEST_CASE("a run carried past what a double holds stops at the first overflowing
     }
 }
 
+TEST_CASE("flows are recorded per month whatever the step: a quarterly run's totals match a monthly run's") {
+    // revenue, capex and shipped carry "per month" units: a quarterly run records the
+    // quarter's monthly average (it recorded quarter totals, three times too large).
+    const std::string monthly_text = testing::read_file(std::string(ENTANGLE_SOURCE_DIR) + "/scenarios/minimal.yaml");
+    std::string quarterly_text = monthly_text;
+    const std::size_t step = quarterly_text.find("step: month");
+    REQUIRE(step != std::string::npos);
+    quarterly_text.replace(step, 11, "step: quarter");
+    Scenario monthly = load_scenario_text(monthly_text, "minimal.yaml");
+    Scenario quarterly = load_scenario_text(quarterly_text, "minimal_quarterly.yaml");
+    monthly.replications = quarterly.replications = 8;
+    REQUIRE(quarterly.months_per_step == 3);
+    // Totals over the run, in the series' per-month units times the months each record covers.
+    const auto totals = [](const Scenario& sc) {
+        const auto records = run_all(sc, 1);
+        double revenue = 0, capex = 0, shipped = 0;
+        for (const auto& [rep, r] : records)
+            for (int t = 0; t < r.shape.times; ++t) {
+                for (int f = 0; f < r.shape.firms; ++f) {
+                    revenue += r.firm_at(FirmSeries::revenue, t, f) * sc.months_per_step;
+                    capex += r.firm_at(FirmSeries::capex, t, f) * sc.months_per_step;
+                }
+                for (int c = 0; c < r.shape.chips; ++c) shipped += r.chip_at(ChipSeries::shipped, t, c) * sc.months_per_step;
+            }
+        return std::array<double, 3>{revenue, capex, shipped};
+    };
+    const auto by_month = totals(monthly), by_quarter = totals(quarterly);
+    for (std::size_t k = 0; k < 3; ++k) {
+        CAPTURE(k);
+        REQUIRE(by_month[k] > 0);
+        // The two step sizes give somewhat different markets (coarser decisions), not 3x.
+        CHECK(by_quarter[k] / by_month[k] > 0.7);
+        CHECK(by_quarter[k] / by_month[k] < 1.4);
+    }
+}
+
 TEST_CASE("entangled value V = (I - E)^-1 own against hand computations") {
     EntangledValuation valuation;
     Eigen::VectorXd value;
