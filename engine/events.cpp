@@ -190,9 +190,12 @@ void apply_events(World& w) {
     const std::vector<EventSpec>& events = w.sc().events;
     const std::vector<std::uint32_t>& by_month = w.events_by_month;
     std::size_t& next = w.next_event;
-    // An event dated between two steps (more than a month a step) never happens.
-    while (next < by_month.size() && events[by_month[next]].at < now) ++next;
-    for (; next < by_month.size() && events[by_month[next]].at == now; ++next) {
+    // Every event dated up to this step's month happens now, once: an event dated
+    // between two steps (a quarterly run) at the first step after it, as dated
+    // parameter changes do (scenario/build.cpp); one dated before the start at the
+    // first step, since by then it has happened (a run starting in 2026 has the deals
+    // of 2024 in force). Events after the end never happen (docs/scenarios.md).
+    for (; next < by_month.size() && events[by_month[next]].at <= now; ++next) {
         const EventSpec& e = events[by_month[next]];
         // Event text is for the results only.
         const std::string text = !w.log_events ? std::string() : e.text.empty() ? e.id : e.id + ": " + e.text;
@@ -200,6 +203,7 @@ void apply_events(World& w) {
             case EventKind::sign:
             case EventKind::invest: {
                 const ContractSpec& c = *e.contract;
+                if (e.kind == EventKind::sign && c.end < w.sc().start) break;  // over before the run began: no trace in it
                 if (w.forbidden_pair(c.seller, c.buyer)) {
                     block_if_forbidden(w, e, text);
                     break;

@@ -508,6 +508,35 @@ equity: {cloud_a: {lab_y: 0.25}}
     CHECK(std::any_of(r.events.begin(), r.events.end(), [](const EventRow& e) { return e.kind == "acquire"; }));
 }
 
+TEST_CASE("events: an event between two quarterly steps happens at the next; one before the start at the first step") {
+    // Quarterly steps are 2024-01, 2024-04, 2024-07, ...: an acquisition dated 2024-05 used to
+    // fall between two steps and never happen.
+    const std::string acquisition = R"(
+equity: {cloud_a: {lab_y: 0.25}}
+events:
+  - {id: buy_y, at: 2024-05, do: acquire, firms: [cloud_b, lab_y], value: 8.0e9}
+  - {id: old_deal, at: 2023-02, do: sign, contract: {id: old, kind: capacity, seller: cloud_a, buyer: lab_x, start: 2023-03, end: 2023-12, quantity_h100e: 100, price_usd_per_h100e_hour: 2.0}}
+)";
+    const Scenario quarterly = load(acquisition, {"scenario.step=quarter"});
+    REQUIRE(quarterly.months_per_step == 3);
+    const ReplicationRecord q = run(quarterly);
+    const int y = firm(quarterly, "lab_y"), b = firm(quarterly, "cloud_b");
+    CHECK(q.firm_at(FirmSeries::cash, 1, y) > 0);      // 2024-04: before it
+    CHECK(q.firm_at(FirmSeries::cash, 2, y) == 0.0);   // 2024-07: the first step after 2024-05
+    CHECK(q.equity_at(2, b, y) == 1.0f);
+    const auto acquired = std::find_if(q.events.begin(), q.events.end(), [](const EventRow& e) { return e.kind == "acquire"; });
+    REQUIRE(acquired != q.events.end());
+    CHECK(acquired->time == "2024-07");
+    // A contract over before the run began leaves no trace in it.
+    CHECK(std::none_of(q.events.begin(), q.events.end(), [](const EventRow& e) { return e.text.find("old_deal") == 0; }));
+
+    // The same acquisition seen from a run that starts after it: it has happened.
+    const Scenario late = load(acquisition, {"scenario.start=2024-09"});
+    const ReplicationRecord l = run(late);
+    for (int s = 0; s < l.shape.times; ++s) CHECK(l.firm_at(FirmSeries::cash, s, y) == 0.0);
+    CHECK(l.equity_at(0, b, y) == 1.0f);
+}
+
 TEST_CASE("events: a firm is acquired once, and never by a firm it owns") {
     const Scenario sc = load(R"(
 events:
