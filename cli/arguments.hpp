@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "engine/scenario/loader.hpp"
+#include "engine/simulation.hpp"
 #include "engine/time.hpp"
 #include "output/results_reader.hpp"
 #include "output/results_writer.hpp"
@@ -48,6 +50,16 @@ inline void prepare_output_path(const std::filesystem::path& out) {
     if (error)
         throw BadUsage("output '" + out.string() + "': cannot make the folder '" + out.parent_path().string() +
                        "': " + error.message());
+}
+
+// Prints, as "note:" lines, what the scenario states that its run never sees
+// (scenario_notes): events after the end, contracts over before the start. At
+// most five, then how many more, so that a long scenario cut short is not buried in them.
+inline void print_scenario_notes(const Scenario& sc, std::ostream& out) {
+    const std::vector<std::string> notes = scenario_notes(sc);
+    constexpr std::size_t shown = 5;
+    for (std::size_t i = 0; i < notes.size() && i < shown; ++i) out << "note: " << sc.source_path << ": " << notes[i] << "\n";
+    if (notes.size() > shown) out << "note: " << sc.source_path << ": and " << notes.size() - shown << " more like these\n";
 }
 
 struct Arguments {

@@ -71,6 +71,7 @@ exit codes: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted
 
 using cli::Arguments;
 using cli::BadUsage;
+using cli::print_scenario_notes;
 
 // More worker threads than any machine has cores: a typo, not a request.
 constexpr long long max_threads = 4096;
@@ -136,6 +137,7 @@ int command_validate(const Arguments& args) {
     if (is_sweep_file(args.positional[0])) return cli::command_validate_sweep(args);
     const Scenario sc = load_scenario(args.positional[0], args.overrides);
     check_runnable(sc);
+    print_scenario_notes(sc, std::cout);
     std::cout << args.positional[0] << ": ok (scenario '" << sc.name << "', " << sc.firms.size() << " firms, "
               << sc.chips.size() << " chips, " << sc.regions.size() << " regions, " << sc.steps() << " steps, "
               << sc.uncertain.size() << " uncertain parameters)\n";
@@ -172,6 +174,7 @@ int command_run(const Arguments& args) {
     const fs::path file = args.positional.empty() ? bundled_baseline() : fs::path(args.positional[0]);
     Scenario scenario = load_scenario(file, args.overrides);
     check_runnable(scenario);
+    if (!args.quiet) print_scenario_notes(scenario, std::cerr);
     if (args.replications) scenario.replications = *args.replications;
     if (args.seed) scenario.seed = *args.seed;
     const fs::path out = args.output ? fs::path(*args.output) : fs::path("results") / (scenario.name + ".h5");
@@ -225,6 +228,10 @@ int command_compare(const Arguments& args) {
     Scenario b = load_scenario(args.positional[1], args.overrides);
     check_runnable(a);
     check_runnable(b);
+    if (!args.quiet) {
+        print_scenario_notes(a, std::cerr);
+        print_scenario_notes(b, std::cerr);
+    }
     check_comparable(a, b);
     // Common random numbers: both run A's seed and replication count unless told otherwise.
     const int replications = args.replications.value_or(a.replications);

@@ -395,6 +395,7 @@ int command_validate_sweep(const Arguments& args) {
     const SweepDesign design(spec, seed);
     scenarios.check(design);
     check_runnable(scenarios.base());
+    print_scenario_notes(scenarios.base(), std::cout);
     std::cout << args.positional[0] << ": ok (sweep '" << spec.name << "' of '" << spec.base << "', "
               << design_method_name(spec.method) << " design, " << design.points() << " points, "
               << spec.parameters.size() << " parameters, "

@@ -1319,6 +1319,21 @@ void check_runnable(const Scenario& sc) {
     }
 }
 
+std::vector<std::string> scenario_notes(const Scenario& sc) {
+    std::vector<std::string> notes;
+    for (const EventSpec& e : sc.events)
+        if (e.enabled && e.at > sc.end)
+            notes.push_back("event '" + e.id + "' (" + format_month(e.at) + ") is after the end (" + format_month(sc.end) +
+                            "): it never happens");
+    // Signed by an event before the start, a contract already over is history a late
+    // start leaves out on purpose; one stated as in force at the start is not.
+    for (const ContractSpec& c : sc.contracts)
+        if (c.end < sc.start)
+            notes.push_back("contract '" + c.id + "' ends (" + format_month(c.end) + ") before the start (" +
+                            format_month(sc.start) + "): it is never in force");
+    return notes;
+}
+
 void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<const double> drawn) {
     w.scenario = &sc;
     w.drawn = drawn;

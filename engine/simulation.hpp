@@ -1,6 +1,7 @@
 #pragma once
 // One replication: set up the world from the frozen scenario, run the monthly
 // step (phases in MODEL.md section 4 order), record and check invariants.
+#include <string>
 #include <vector>
 
 #include "engine/agent_model.hpp"
@@ -15,6 +16,11 @@ std::vector<double> draw_uncertain(const Scenario& sc, const StreamKey& key);
 // Checks what the engine cannot run (roles of contract parties, features of
 // later versions); throws ModelInputError naming every problem.
 void check_runnable(const Scenario& sc);
+
+// What the scenario states that the run will never see, one line each: events
+// dated after the end, contracts (`contracts:`) over before the start. Valid (a
+// shortened run of a longer scenario has them), but a mistyped year looks the same.
+std::vector<std::string> scenario_notes(const Scenario& sc);
 
 void init_world(World& w, const Scenario& sc, const StreamKey& key, std::span<const double> drawn);
 

@@ -77,6 +77,28 @@ TEST_CASE("cli: an option a command does not use is refused before anything runs
     CHECK(run("validate " + minimal + " --seed 4 --replications 3 --set market.lab_power=0.5").exit_code == 0);
 }
 
+TEST_CASE("cli: an event after the end, or a contract over before the start, is noted, not silently dropped") {
+    const ScratchDir scratch("cli_notes");
+    const fs::path scenario = scratch.path / "noted.yaml";
+    write_file(scenario, entangle::testing::read_file(source_dir + "/scenarios/minimal.yaml") +
+                             "events:\n  - {id: typo, at: 2099-07, do: forbid, firms: [labco, cloudco]}\n"
+                             "contracts:\n  - {id: bygone, kind: capacity, seller: cloudco, buyer: labco, start: 2020-01,"
+                             " end: 2021-12, quantity_h100e: 10, price_usd_per_h100e_hour: 2}\n");
+    const Result validated = run("validate " + scenario.string());
+    CHECK(validated.exit_code == 0);
+    CHECK(validated.output.find("note: " + scenario.string() +
+                                ": event 'typo' (2099-07) is after the end (2025-12): it never happens") !=
+          std::string::npos);
+    CHECK(validated.output.find("contract 'bygone' ends (2021-12) before the start (2024-01): it is never in force") !=
+          std::string::npos);
+    const Result ran = run("run " + scenario.string() + " -o " + (scratch.path / "out.h5").string());
+    CHECK(ran.exit_code == 0);
+    CHECK(ran.output.find("note: ") != std::string::npos);
+    CHECK(run("run " + scenario.string() + " --quiet -o " + (scratch.path / "out.h5").string()).output.empty());
+    // The bundled scenarios state nothing their runs never see.
+    CHECK(run("validate " + source_dir + "/scenarios/baseline.yaml").output.find("note:") == std::string::npos);
+}
+
 TEST_CASE("cli: a bad scenario exits 2, reports file:line:col, and creates no results file") {
     const ScratchDir scratch("cli_bad");
     const fs::path& dir = scratch.path;
