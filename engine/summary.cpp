@@ -50,12 +50,27 @@ std::string RunSummary::table() const {
     std::snprintf(line, sizeof line, "%-12s %-20s %12s %12s %12s %10s %8s %10s\n", "firm", "roles", "cash $B",
                   "revenue $B/m", "compute kH100e", "capability", "share", "power MW");
     out += line;
+    // A series the firm's roles do not have (a chipmaker's compute) is NaN in every
+    // replication: shown as "-", as `inspect` shows it.
+    const auto cell = [&](double value, int width, int precision) {
+        char text[64];
+        if (std::isnan(value))
+            std::snprintf(text, sizeof text, " %*s", width, "-");
+        else
+            std::snprintf(text, sizeof text, " %*.*f", width, precision, value);
+        out += text;
+    };
     for (std::size_t f = 0; f < firms; ++f) {
         const auto col = [&](std::size_t c) { return mean(firm_sum_[c * firms + f], firm_count_[c * firms + f]); };
-        std::snprintf(line, sizeof line, "%-12s %-20s %12.2f %12.3f %12.1f %10.2f %8.3f %10.0f\n",
-                      layout_.firm_names[f].c_str(), layout_.firm_roles[f].c_str(), col(0) / 1e9, col(1) / 1e9,
-                      col(2) / 1e3, col(3), col(4), col(5));
+        std::snprintf(line, sizeof line, "%-12s %-20s", layout_.firm_names[f].c_str(), layout_.firm_roles[f].c_str());
         out += line;
+        cell(col(0) / 1e9, 12, 2);
+        cell(col(1) / 1e9, 12, 3);
+        cell(col(2) / 1e3, 12, 1);
+        cell(col(3), 10, 2);
+        cell(col(4), 8, 3);
+        cell(col(5), 10, 0);
+        out += '\n';
     }
     std::snprintf(line, sizeof line,
                   "market: spot price $%.2f/H100e-h, frontier %.2f, total compute %.0f kH100e, end market $%.1fB/yr\n",
