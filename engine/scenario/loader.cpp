@@ -33,9 +33,11 @@ const char* const set_file = "--set";
 
 std::string cannot_open(const fs::path& path) {
     std::error_code ec;
-    const std::string why = !fs::exists(path, ec)        ? "no such file"
-                            : fs::is_directory(path, ec) ? "a directory"
-                                                         : "unreadable";
+    // Only regular files are read: /dev/zero or a pipe would never end.
+    const std::string why = !fs::exists(path, ec)           ? "no such file"
+                            : fs::is_directory(path, ec)    ? "a directory"
+                            : !fs::is_regular_file(path, ec) ? "not a regular file: a device, pipe or socket"
+                                                            : "unreadable";
     return "cannot open scenario file " + in_quotes(path.string()) + " (" + why + ")";
 }
 
