@@ -58,7 +58,8 @@ options:
   --threads N            worker threads (default: all cores)
   --set PATH=VALUE       override a scenario key, e.g. --set firms.openai.lab.training_growth=4 (repeatable)
   --quiet                no progress or summary
-  --resume               sweep: continue an interrupted sweep (same file and options), skipping completed points
+  --resume               run, sweep: continue an interrupted run or sweep (same file and options), keeping
+                         the replications or points it completed
   --shard I/N            sweep: run only points p with p % N == I into a shard file (docs/cluster.md)
   --at YYYY-MM           compare: a month to report (repeatable; default: December of the
                          middle year and the last month)
@@ -164,9 +165,101 @@ bool run_to_file(const Arguments& args, const std::string& label, std::span<cons
     sink.finish(false);
     std::fprintf(stderr,
                  "\nentangle: interrupted after %zu of %zu replications; partial results kept in %s.partial "
-                 "(complete=false; the same command runs them all again)\n",
+                 "(complete=false); the same command with --resume continues it\n",
                  outcome.completed, tasks.size(), out.string().c_str());
     return false;
+}
+
+// What `run --resume` continues (docs/results.md): the .partial an interrupted
+// run of this same scenario closed, moved aside to OUT.h5.partial.resumed while
+// the new .partial is written, and removed once that one holds its records.
+struct RunResume {
+    fs::path source;
+    std::vector<bool> written;  // [replication]
+    std::size_t count = 0;
+};
+
+fs::path resumed_path_for(const fs::path& out) { return partial_path_for(out).string() + ".resumed"; }
+
+std::optional<RunResume> find_run_to_resume(const RunLayout& layout, const fs::path& out, bool quiet) {
+    const fs::path partial = partial_path_for(out), aside = resumed_path_for(out);
+    const auto afresh = [&](const std::string& why) -> std::optional<RunResume> {
+        if (!quiet)
+            std::cerr << "entangle: --resume: " << why << "; running all " << layout.replications << " replications\n";
+        return std::nullopt;
+    };
+    // A resume killed before its new .partial was closed leaves the older file aside.
+    std::optional<std::vector<bool>> written;
+    fs::path source;
+    for (const fs::path& candidate : {partial, aside}) {
+        if (!fs::exists(candidate)) continue;
+        try {
+            written = read_written_replications(candidate);
+        } catch (const OutputError& e) {
+            if (candidate == partial && fs::exists(aside)) continue;
+            return afresh("cannot read '" + candidate.string() + "' (" + e.what() + ")");
+        }
+        if (written) {
+            source = candidate;
+            break;
+        }
+    }
+    if (source.empty()) {
+        if (fs::exists(partial))
+            return afresh("'" + partial.string() +
+                          "' was not closed by an interrupt (killed?), so what it holds cannot be trusted");
+        if (fs::exists(out))
+            throw BadUsage("--resume: '" + out.string() +
+                           "' is already complete (no interrupted run next to it); run without --resume to run it again");
+        return afresh("nothing to resume for '" + out.string() + "'");
+    }
+    const bool same = read_root_attribute_string(source, "command") == "run" &&
+                      read_root_attribute_string(source, "scenario_yaml") == layout.scenario_yaml &&
+                      read_attribute_uint(source, "/", "seed") == layout.seed && written->size() == static_cast<std::size_t>(layout.replications) &&
+                      read_root_attribute_string(source, "entangle_version") == ENTANGLE_VERSION;
+    if (!same)
+        throw BadUsage("--resume: '" + source.string() + "' holds a different run (scenario, --set, --seed, " +
+                       "--replications or entangle version differ); run without --resume to start afresh");
+    if (source == partial) fs::rename(partial, aside);
+    RunResume resume{aside, std::move(*written), 0};
+    resume.count = static_cast<std::size_t>(std::count(resume.written.begin(), resume.written.end(), true));
+    return resume;
+}
+
+// Copies the resumed replications into the new file as stored (no decompression)
+// and their last month into the summary. False when interrupted meanwhile.
+bool copy_resumed(const Arguments& args, const RunResume& resume, const RunLayout& layout, ResultsWriter& writer,
+                  RunSummary& summary) {
+    std::vector<StoredRecordReader::ChunkedDataset> datasets;
+    for (const ResultsWriter::ChunkedDataset& d : writer.chunked_datasets()) datasets.push_back({d.path, d.chunk});
+    StoredRecordReader reader(resume.source, datasets, writer.times());
+    const std::uint64_t last = layout.times.empty() ? 0 : layout.times.size() - 1;
+    const std::size_t firms = layout.firm_names.size();
+    const auto recorded = [](const std::vector<std::string>& names, std::string_view name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    std::vector<double> firm_values, market_values;
+    for (std::uint32_t r = 0; r < resume.written.size(); ++r) {
+        if (!resume.written[r]) continue;
+        if (args.interrupted && args.interrupted->load()) return false;
+        writer.write(reader.read(0, r));
+        firm_values.assign(RunSummary::firm_columns().size() * firms, NAN);
+        market_values.assign(RunSummary::market_columns().size(), NAN);
+        for (std::size_t c = 0; c < RunSummary::firm_columns().size(); ++c) {
+            const std::string_view name = firm_series_info[static_cast<std::size_t>(RunSummary::firm_columns()[c])].name;
+            if (!recorded(layout.firm_series, name) || layout.times.empty()) continue;
+            const std::vector<double> v = reader.values_at("/firm/" + std::string(name), 0, r, last);
+            std::copy(v.begin(), v.end(), firm_values.begin() + static_cast<std::ptrdiff_t>(c * firms));
+        }
+        for (std::size_t c = 0; c < RunSummary::market_columns().size(); ++c) {
+            const std::string_view name =
+                market_series_info[static_cast<std::size_t>(RunSummary::market_columns()[c])].name;
+            if (!recorded(layout.market_series, name) || layout.times.empty()) continue;
+            market_values[c] = reader.values_at("/market/" + std::string(name), 0, r, last).at(0);
+        }
+        summary.add_stored(firm_values, market_values);
+    }
+    return true;
 }
 
 int command_run(const Arguments& args) {
@@ -182,14 +275,31 @@ int command_run(const Arguments& args) {
 
     // Everything about the input is checked; only now is a file created.
     const RunLayout layout = make_layout(scenario, "run", scenario.seed, scenario.replications, {scenario.name});
+    const std::optional<RunResume> resume =
+        args.resume ? find_run_to_resume(layout, out, args.quiet) : std::nullopt;
     ResultsWriter writer(out, layout);
     RunSummary summary(layout, &writer);
-    const auto tasks = replication_tasks(scenario, 0, scenario.replications);
+    auto tasks = replication_tasks(scenario, 0, scenario.replications);
+    const auto started = std::chrono::steady_clock::now();
+    if (resume) {
+        if (!args.quiet)
+            std::cerr << "entangle: resuming: " << resume->count << " of " << scenario.replications
+                      << " replications kept from the interrupted run\n";
+        if (!copy_resumed(args, *resume, layout, writer, summary)) {
+            summary.finish(false);  // what was copied is in the new .partial, with its list
+            fs::remove(resume->source);
+            std::fprintf(stderr, "entangle: interrupted while resuming; %s.partial keeps what was copied\n",
+                         out.string().c_str());
+            return exit_interrupted;
+        }
+        std::erase_if(tasks, [&](const RunTask& t) { return resume->written[t.replication]; });
+    }
     RunOptions options;
     options.threads = args.threads;
     options.seed = scenario.seed;
-    const auto started = std::chrono::steady_clock::now();
-    if (!run_to_file(args, "run " + scenario.name, tasks, options, summary, out)) return exit_interrupted;
+    const bool finished = run_to_file(args, "run " + scenario.name, tasks, options, summary, out);
+    if (resume) fs::remove(resume->source);  // the new file holds its records, finished or closed with their list
+    if (!finished) return exit_interrupted;
     summary.finish(true);
     if (!args.quiet) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -237,6 +347,9 @@ int command_compare(const Arguments& args) {
     const int replications = args.replications.value_or(a.replications);
     const std::uint64_t seed = args.seed.value_or(a.seed);
     if (replications < 2) throw BadUsage("compare: needs at least 2 replications for an interval");
+    if (args.resume && !args.quiet)
+        std::cerr << "entangle: --resume: a compare keeps no replications between runs (its pairs are summed as "
+                     "they finish); running all of them\n";
     a.replications = b.replications = replications;
     a.seed = b.seed = seed;
     const fs::path out =
@@ -288,10 +401,7 @@ void check_options_apply(const Arguments& args) {
         {"--replications", args.replications.has_value(), {"run", "compare", "sweep", "validate"}, ""},
         {"--seed", args.seed.has_value(), {"run", "compare", "sweep", "validate"}, ""},
         {"--set", !args.overrides.empty(), {"run", "compare", "sweep", "validate"}, ""},
-        {"--resume", args.resume, {"sweep"},
-         " (a sweep journals its points; an interrupted run or compare keeps the replications it completed "
-         "in OUT.h5.partial to read, and the same command without --resume runs it again from the start: "
-         "docs/results.md)"},
+        {"--resume", args.resume, {"run", "compare", "sweep"}, ""},
         {"--shard", args.shard.has_value(), {"sweep"}, ""},
         {"--at", !args.at.empty(), {"compare"}, ""},
         {"--independent", args.independent, {"compare"}, ""},

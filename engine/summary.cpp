@@ -15,22 +15,30 @@ RunSummary::RunSummary(const RunLayout& layout, RecordSink* next) : layout_(layo
 
 void RunSummary::write(const ReplicationRecord& record) {
     if (next_) next_->write(record);
-    ++records_;
     const int last = record.shape.times - 1;
-    if (last < 0) return;
-    const ReplicationRecord& r = record;
+    if (last < 0) {
+        ++records_;
+        return;
+    }
     const std::size_t firms = layout_.firm_names.size();
+    firm_scratch_.resize(std::size(columns_) * firms);
+    market_scratch_.resize(std::size(market_columns_));
     for (std::size_t c = 0; c < std::size(columns_); ++c)
-        for (std::size_t f = 0; f < firms; ++f) {
-            const double v = r.firm_at(columns_[c], last, static_cast<int>(f));
-            if (std::isnan(v)) continue;
-            firm_sum_[c * firms + f] += v;
-            firm_count_[c * firms + f] += 1;
-        }
-    for (std::size_t c = 0; c < std::size(market_columns_); ++c) {
-        const double v = r.market_at(market_columns_[c], last);
-        if (std::isnan(v)) continue;
-        market_sum_[c] += v;
+        for (std::size_t f = 0; f < firms; ++f) firm_scratch_[c * firms + f] = record.firm_at(columns_[c], last, static_cast<int>(f));
+    for (std::size_t c = 0; c < std::size(market_columns_); ++c) market_scratch_[c] = record.market_at(market_columns_[c], last);
+    add_stored(firm_scratch_, market_scratch_);
+}
+
+void RunSummary::add_stored(std::span<const double> firm_values, std::span<const double> market_values) {
+    ++records_;
+    for (std::size_t i = 0; i < firm_values.size() && i < firm_sum_.size(); ++i) {
+        if (std::isnan(firm_values[i])) continue;
+        firm_sum_[i] += firm_values[i];
+        firm_count_[i] += 1;
+    }
+    for (std::size_t c = 0; c < market_values.size() && c < market_sum_.size(); ++c) {
+        if (std::isnan(market_values[c])) continue;
+        market_sum_[c] += market_values[c];
         market_count_[c] += 1;
     }
 }

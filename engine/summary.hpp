@@ -1,6 +1,7 @@
 #pragma once
 // Means over replications of a few headline values at the last recorded month,
 // for the summary `entangle run` prints. Accumulates records one at a time.
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,14 @@ public:
     void finish(bool complete) override;
     std::string table() const;  // a per-firm table and market line
 
+    // The columns of the table, for values read back from a results file.
+    static std::span<const FirmSeries> firm_columns() { return columns_; }
+    static std::span<const MarketSeries> market_columns() { return market_columns_; }
+    // A replication an interrupted run wrote (`run --resume` copies it, not
+    // through write()): its values at the last recorded month, [column][firm]
+    // and [column] in the columns' order; NaN where the file does not hold them.
+    void add_stored(std::span<const double> firm_values, std::span<const double> market_values);
+
 private:
     static constexpr FirmSeries columns_[] = {FirmSeries::cash, FirmSeries::revenue, FirmSeries::compute,
                                               FirmSeries::capability, FirmSeries::market_share,
@@ -31,6 +40,7 @@ private:
     std::vector<double> firm_sum_;    // [column][firm]
     std::vector<double> firm_count_;  // non-NaN counts
     std::vector<double> market_sum_, market_count_;
+    std::vector<double> firm_scratch_, market_scratch_;  // one record's values at the last month
 };
 
 }  // namespace entangle

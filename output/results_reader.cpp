@@ -565,10 +565,23 @@ RunLayout read_layout(const std::filesystem::path& path) {
 namespace {
 // A table of which only the (point, replication) columns are held; rows are
 // read when asked for (a sweep's tables are sorted by point and replication).
+// A table's rows by (point, replication): each record's rows are one block,
+// appended together by ResultsWriter::write (a sweep's file holds them in
+// order; a run's holds them in the order they were written).
 struct StoredTable {
+    using Key = std::pair<std::uint32_t, std::uint32_t>;
+    struct Block {
+        Key key;
+        hsize_t begin = 0, count = 0;
+        bool operator<(const Block& other) const { return key < other.key; }
+    };
     h5::Dataset ds;
     std::optional<h5::TableFormat> format;  // as stored
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> keys;
+    std::vector<Block> blocks;              // sorted by key
+    Block find(Key key) const {
+        const auto at = std::lower_bound(blocks.begin(), blocks.end(), Block{key, 0, 0});
+        return at != blocks.end() && at->key == key ? *at : Block{key, 0, 0};
+    }
 };
 }  // namespace
 
@@ -600,10 +613,18 @@ StoredTable open_table(hid_t file, const char* name) {
     std::vector<KeyC> keys(n);
     if (n > 0)
         h5::check(H5Dread(t.ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, keys.data()), "read", t.ds.get());
-    for (const KeyC& k : keys) t.keys.push_back(Key{k.point, k.replication});
-    if (!std::is_sorted(t.keys.begin(), t.keys.end()))
+    for (hsize_t row = 0; row < n; ++row) {
+        const Key key{keys[row].point, keys[row].replication};
+        if (!t.blocks.empty() && t.blocks.back().key == key)
+            ++t.blocks.back().count;
+        else
+            t.blocks.push_back(StoredTable::Block{key, row, 1});
+    }
+    std::sort(t.blocks.begin(), t.blocks.end());
+    if (std::adjacent_find(t.blocks.begin(), t.blocks.end(), [](const auto& a, const auto& b) { return a.key == b.key; }) !=
+        t.blocks.end())
         throw OutputError("'" + h5::file_name(file) + "': " + name +
-                          " is not sorted by point and replication (not written by entangle sweep?)");
+                          " holds the rows of one replication in two places (not written by entangle?)");
     return t;
 }
 
@@ -670,19 +691,55 @@ ReplicationRecord StoredRecordReader::read(std::uint32_t point, std::uint32_t re
         const std::vector<double> v = read_doubles(d.get(), {point, replication}, {1, 1});
         r.drawn.push_back(v.at(0));
     }
-    const std::pair<std::uint32_t, std::uint32_t> key{point, replication};
-    const auto [cb, ce] = std::equal_range(m.contracts.keys.begin(), m.contracts.keys.end(), key);
+    const StoredTable::Key key{point, replication};
+    const StoredTable::Block contracts = m.contracts.find(key), events = m.events.find(key);
     for (ContractTableRow& row :
-         read_rows<ContractTableRow>(m.contracts.ds.get(), *m.contracts.format,
-                                     static_cast<hsize_t>(cb - m.contracts.keys.begin()), static_cast<hsize_t>(ce - cb),
-                                     contract_of))
+         read_rows<ContractTableRow>(m.contracts.ds.get(), *m.contracts.format, contracts.begin, contracts.count, contract_of))
         r.contracts.push_back(std::move(row.row));
-    const auto [eb, ee] = std::equal_range(m.events.keys.begin(), m.events.keys.end(), key);
-    for (EventTableRow& row :
-         read_rows<EventTableRow>(m.events.ds.get(), *m.events.format, static_cast<hsize_t>(eb - m.events.keys.begin()),
-                                  static_cast<hsize_t>(ee - eb), event_of))
+    for (EventTableRow& row : read_rows<EventTableRow>(m.events.ds.get(), *m.events.format, events.begin, events.count, event_of))
         r.events.push_back(std::move(row.row));
     return r;
+}
+
+std::vector<double> StoredRecordReader::values_at(const std::string& dataset, std::uint32_t point,
+                                                  std::uint32_t replication, std::uint64_t time) {
+    const h5::Dataset ds = open_dataset(impl_->file.get(), dataset);
+    const std::vector<hsize_t> shape = shape_of(ds.get());
+    if (shape.size() < 3) throw OutputError("'" + impl_->path.string() + "': " + dataset + " is not a series over time");
+    std::vector<hsize_t> start(shape.size(), 0), count = shape;
+    start[0] = point;
+    start[1] = replication;
+    start[2] = time;
+    count[0] = count[1] = count[2] = 1;
+    return read_doubles(ds.get(), start, count);
+}
+
+std::optional<std::vector<bool>> read_written_replications(const std::filesystem::path& file) {
+    const h5::File f = open_results(file);
+    if (!h5::has_attribute(f.get(), "replications_written")) return std::nullopt;
+    const std::string text = h5::read_attribute_string(f.get(), "replications_written");
+    const std::vector<hsize_t> shape = shape_of(open_dataset(f.get(), "/coords/point").get());
+    const std::vector<hsize_t> replications = shape_of(open_dataset(f.get(), "/coords/replication").get());
+    std::vector<bool> written(static_cast<std::size_t>(shape.at(0) * replications.at(0)), false);
+    const auto bad = [&] { return NotResultsFile("'" + file.string() + "': replications_written '" + text.substr(0, 80) + "' is not a list of ranges of its records"); };
+    const auto number = [&](std::size_t& at) {
+        std::size_t end = at;
+        while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+        if (end == at || end - at > 18) throw bad();
+        const unsigned long long value = std::stoull(text.substr(at, end - at));
+        at = end;
+        return value;
+    };
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const unsigned long long first = number(at);
+        unsigned long long last = first;
+        if (at < text.size() && text[at] == '-') last = number(++at);
+        if (last < first || last >= written.size()) throw bad();
+        for (unsigned long long i = first; i <= last; ++i) written[i] = true;
+        if (at < text.size() && text[at++] != ',') throw bad();
+    }
+    return written;
 }
 
 }  // namespace entangle

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@
 #include "output/output_error.hpp"
 
 namespace entangle {
+
+// The records [point * replications + replication] a results file holds, as
+// its writer recorded them when it closed the file incomplete (an interrupted
+// run); nullopt when it did not (complete, or cut off by a kill).
+std::optional<std::vector<bool>> read_written_replications(const std::filesystem::path& file);
 
 // Whether `file` is an HDF5 file (by its signature): what entangle may
 // replace when told to write there. False for a missing or unreadable file.
@@ -60,8 +66,8 @@ RunLayout read_layout(const std::filesystem::path& file);
 
 // Reads back what a file stores for one (point, replication or statistic):
 // the stored (compressed) chunks of `datasets` as ResultsWriter::encode makes
-// them, the drawn values and the table rows. For merging shards: no
-// decompression. The file's table rows are held in memory while it is open.
+// them, the drawn values and the table rows. For merging shards and resuming
+// a run: no decompression. The file's table keys are held in memory while it is open.
 class StoredRecordReader {
 public:
     struct ChunkedDataset {
@@ -73,6 +79,10 @@ public:
     StoredRecordReader(StoredRecordReader&&) noexcept;
     // Throws OutputError for a chunk that was never written or is stored differently.
     ReplicationRecord read(std::uint32_t point, std::uint32_t replication);
+    // The values of `dataset` ("/firm/cash") at one (point, replication, time),
+    // decompressed: one per entry of its last axis (firm, chip), one for /market.
+    std::vector<double> values_at(const std::string& dataset, std::uint32_t point, std::uint32_t replication,
+                                  std::uint64_t time);
 
 private:
     struct Impl;

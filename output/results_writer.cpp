@@ -202,6 +202,32 @@ private:
 
 }  // namespace
 
+namespace {
+
+// Flat indices (point * replications + replication) of the written records as
+// "0-626,630": a run interrupted in order leaves one range.
+std::string written_ranges(const std::vector<bool>& written) {
+    std::string text;
+    for (std::size_t i = 0; i < written.size();) {
+        if (!written[i]) {
+            ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end + 1 < written.size() && written[end + 1]) ++end;
+        if (!text.empty()) text += ',';
+        text += std::to_string(i);
+        if (end > i) text += "-" + std::to_string(end);
+        i = end + 1;
+    }
+    return text;
+}
+
+// Past this an attribute needs HDF5's dense storage; a run this scattered is rerun instead.
+constexpr std::size_t max_written_ranges_text = 60000;
+
+}  // namespace
+
 struct ResultsWriter::Impl {
     struct Series {
         std::size_t index;  // position in the record's array
@@ -910,6 +936,12 @@ void ResultsWriter::Impl::finish(bool complete) {
     const bool is_complete = complete && written_count == expected;
     flush_drawn();
     h5::write_attribute_bool(file.get(), "complete", is_complete);
+    // Written only here, when the file is closed whole: what `run --resume` may
+    // copy. A file cut off by a kill lacks it (its tables may lag its chunks).
+    if (!is_complete && !options.in_memory) {
+        const std::string ranges = written_ranges(written);
+        if (ranges.size() <= max_written_ranges_text) h5::write_attribute(file.get(), "replications_written", ranges);
+    }
     close_all();
     file.close("close results file", partial_path.string());
     if (options.in_memory) return;
