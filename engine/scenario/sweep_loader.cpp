@@ -167,6 +167,18 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
                      "firms.openai.lab.training_growth: {min: 2, max: 5}");
     } else {
         for (const TreeEntry& e : parameters->entries) {
+            // Every point shares the run's months, step, seed, replications and recorded
+            // outputs: the results file has one shape, and the seed and replications are
+            // the sweep's own (sweep.seed, sweep.replications).
+            const std::string section = e.key.substr(0, e.key.find('.'));
+            if (section == "scenario" || section == "outputs") {
+                problems.add(e.key_mark, "parameters." + e.key + ": a sweep varies the model, not the run: " +
+                                             in_quotes(section) +
+                                             " keys (months, step, seed, replications, what is recorded) are shared "
+                                             "by every point; set them in the base scenario, with --set, or in the "
+                                             "sweep's own sections");
+                continue;
+            }
             SweepParameter sp;
             sp.path = e.key;
             read_parameter(sp, e.value, Where("parameters." + e.key), r, spec.method);

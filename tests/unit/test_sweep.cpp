@@ -251,6 +251,21 @@ parameters:
     CHECK(mentions(huge, "parameters.a.b.levels: 0 is out of range; expected a value >= 1"));
 }
 
+TEST_CASE("sweep file: a parameter of the run itself (months, step, seed, outputs) is refused at its line") {
+    // Each would give points of different shapes (the file has one) or be overridden by the sweep's own.
+    const auto p = problems_of(R"(sweep: {base: x.yaml, design: {method: grid}}
+parameters:
+  scenario.end: {values: [2025-06, 2025-12]}
+  outputs.network: {values: [false, true]}
+  scenario.seed: {values: [1, 2]}
+  firms.labco.lab.training_growth: {values: [2, 3]}
+)");
+    CHECK(mentions(p, "inline.yaml:3:3: parameters.scenario.end: a sweep varies the model, not the run"));
+    CHECK(mentions(p, "inline.yaml:4:3: parameters.outputs.network: a sweep varies the model, not the run"));
+    CHECK(mentions(p, "inline.yaml:5:3: parameters.scenario.seed: a sweep varies the model, not the run"));
+    CHECK_FALSE(mentions(p, "training_growth"));
+}
+
 TEST_CASE("sweep scenarios: a bad parameter path is reported at its line in the sweep file") {
     const SweepSpec spec = load_sweep_text(R"(sweep: {base: ../../../scenarios/minimal.yaml, design: {method: random, points: 3}}
 parameters:
