@@ -177,7 +177,16 @@ DonePoints resume_points(const SweepPlan& plan, bool resume) {
             throw BadUsage("--resume: the journal '" + j.string() +
                                   "' was written by a different sweep (its sweep file, base scenario, --set, "
                                   "--seed, --replications or --shard differ); run without --resume to start afresh");
-        if (scan.torn) truncate_journal(j, scan.valid_bytes);
+        if (scan.torn) {
+            // A kill during a write leaves a cut entry; a damaged byte fails an entry's checksum,
+            // and everything after it is dropped with it: say so, as those points run again.
+            std::error_code ec;
+            const std::uintmax_t bytes = fs::file_size(j, ec);
+            std::cerr << "entangle: --resume: '" << j.string() << "' holds " << scan.entries.size()
+                      << " complete points, then " << (ec ? 0 : bytes - scan.valid_bytes)
+                      << " bytes that fail their check (cut by a kill, or damaged): dropped; the points in them run again\n";
+            truncate_journal(j, scan.valid_bytes);
+        }
         if (done.done.empty()) done.done.assign(plan.file_points.size(), false);
         for (const JournalEntry& e : scan.entries)
             if (const std::optional<std::size_t> at = plan.file_points.index_of(e.point)) done.mark(*at);
@@ -254,8 +263,10 @@ std::function<void(std::size_t, std::size_t)> progress_line(const SweepPlan& pla
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const double rate = static_cast<double>(reps) / std::max(seconds, 1e-9);
         const double left = static_cast<double>(todo > shown ? todo - shown : 0) * plan.replications;
-        std::fprintf(stderr, "\rsweep %s: %zu/%zu points, %zu replications, %.1f replications/s, ETA %.0fs   ",
-                     plan.spec.name.c_str(), shown + already, plan.file_points.size(), reps, rate,
+        // Points count the whole file; replications and their rate, this process's work since it started.
+        const std::string resumed = already > 0 ? " (" + std::to_string(already) + " from before the resume)" : "";
+        std::fprintf(stderr, "\rsweep %s: %zu/%zu points%s, %zu replications run, %.1f replications/s, ETA %.0fs   ",
+                     plan.spec.name.c_str(), shown + already, plan.file_points.size(), resumed.c_str(), reps, rate,
                      left / std::max(rate, 1e-9));
     };
 }
