@@ -52,6 +52,13 @@ Shard parse_shard(const std::optional<std::string>& text) {
 }
 
 // Everything about a sweep decided before anything runs: the same on every process.
+// A shard holding none of the sweep's points (a job array with more tasks than
+// the sweep has points): nothing to do, which is not an error (exit 0), so the
+// array's other tasks and a merge after them are not held up.
+struct EmptyShard {
+    std::string message;
+};
+
 struct SweepPlan {
     SweepSpec spec;
     std::optional<SweepScenarios> scenarios;
@@ -92,8 +99,8 @@ SweepPlan prepare(const Arguments& args) {
     plan.shard = parse_shard(args.shard);
     plan.file_points = PointRange::shard(plan.design->points(), plan.shard.index, plan.shard.count);
     if (plan.file_points.size() == 0)
-        throw BadUsage("--shard " + *args.shard + ": the sweep has only " +
-                              std::to_string(plan.design->points()) + " points, none for this shard");
+        throw EmptyShard{"shard " + *args.shard + ": the sweep has only " + std::to_string(plan.design->points()) +
+                         " points, none of them in this shard; nothing to run, no file written\n"};
     const Scenario first = plan.scenarios->at(*plan.design, plan.file_points.at(0));
     check_runnable(first);
 
@@ -342,7 +349,9 @@ bool launched_by_mpi_launcher() {
 
 }  // namespace
 
-int command_sweep(const Arguments& args, int argc, char** argv) {
+namespace {
+
+int run_sweep(const Arguments& args, int argc, char** argv) {
     if (launched_by_mpi_launcher()) {
 #ifdef ENTANGLE_HAVE_MPI
         return command_sweep_mpi(args, argc, argv);
@@ -381,6 +390,17 @@ int command_sweep(const Arguments& args, int argc, char** argv) {
     if (show_progress) std::fputc('\n', stderr);
     const std::size_t written = assembler->finish(!outcome.cancelled);
     return report(plan, args, written, outcome.cancelled, done.count, started);
+}
+
+}  // namespace
+
+int command_sweep(const Arguments& args, int argc, char** argv) {
+    try {
+        return run_sweep(args, argc, argv);
+    } catch (const EmptyShard& e) {
+        if (!args.quiet) std::cout << e.message;
+        return exit_ok;
+    }
 }
 
 int command_merge(const Arguments& args) {

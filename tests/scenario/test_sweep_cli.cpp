@@ -175,6 +175,14 @@ TEST_CASE("cli sweep: shards merged hold what one run holds and merge refuses a 
         shards += " " + shard.string();
     }
     CHECK(read_dataset_strings(dir / "s1.h5", "/coords/point") == std::vector<std::string>{"1"});
+    // More shards than points (a job array larger than the sweep): those with none succeed, writing nothing.
+    const fs::path empty = dir / "s5.h5";
+    const Result none = run("sweep " + sweeps + "keep.yaml --shard 5/6 -o " + empty.string());
+    CHECK(none.exit_code == 0);
+    CHECK(none.output.find("none of them in this shard; nothing to run, no file written") != std::string::npos);
+    CHECK_FALSE(fs::exists(empty));
+    CHECK_FALSE(fs::exists(partial_path_for(empty)));
+    CHECK(find_journals(empty).empty());
     const fs::path merged = dir / "merged.h5";
     REQUIRE(run("merge" + shards + " -o " + merged.string() + " --quiet").exit_code == 0);
     check_same_results(plain, merged);
