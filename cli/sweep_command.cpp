@@ -75,6 +75,34 @@ struct SweepPlan {
     WriterOptions writer;  // the tables' fixed-length text columns
 };
 
+// A point's replications are held until the point completes, threads + 1 points
+// at most (docs/sweeps.md, "Memory and speed"): a sweep that cannot fit in this
+// machine's memory is refused before it runs, not stopped by std::bad_alloc
+// hours in. Each record holds every series (the selection applies when written),
+// its tables (an allowance) and the network; kept replications are held
+// compressed, a quarter of that or less.
+void check_sweep_memory(const SweepPlan& plan, const Scenario& first, int threads) {
+    const RecordShape shape = record_shape(first);
+    const double times = shape.times, firms = shape.firms, chips = shape.chips;
+    double record_bytes = 8.0 * (static_cast<double>(FirmSeries::count) * times * firms +
+                                 static_cast<double>(MarketSeries::count) * times +
+                                 static_cast<double>(ChipSeries::count) * times * chips) +
+                          16.0 * 1024;
+    if (shape.network) record_bytes += 2 * 4.0 * times * firms * firms;
+    if (plan.spec.keep_replications) record_bytes /= 4;
+    const double held = record_bytes * plan.replications * (threads + 1);
+    const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (physical > 0 && held > physical) {
+        char text[400];
+        std::snprintf(text, sizeof text,
+                      "a sweep point holds its %d replications in memory until it completes, %d points at a time "
+                      "(--threads %d + 1): about %.1f GB, more than this machine's %.1f GB; use fewer "
+                      "replications per point or fewer threads",
+                      plan.replications, threads + 1, threads, held / 1e9, physical / 1e9);
+        throw BadUsage(text);
+    }
+}
+
 template <std::size_t N, typename E>
 std::vector<E> select(const std::array<SeriesInfo, N>& info, const std::vector<std::string>& names) {
     std::vector<E> out;
@@ -130,6 +158,8 @@ SweepPlan prepare(const Arguments& args) {
     plan.series.firm = select<firm_series_info.size(), FirmSeries>(firm_series_info, plan.layout.firm_series);
     plan.series.market = select<market_series_info.size(), MarketSeries>(market_series_info, plan.layout.market_series);
     plan.series.chip = select<chip_series_info.size(), ChipSeries>(chip_series_info, plan.layout.chip_series);
+
+    check_sweep_memory(plan, first, args.threads > 0 ? args.threads : default_thread_count());
 
     const std::string name = plan.spec.name;
     plan.out = args.output ? fs::path(*args.output)

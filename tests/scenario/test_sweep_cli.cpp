@@ -349,6 +349,12 @@ TEST_CASE("cli sweep: bad sweep input exits 2 with the place and nothing written
     CHECK(run("sweep " + sweeps + "small.yaml --shard 3/3 -o " + (dir / "out.h5").string()).exit_code == 2);
     CHECK(run("sweep " + sweeps + "small.yaml --set firms.labco.lab.train_share=7 -o " + (dir / "out.h5").string())
               .exit_code == 2);
+    // More than the machine holds (900 000 baseline replications a point, 65 points in
+    // flight: some 13 TB): refused before it runs, not ended by std::bad_alloc hours in.
+    const Result memory = run("sweep " + sweeps + "baseline_kill.yaml --replications 900000 --threads 64 -o " +
+                              (dir / "out.h5").string());
+    CHECK(memory.exit_code == 2);
+    CHECK(memory.output.find("holds its 900000 replications in memory until it completes") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "out.h5.partial"));
     CHECK_FALSE(fs::exists(dir / "out.h5"));
 
