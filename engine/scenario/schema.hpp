@@ -110,6 +110,8 @@ struct Names {
 
 std::string show_number(double value);      // 5e9 -> "5e9", 0.3 -> "0.3"
 bool is_valid_name(std::string_view name);  // [a-z0-9_]+
+// Names that name a results file (results/NAME.h5): a scenario's, a sweep's.
+inline constexpr std::size_t max_output_name_length = 100;
 
 template <class Spec>
 struct Field;
@@ -137,6 +139,9 @@ public:
     std::optional<Month> month(const Tree& t, const Where& w);
     std::optional<std::string> text(const Tree& t, const Where& w);
     std::optional<std::string> name(const Tree& t, const Where& w);  // an id: [a-z0-9_]+
+    // A scenario's or sweep's name, the default results file's name: [a-z0-9_]+, at most
+    // max_output_name_length characters, so that it can name no other place than results/NAME.h5.
+    std::optional<std::string> output_name(const Tree& t, const Where& w);
     // A constant, a time path or a distribution (registered in uncertain()).
     std::optional<Param> param(const Tree& t, const Where& w, const Range& range);
     // A distribution whose draws are clamped to `range`.

@@ -128,7 +128,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
     }
     r.check_keys(*header, {"name", "base", "design", "replications", "seed"}, hw);
     if (const Tree* name = header->find("name"))
-        if (const auto n = r.name(*name, hw / "name")) spec.name = *n;
+        if (const auto n = r.output_name(*name, hw / "name")) spec.name = *n;
     if (const Tree* base = header->find("base")) {
         if (const auto b = r.text(*base, hw / "base"))
             spec.base = (fs::path(file).parent_path() / *b).lexically_normal().string();

@@ -213,6 +213,34 @@ std::optional<std::string> Reader::name(const Tree& t, const Where& w) {
     return std::nullopt;
 }
 
+namespace {
+// A scalar as a message can show it: control characters escaped, a long one cut short.
+std::string shown_scalar(std::string_view text) {
+    static constexpr std::size_t shown = 40;
+    std::string out;
+    for (const char c : text.substr(0, shown)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += std::string("\\x") + hex[u >> 4] + hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    if (text.size() <= shown) return in_quotes(out);
+    return in_quotes(out + "...") + " (" + std::to_string(text.size()) + " characters)";
+}
+}  // namespace
+
+std::optional<std::string> Reader::output_name(const Tree& t, const Where& w) {
+    if (t.is_scalar() && is_valid_name(t.text) && t.text.size() <= max_output_name_length) return t.text;
+    error(t, w,
+          "expected a name of lowercase letters, digits and '_', at most " +
+              std::to_string(max_output_name_length) + " characters (it names the results file), found " +
+              (t.is_scalar() ? shown_scalar(t.text) : t.describe()));
+    return std::nullopt;
+}
+
 std::optional<std::uint16_t> Reader::reference(const Tree& t, const Where& w, std::string_view kind,
                                                const std::vector<std::string>& valid) {
     if (t.is_scalar()) {

@@ -242,6 +242,36 @@ TEST_CASE("loader: ids are unique, and names are lowercase words") {
           "t.yaml:4:3: duplicate key 'a' (first given at line 3)");
 }
 
+TEST_CASE("loader: scenario.name names the results file, so it is a plain name of at most 100 characters") {
+    const auto named = [](const std::string& name) {
+        return errors("scenario: {name: " + name + ", start: 2024-01, end: 2024-12}\n" + one_lab);
+    };
+    const std::string expected =
+        "t.yaml:1:18: scenario.name: expected a name of lowercase letters, digits and '_', at most 100 "
+        "characters (it names the results file), found ";
+    // results/<name>.h5 would be a file outside results/.
+    CHECK(named("../../tmp/x") == expected + "'../../tmp/x'");
+    CHECK(named("a/../b") == expected + "'a/../b'");
+    CHECK(named("'.hidden'") == expected + "'.hidden'");
+    CHECK(named("''") == expected + "''");
+    CHECK(named("Baseline") == expected + "'Baseline'");
+    CHECK(named("[a, b]") == expected + "a list");
+    // Control characters are shown escaped, a long name cut short.
+    CHECK(named("\"a\\0b\"") == expected + "'a\\x00b'");
+    CHECK(named("\"a\\tb\\x1b\"") == expected + "'a\\x09b\\x1b'");
+    CHECK(named(std::string(1 << 20, 'a')) ==
+          expected + "'" + std::string(40, 'a') + "...' (1048576 characters)");
+    CHECK(named(std::string(101, 'a')) == expected + "'" + std::string(40, 'a') + "...' (101 characters)");
+    CHECK(named(std::string(100, 'a')).empty());
+    CHECK(named("no_stargate_2").empty());
+    // Given by --set, and reported with the file's other problems.
+    CHECK(errors(header + one_lab, {parse_override("scenario.name=../x")}) ==
+          "--set:1:15: scenario.name: expected a name of lowercase letters, digits and '_', at most 100 "
+          "characters (it names the results file), found '../x'");
+    const std::string two = errors("scenario: {name: a/b, start: 2024-13, end: 2024-12}\n" + one_lab);
+    CHECK(two == expected + "'a/b'\nt.yaml:1:30: scenario.start: expected a month as YYYY-MM, found '2024-13'");
+}
+
 TEST_CASE("loader: a distribution is checked against its shape and the key's range") {
     const std::string text = header +
                              "firms:\n"

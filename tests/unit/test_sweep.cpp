@@ -251,6 +251,19 @@ parameters:
     CHECK(mentions(huge, "parameters.a.b.levels: 0 is out of range; expected a value >= 1"));
 }
 
+TEST_CASE("sweep file: sweep.name names the results file, so it follows scenario.name's rule") {
+    const auto named = [](const std::string& name) {
+        return problems_of("sweep: {name: " + name + ", base: x.yaml, design: {method: grid}}\n"
+                           "parameters:\n  a.b: {values: [1, 2]}\n");
+    };
+    const std::string expected =
+        "inline.yaml:1:15: sweep.name: expected a name of lowercase letters, digits and '_', at most 100 "
+        "characters (it names the results file), found ";
+    CHECK(mentions(named("../../tmp/x"), expected + "'../../tmp/x'"));
+    CHECK(mentions(named(std::string(101, 'a')), expected + "'" + std::string(40, 'a') + "...' (101 characters)"));
+    CHECK(named("growth_vs_power").empty());
+}
+
 TEST_CASE("sweep scenarios: a bad parameter path is reported at its line in the sweep file") {
     const SweepSpec spec = load_sweep_text(R"(sweep: {base: ../../../scenarios/minimal.yaml, design: {method: random, points: 3}}
 parameters:
