@@ -131,7 +131,12 @@ public:
     void check_keys(const Tree& map, const std::vector<std::string>& valid, const Where& where);
 
     std::optional<double> number(const Tree& t, const Where& w, const Range& range);
-    std::optional<long long> whole(const Tree& t, const Where& w, const Range& range);
+    std::optional<long long> whole(const Tree& t, const Where& w, const Range& range) {
+        return whole(t, w, range, range);
+    }
+    // As above; a whole number past 64 bits is reported with `holds`, the range the key's
+    // type holds (whole_fitting), rather than with `range`.
+    std::optional<long long> whole(const Tree& t, const Where& w, const Range& range, const Range& holds);
     // Reports `value` (written at `at`) unless `range` contains it.
     bool in_range(double value, const Tree& at, const Where& w, const Range& range,
                   std::string_view what = "");
@@ -348,8 +353,9 @@ constexpr Range integer_range(Range range, std::string_view unit) {
 template <class Int>
 std::optional<Int> whole_fitting(Reader& r, const Tree& t, const Where& w, const Range& requested,
                                  std::string_view unit) {
-    const auto v = r.whole(t, w, requested);
-    if (!v || !r.in_range(static_cast<double>(*v), t, w, integer_range<Int>(requested, unit))) return std::nullopt;
+    const Range holds = integer_range<Int>(requested, unit);
+    const auto v = r.whole(t, w, requested, holds);
+    if (!v || !r.in_range(static_cast<double>(*v), t, w, holds)) return std::nullopt;
     return static_cast<Int>(*v);
 }
 

@@ -173,13 +173,19 @@ std::optional<double> Reader::number(const Tree& t, const Where& w, const Range&
     return v;
 }
 
-std::optional<long long> Reader::whole(const Tree& t, const Where& w, const Range& range) {
+std::optional<long long> Reader::whole(const Tree& t, const Where& w, const Range& range, const Range& holds) {
     const auto v = t.is_scalar() ? parse_whole(t.text) : std::nullopt;
     if (!v) {
         const auto number = t.is_scalar() ? parse_number(t.text) : std::nullopt;
-        if (number && std::trunc(*number) == *number && std::fabs(*number) >= static_cast<double>(std::numeric_limits<long long>::max()))  // whole, past 64 bits
-            error(t, w, t.text + " is out of range; expected " + range.expectation() + " of at most " +
-                            std::to_string(std::numeric_limits<long long>::max()));
+        const bool past_64_bits = number && std::trunc(*number) == *number &&
+                                  std::fabs(*number) >= static_cast<double>(std::numeric_limits<long long>::max());
+        if (past_64_bits && !holds.contains(*number))
+            in_range(*number, t, w, holds);  // the key's own bound, e.g. [1, 120000]
+        else if (past_64_bits)               // a key bounded only by the 64 bits themselves
+            error(t, w,
+                  t.text + " is out of range; expected " + holds.expectation() +
+                      (*number > 0 ? " of at most " + std::to_string(std::numeric_limits<long long>::max())
+                                   : " of at least " + std::to_string(std::numeric_limits<long long>::min())));
         else
             error(t, w, "expected a whole number, found " + t.describe());
         return std::nullopt;

@@ -135,6 +135,17 @@ TEST_CASE("loader: a whole number too large for its field is reported, never wra
     CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: 99999999999}\n") ==
           "t.yaml:4:33: firms.openai.lab.contract_term_months: 99999999999 is out of range; expected a value in "
           "[1, 120000]");
+    // Past 64 bits too, the key's own range is named, not the 64 bits'.
+    CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: 99999999999999999999}\n") ==
+          "t.yaml:4:33: firms.openai.lab.contract_term_months: 99999999999999999999 is out of range; expected a "
+          "value in [1, 120000]");
+    CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: -99999999999999999999}\n") ==
+          "t.yaml:4:33: firms.openai.lab.contract_term_months: -99999999999999999999 is out of range; expected a "
+          "value in [1, 120000]");
+    CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 99999999999999999999}\n" +
+                 one_lab) ==
+          "t.yaml:1:65: scenario.replications: 99999999999999999999 is out of range; expected a value in "
+          "[1, 2147483647]");
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, seed: 18446744073709551616}\n" + one_lab) ==
           "t.yaml:1:57: scenario.seed: 18446744073709551616 is out of range; expected a value >= 0 of at most "
           "9223372036854775807");

@@ -249,6 +249,15 @@ parameters:
 )");
     CHECK(mentions(huge, "sweep.replications: 99999999999 is out of range; expected a value in [1, 2147483647]"));
     CHECK(mentions(huge, "parameters.a.b.levels: 0 is out of range; expected a value >= 1"));
+    // Past 64 bits, the key's own range.
+    const auto past_64_bits = problems_of(R"(sweep: {base: x.yaml, design: {method: lhs, points: 99999999999999999999}}
+parameters:
+  a.b: {min: 1, max: 2, levels: 99999999999999999999}
+)");
+    CHECK(mentions(past_64_bits, "inline.yaml:1:53: sweep.design.points: 99999999999999999999 is out of range; "
+                                 "expected a value in [1, 4294967295]"));
+    CHECK(mentions(past_64_bits, "inline.yaml:3:33: parameters.a.b.levels: 99999999999999999999 is out of range; "
+                                 "expected a value in [1, 2147483647]"));
 }
 
 TEST_CASE("sweep file: sweep.name names the results file, so it follows scenario.name's rule") {
