@@ -41,7 +41,7 @@ const Schema<Scenario>& header_schema() {
                                     "length of one step"),
         integer_field<Scenario>("seed", &Scenario::seed, non_negative, "",
                                 "seed of every random stream of a run"),
-        integer_field<Scenario>("replications", &Scenario::replications, at_least(1), "",
+        integer_field<Scenario>("replications", &Scenario::replications, Range{1, max_replications}, "",
                                 "Monte Carlo replications of a run"),
     };
     return schema;

@@ -136,7 +136,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
         r.error(*header, hw, "base: the scenario file the sweep varies is required");
     }
     if (const Tree* reps = header->find("replications"))
-        if (const auto n = whole_fitting<int>(r, *reps, hw / "replications", at_least(1), "")) spec.replications = *n;
+        if (const auto n = whole_fitting<int>(r, *reps, hw / "replications", Range{1, max_replications}, "")) spec.replications = *n;
     if (const Tree* seed = header->find("seed"))
         if (const auto s = r.whole(*seed, hw / "seed", at_least(0))) spec.seed = static_cast<std::uint64_t>(*s);
     const Tree* design = header->find("design");

@@ -17,13 +17,22 @@ bool Range::contains(double v) const {
     return above_lower && below_upper;
 }
 
+namespace {
+// A bound as a whole number's key takes it: 1000000, not 1e6.
+std::string show_bound(double value) {
+    if (std::trunc(value) == value && std::fabs(value) < 1e15)
+        return std::to_string(static_cast<long long>(value));
+    return show_number(value);
+}
+}  // namespace
+
 std::string Range::text() const {
     const bool has_lower = std::isfinite(lower), has_upper = std::isfinite(upper);
     if (has_lower && has_upper)
-        return (lower_open ? "(" : "[") + show_number(lower) + ", " + show_number(upper) +
+        return (lower_open ? "(" : "[") + show_bound(lower) + ", " + show_bound(upper) +
                (upper_open ? ")" : "]");
-    if (has_lower) return (lower_open ? "> " : ">= ") + show_number(lower);
-    if (has_upper) return (upper_open ? "< " : "<= ") + show_number(upper);
+    if (has_lower) return (lower_open ? "> " : ">= ") + show_bound(lower);
+    if (has_upper) return (upper_open ? "< " : "<= ") + show_bound(upper);
     return "any";
 }
 

@@ -131,7 +131,7 @@ TEST_CASE("loader: an unknown key names the nearest valid key, or lists the vali
 TEST_CASE("loader: a whole number too large for its field is reported, never wrapped") {
     // 1e11 would wrap to 1215752192 in an int.
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 100000000000}\n" + one_lab) ==
-          "t.yaml:1:65: scenario.replications: 100000000000 is out of range; expected a value in [1, 2147483647]");
+          "t.yaml:1:65: scenario.replications: 100000000000 is out of range; expected a value in [1, 1000000]");
     CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: 99999999999}\n") ==
           "t.yaml:4:33: firms.openai.lab.contract_term_months: 99999999999 is out of range; expected a value in "
           "[1, 120000]");
@@ -145,10 +145,23 @@ TEST_CASE("loader: a whole number too large for its field is reported, never wra
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 99999999999999999999}\n" +
                  one_lab) ==
           "t.yaml:1:65: scenario.replications: 99999999999999999999 is out of range; expected a value in "
-          "[1, 2147483647]");
+          "[1, 1000000]");
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, seed: 18446744073709551616}\n" + one_lab) ==
           "t.yaml:1:57: scenario.seed: 18446744073709551616 is out of range; expected a value >= 0 of at most "
           "9223372036854775807");
+}
+
+TEST_CASE("loader: replications are at most a million, what a results file can hold") {
+    const auto replications = [](const std::string& n) {
+        return errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: " + n + "}\n" + one_lab);
+    };
+    // 2147483647 failed in allocation (std::bad_alloc, exit 1) after creating the .partial.
+    CHECK(replications("2147483647") ==
+          "t.yaml:1:65: scenario.replications: 2147483647 is out of range; expected a value in [1, 1000000]");
+    CHECK(replications("1000001") ==
+          "t.yaml:1:65: scenario.replications: 1000001 is out of range; expected a value in [1, 1000000]");
+    CHECK(replications("1000000").empty());
+    CHECK(replications("0") == "t.yaml:1:65: scenario.replications: 0 is out of range; expected a value in [1, 1000000]");
 }
 
 TEST_CASE("loader: a value of the wrong type says what was expected and what was found") {
@@ -183,7 +196,7 @@ TEST_CASE("loader: a value out of range names the range") {
     CHECK(errors(header + "firms:\n  openai:\n    lab: {training_growth: 0}\n") ==
           "t.yaml:4:28: firms.openai.lab.training_growth: 0 is out of range; expected a value > 0");
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 0}\n" + one_lab) ==
-          "t.yaml:1:65: scenario.replications: 0 is out of range; expected a value >= 1");
+          "t.yaml:1:65: scenario.replications: 0 is out of range; expected a value in [1, 1000000]");
 }
 
 TEST_CASE("loader: a bad month says a month is YYYY-MM") {

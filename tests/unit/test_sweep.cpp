@@ -247,7 +247,15 @@ parameters:
 parameters:
   a.b: {min: 1, max: 2, levels: 0}
 )");
-    CHECK(mentions(huge, "sweep.replications: 99999999999 is out of range; expected a value in [1, 2147483647]"));
+    CHECK(mentions(huge, "inline.yaml:1:37: sweep.replications: 99999999999 is out of range; expected a value in "
+                         "[1, 1000000]"));
+    // At most a million, as for a scenario's replications (what a results file can hold).
+    const auto million = problems_of(R"(sweep: {base: x.yaml, replications: 2147483647, design: {method: grid}}
+parameters:
+  a.b: {values: [1, 2]}
+)");
+    CHECK(mentions(million, "inline.yaml:1:37: sweep.replications: 2147483647 is out of range; expected a value in "
+                            "[1, 1000000]"));
     CHECK(mentions(huge, "parameters.a.b.levels: 0 is out of range; expected a value >= 1"));
     // Past 64 bits, the key's own range.
     const auto past_64_bits = problems_of(R"(sweep: {base: x.yaml, design: {method: lhs, points: 99999999999999999999}}
