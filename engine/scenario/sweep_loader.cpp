@@ -252,13 +252,13 @@ bool is_sweep_file(const fs::path& file) {
     const auto text = read_text(file);
     if (!text) return false;
     Problems problems;
-    const auto tree = parse_yaml(*text, Mark{file.string(), 1, 1}, problems);
+    const auto tree = parse_yaml(*text, Mark{file.string(), 1, 1}, problems, "a sweep file");
     return tree && tree->is_map() && tree->find("sweep") != nullptr;
 }
 
 SweepSpec load_sweep_text(std::string_view yaml, const std::string& file_name) {
     Problems problems;
-    auto tree = parse_yaml(yaml, Mark{file_name, 1, 1}, problems);
+    auto tree = parse_yaml(yaml, Mark{file_name, 1, 1}, problems, "a sweep file");
     problems.throw_if_any();
     if (!tree || !tree->is_map()) {
         problems.add(Mark{file_name, 1, 1}, "expected a sweep file: a map with sweep, parameters and outputs");

@@ -87,6 +87,25 @@ TEST_CASE("loader: a YAML syntax error is an InputError located at its line and 
           "t.yaml:4:4: YAML syntax error: end of map not found");
 }
 
+TEST_CASE("loader: a second YAML document is reported at its line, not ignored") {
+    // Its keys (here a second firm, and a bad one) were silently dropped.
+    CHECK(errors(header + one_lab + "---\nfirms: {anthropic: {lab: {cash: lots}}}\n") ==
+          "t.yaml:3:1: a second YAML document; a scenario file holds one");
+    CHECK(errors("---\n" + header + one_lab + "...\n---\nmarket: {}\n") ==
+          "t.yaml:5:1: a second YAML document; a scenario file holds one");
+    // A syntax error in it is reported too, rather than skipped.
+    CHECK(errors(header + one_lab + "---\nfirms: {a\n") == "t.yaml:5:1: YAML syntax error: end of map flow not found");
+    // One document, with or without its markers, and an empty one after it, hold nothing ignored.
+    CHECK(errors("---\n" + header + one_lab).empty());
+    CHECK(errors(header + one_lab + "...\n").empty());
+    CHECK(errors(header + one_lab + "---\n# nothing\n").empty());
+    CHECK(errors(header + one_lab + "---\n---\nmarket: {}\n") ==
+          "t.yaml:4:1: a second YAML document; a scenario file holds one");
+    // In a --set value too.
+    CHECK(errors(header + one_lab, {parse_override("market.lab_power=0.5\n---\n1")}) ==
+          "--set:2:1: a second YAML document; a --set value holds one");
+}
+
 TEST_CASE("loader: aliases that expand a small file past any scenario's size are refused, not expanded") {
     // 9^7 (4.8 million) values from seven short lines: a "billion laughs" file.
     std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
@@ -582,7 +601,7 @@ contracts:
 events:
   - {id: first, at: 2024-03, do: declare_agi, enabled: false}
 )",
-                                           loader::Mark{"t.yaml", 1, 1}, parse_problems);
+                                           loader::Mark{"t.yaml", 1, 1}, parse_problems, "a scenario file");
     REQUIRE(parsed);
     const loader::Tree original = *parsed;
     const std::vector<Override> overrides{

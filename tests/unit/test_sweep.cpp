@@ -268,6 +268,13 @@ parameters:
                                  "expected a value in [1, 2147483647]"));
 }
 
+TEST_CASE("sweep file: a second YAML document is reported at its line, not ignored") {
+    const auto p = problems_of("sweep: {base: x.yaml, design: {method: grid}}\nparameters:\n  a.b: {values: [1, 2]}\n"
+                               "---\nparameters:\n  c.d: {values: [3, 4]}\n");
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].format() == data_dir + "inline.yaml:4:1: a second YAML document; a sweep file holds one");
+}
+
 TEST_CASE("sweep file: sweep.name names the results file, so it follows scenario.name's rule") {
     const auto named = [](const std::string& name) {
         return problems_of("sweep: {name: " + name + ", base: x.yaml, design: {method: grid}}\n"
