@@ -132,6 +132,7 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
     if (const Tree* base = header->find("base")) {
         if (const auto b = r.text(*base, hw / "base"))
             spec.base = (fs::path(file).parent_path() / *b).lexically_normal().string();
+        spec.base_line = base->mark.line, spec.base_column = base->mark.column;
     } else {
         r.error(*header, hw, "base: the scenario file the sweep varies is required");
     }
@@ -339,7 +340,7 @@ SweepScenarios::SweepScenarios(const SweepSpec& spec, std::vector<Override> cli_
         // A base that cannot be opened is the sweep file's problem: say where it is named.
         std::vector<InputProblem> problems = e.problems();
         for (InputProblem& p : problems)
-            if (p.line == 0) p = InputProblem{spec.file, 0, 0, "sweep.base: " + p.message};
+            if (p.line == 0) p = InputProblem{spec.file, spec.base_line, spec.base_column, "sweep.base: " + p.message};
         throw InputError(std::move(problems));
     }
     if (spec.series) fixed_.push_back(Override{"outputs.series", series_list(*spec.series)});

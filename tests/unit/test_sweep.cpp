@@ -288,6 +288,23 @@ TEST_CASE("sweep file: sweep.name names the results file, so it follows scenario
     CHECK(named("growth_vs_power").empty());
 }
 
+TEST_CASE("sweep scenarios: a base that cannot be opened is reported at the base: value") {
+    const SweepSpec spec = load_sweep_text(R"(sweep:
+  design: {method: grid}
+  base: nowhere.yaml
+parameters:
+  a.b: {values: [1, 2]}
+)", data_dir + "inline.yaml");
+    try {
+        const SweepScenarios scenarios(spec, {});
+        FAIL("no InputError");
+    } catch (const InputError& e) {
+        REQUIRE(e.problems().size() == 1);
+        CHECK(e.problems()[0].format() == data_dir + "inline.yaml:3:9: sweep.base: cannot open scenario file '" +
+                                              data_dir + "nowhere.yaml' (no such file)");
+    }
+}
+
 TEST_CASE("sweep scenarios: a bad parameter path is reported at its line in the sweep file") {
     const SweepSpec spec = load_sweep_text(R"(sweep: {base: ../../../scenarios/minimal.yaml, design: {method: random, points: 3}}
 parameters:
