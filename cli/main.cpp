@@ -53,7 +53,7 @@ usage:
 
 options:
   -o, --output PATH      results file (default: results/<scenario name>.h5)
-  --replications N       replications (default: the scenario's)
+  --replications N       replications, at most 1000000 (default: the scenario's)
   --seed S               master seed (default: the scenario's)
   --threads N            worker threads (default: all cores)
   --set PATH=VALUE       override a scenario key, e.g. --set firms.openai.lab.training_growth=4 (repeatable)
@@ -103,7 +103,7 @@ Arguments parse_arguments(int argc, char** argv) {
             return words[++i];
         };
         if (word == "-o" || word == "--output") args.output = value();
-        else if (word == "--replications") args.replications = static_cast<int>(parse_integer(word, value(), 1));
+        else if (word == "--replications") args.replications = static_cast<int>(parse_integer(word, value(), 1, max_replications));
         else if (word == "--seed")
             args.seed = static_cast<std::uint64_t>(parse_integer(word, value(), 0, std::numeric_limits<long long>::max()));
         else if (word == "--threads") args.threads = static_cast<int>(parse_integer(word, value(), 1, max_threads));

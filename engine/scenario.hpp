@@ -239,6 +239,14 @@ struct OutputSpec {
     int every = 1;                    // record every n-th step; >= 1
 };
 
+// Replications of a run, a comparison or a sweep point, at most (the file's key, a sweep's
+// and --replications alike). Results hold [points x replications x times x firms] doubles
+// per series, and the writer, compare and a sweep point hold buffers per replication: a
+// million replications of the bundled baseline already make a results file of about
+// 200 GB (0.2 MB each, compressed), while 2147483647 failed in allocation (std::bad_alloc,
+// exit 1) with a .partial left behind.
+inline constexpr int max_replications = 1'000'000;
+
 struct Scenario {
     std::string name;             // required
     std::string source_path;      // the file it was loaded from
@@ -247,7 +255,7 @@ struct Scenario {
     Month end;                    // required, inclusive, >= start
     int months_per_step = 1;      // step: month (1) | quarter (3)
     std::uint64_t seed = 2025;
-    int replications = 100;       // >= 1
+    int replications = 100;       // 1 to max_replications
 
     MarketSpec market;
     std::vector<ChipSpec> chips;      // sorted by name; ChipId = index

@@ -35,6 +35,7 @@ struct SweepSpec {
     std::string name;             // sweep.name, else the sweep file's stem
     std::string file;             // the sweep file, as given
     std::string base;             // the base scenario file, resolved against the sweep file's directory
+    int base_line = 0, base_column = 0;  // where the sweep file names it
     std::string sweep_yaml;       // the sweep file's text, for the results file and resume checks
     DesignMethod method = DesignMethod::grid;
     std::uint32_t points = 0;     // grid: the product of the levels

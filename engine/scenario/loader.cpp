@@ -142,7 +142,7 @@ std::optional<Tree> load_base(const Tree& extends, const std::string& file, Prob
 // The tree of one file with everything it extends merged in.
 std::optional<Tree> load_tree(std::string_view text, const std::string& file, Problems& problems,
                               Chain& chain) {
-    auto tree = parse_yaml(text, Mark{file, 1, 1}, problems);
+    auto tree = parse_yaml(text, Mark{file, 1, 1}, problems, "a scenario file");
     if (!tree) return std::nullopt;
     if (!tree->is_map()) {
         problems.add(Mark{file, 1, 1},
@@ -282,7 +282,7 @@ Tree* step_into(Tree& node, const PathStep& step, const std::string& walked, con
 
 void apply_override(Tree& root, const Override& o, Problems& problems, std::vector<TreeChange>* changes) {
     const Mark value_start{set_file, 1, static_cast<int>(o.path.size()) + 2};
-    auto value = parse_yaml(o.value, value_start, problems);
+    auto value = parse_yaml(o.value, value_start, problems, "a --set value");
     if (!value) return;
     if (value->is_null()) value->mark = value_start;
     Tree* node = &root;

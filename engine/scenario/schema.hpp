@@ -110,6 +110,8 @@ struct Names {
 
 std::string show_number(double value);      // 5e9 -> "5e9", 0.3 -> "0.3"
 bool is_valid_name(std::string_view name);  // [a-z0-9_]+
+// Names that name a results file (results/NAME.h5): a scenario's, a sweep's.
+inline constexpr std::size_t max_output_name_length = 100;
 
 template <class Spec>
 struct Field;
@@ -129,7 +131,12 @@ public:
     void check_keys(const Tree& map, const std::vector<std::string>& valid, const Where& where);
 
     std::optional<double> number(const Tree& t, const Where& w, const Range& range);
-    std::optional<long long> whole(const Tree& t, const Where& w, const Range& range);
+    std::optional<long long> whole(const Tree& t, const Where& w, const Range& range) {
+        return whole(t, w, range, range);
+    }
+    // As above; a whole number past 64 bits is reported with `holds`, the range the key's
+    // type holds (whole_fitting), rather than with `range`.
+    std::optional<long long> whole(const Tree& t, const Where& w, const Range& range, const Range& holds);
     // Reports `value` (written at `at`) unless `range` contains it.
     bool in_range(double value, const Tree& at, const Where& w, const Range& range,
                   std::string_view what = "");
@@ -137,6 +144,9 @@ public:
     std::optional<Month> month(const Tree& t, const Where& w);
     std::optional<std::string> text(const Tree& t, const Where& w);
     std::optional<std::string> name(const Tree& t, const Where& w);  // an id: [a-z0-9_]+
+    // A scenario's or sweep's name, the default results file's name: [a-z0-9_]+, at most
+    // max_output_name_length characters, so that it can name no other place than results/NAME.h5.
+    std::optional<std::string> output_name(const Tree& t, const Where& w);
     // A constant, a time path or a distribution (registered in uncertain()).
     std::optional<Param> param(const Tree& t, const Where& w, const Range& range);
     // A distribution whose draws are clamped to `range`.
@@ -343,8 +353,9 @@ constexpr Range integer_range(Range range, std::string_view unit) {
 template <class Int>
 std::optional<Int> whole_fitting(Reader& r, const Tree& t, const Where& w, const Range& requested,
                                  std::string_view unit) {
-    const auto v = r.whole(t, w, requested);
-    if (!v || !r.in_range(static_cast<double>(*v), t, w, integer_range<Int>(requested, unit))) return std::nullopt;
+    const Range holds = integer_range<Int>(requested, unit);
+    const auto v = r.whole(t, w, requested, holds);
+    if (!v || !r.in_range(static_cast<double>(*v), t, w, holds)) return std::nullopt;
     return static_cast<Int>(*v);
 }
 

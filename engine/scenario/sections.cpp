@@ -19,13 +19,12 @@ Where item_where(const Where& list, const Tree& item, std::size_t index) {
 
 const Schema<Scenario>& header_schema() {
     static const Schema<Scenario> schema{
-        custom_field<Scenario>("name", "text", "required",
-                               "the scenario's name, used for results files and tables",
+        custom_field<Scenario>("name", "name", "required",
+                               "the scenario's name, used in tables and as the default results file "
+                               "(results/NAME.h5): lowercase letters, digits and '_', at most " +
+                                   std::to_string(max_output_name_length) + " characters",
                                [](Scenario& sc, const Tree& t, const Where& w, Reader& r) {
-                                   if (auto v = r.text(t, w); v && v->empty())
-                                       r.error(t, w, "expected a name, found ''");
-                                   else if (v)
-                                       sc.name = *v;
+                                   if (auto v = r.output_name(t, w)) sc.name = *v;
                                }),
         // The loader resolves extends (and removes it) before validation, so one
         // still here was given by --set, too late to change which files are read.
@@ -42,7 +41,7 @@ const Schema<Scenario>& header_schema() {
                                     "length of one step"),
         integer_field<Scenario>("seed", &Scenario::seed, non_negative, "",
                                 "seed of every random stream of a run"),
-        integer_field<Scenario>("replications", &Scenario::replications, at_least(1), "",
+        integer_field<Scenario>("replications", &Scenario::replications, Range{1, max_replications}, "",
                                 "Monte Carlo replications of a run"),
     };
     return schema;

@@ -128,15 +128,16 @@ SweepSpec read_sweep(const Tree& root, const std::string& file, std::string text
     }
     r.check_keys(*header, {"name", "base", "design", "replications", "seed"}, hw);
     if (const Tree* name = header->find("name"))
-        if (const auto n = r.name(*name, hw / "name")) spec.name = *n;
+        if (const auto n = r.output_name(*name, hw / "name")) spec.name = *n;
     if (const Tree* base = header->find("base")) {
         if (const auto b = r.text(*base, hw / "base"))
             spec.base = (fs::path(file).parent_path() / *b).lexically_normal().string();
+        spec.base_line = base->mark.line, spec.base_column = base->mark.column;
     } else {
         r.error(*header, hw, "base: the scenario file the sweep varies is required");
     }
     if (const Tree* reps = header->find("replications"))
-        if (const auto n = whole_fitting<int>(r, *reps, hw / "replications", at_least(1), "")) spec.replications = *n;
+        if (const auto n = whole_fitting<int>(r, *reps, hw / "replications", Range{1, max_replications}, "")) spec.replications = *n;
     if (const Tree* seed = header->find("seed"))
         if (const auto s = r.whole(*seed, hw / "seed", at_least(0))) spec.seed = static_cast<std::uint64_t>(*s);
     const Tree* design = header->find("design");
@@ -264,13 +265,13 @@ bool is_sweep_file(const fs::path& file) {
     const auto text = read_text(file);
     if (!text) return false;
     Problems problems;
-    const auto tree = parse_yaml(*text, Mark{file.string(), 1, 1}, problems);
+    const auto tree = parse_yaml(*text, Mark{file.string(), 1, 1}, problems, "a sweep file");
     return tree && tree->is_map() && tree->find("sweep") != nullptr;
 }
 
 SweepSpec load_sweep_text(std::string_view yaml, const std::string& file_name) {
     Problems problems;
-    auto tree = parse_yaml(yaml, Mark{file_name, 1, 1}, problems);
+    auto tree = parse_yaml(yaml, Mark{file_name, 1, 1}, problems, "a sweep file");
     problems.throw_if_any();
     if (!tree || !tree->is_map()) {
         problems.add(Mark{file_name, 1, 1}, "expected a sweep file: a map with sweep, parameters and outputs");
@@ -351,7 +352,7 @@ SweepScenarios::SweepScenarios(const SweepSpec& spec, std::vector<Override> cli_
         // A base that cannot be opened is the sweep file's problem: say where it is named.
         std::vector<InputProblem> problems = e.problems();
         for (InputProblem& p : problems)
-            if (p.line == 0) p = InputProblem{spec.file, 0, 0, "sweep.base: " + p.message};
+            if (p.line == 0) p = InputProblem{spec.file, spec.base_line, spec.base_column, "sweep.base: " + p.message};
         throw InputError(std::move(problems));
     }
     if (spec.series) fixed_.push_back(Override{"outputs.series", series_list(*spec.series)});

@@ -1,8 +1,10 @@
 #include "engine/scenario/tree.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "engine/time.hpp"
 
@@ -182,18 +184,60 @@ bool is_plain_number(std::string_view text) {
     }
     return i == text.size();
 }
+
+// Where each document of a YAML text starts (its `---`, when it has one); nothing else is built.
+class DocumentStarts final : public YAML::EventHandler {
+public:
+    std::vector<YAML::Mark> marks;
+
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+// The start of document `index` of `text`.
+YAML::Mark document_start(const std::string& text, std::size_t index) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (starts.marks.size() <= index && parser.HandleNextDocument(starts)) {
+    }
+    return starts.marks.size() <= index ? YAML::Mark::null_mark() : starts.marks[index];
+}
+
+// A place in `text`, given 0-based as yaml-cpp counts, where `origin` is the text's first character.
+Mark place(const Mark& origin, int line, int column) {
+    line = std::max(line, 0), column = std::max(column, 0) + 1;
+    return Mark{origin.file, origin.line + line, column + (line == 0 ? origin.column - 1 : 0)};
+}
 }  // namespace
 
-std::optional<Tree> parse_yaml(std::string_view text, const Mark& origin, Problems& problems) {
+std::optional<Tree> parse_yaml(std::string_view text, const Mark& origin, Problems& problems,
+                               std::string_view holder) {
     if (is_plain_number(text)) return Tree{Tree::Kind::scalar, std::string(text), false, origin, {}, {}};
     const Converter converter(origin, problems);
     try {
-        const YAML::Node root = YAML::Load(std::string(text));
-        return converter.convert(root, origin);
+        const std::string copy(text);
+        // A text of one document costs what YAML::Load does.
+        const std::vector<YAML::Node> documents = YAML::LoadAll(copy);
+        // A document after the first would be silently ignored (an empty one, `---` alone, holds nothing).
+        const auto more = std::find_if(documents.begin() + std::min<std::size_t>(documents.size(), 1),
+                                       documents.end(), [](const YAML::Node& d) { return !d.IsNull(); });
+        if (more != documents.end()) {
+            const YAML::Mark start = document_start(copy, static_cast<std::size_t>(more - documents.begin()));
+            const YAML::Mark at = start.line >= 0 ? start : more->Mark();
+            problems.add(place(origin, at.line, at.column),
+                         "a second YAML document; " + std::string(holder) + " holds one");
+        }
+        return converter.convert(documents.empty() ? YAML::Node() : documents.front(), origin);
     } catch (const YAML::Exception& e) {  // a ParserException, or nesting too deep: both carry a mark
-        const int line = std::max(e.mark.line, 0), column = std::max(e.mark.column, 0) + 1;
-        problems.add(Mark{origin.file, origin.line + line, column + (line == 0 ? origin.column - 1 : 0)},
-                     "YAML syntax error: " + e.msg);
+        problems.add(place(origin, e.mark.line, e.mark.column), "YAML syntax error: " + e.msg);
         return std::nullopt;
     }
 }

@@ -51,8 +51,10 @@ struct TreeEntry {
 // Parses YAML text. Syntax errors, non-scalar keys and duplicate keys are
 // reported to `problems`; nullopt after a syntax error.
 // `origin` locates the text: its file, and the line and column of its first
-// character (a --set value sits inside a command-line argument).
-std::optional<Tree> parse_yaml(std::string_view text, const Mark& origin, Problems& problems);
+// character (a --set value sits inside a command-line argument). A second
+// document is reported as one `holder` ("a scenario file") does not hold.
+std::optional<Tree> parse_yaml(std::string_view text, const Mark& origin, Problems& problems,
+                               std::string_view holder);
 
 // Merges `overlay` into `base` key by key: maps merge recursively; lists,
 // scalars, nulls, time paths and distributions in the overlay replace what

@@ -17,13 +17,22 @@ bool Range::contains(double v) const {
     return above_lower && below_upper;
 }
 
+namespace {
+// A bound as a whole number's key takes it: 1000000, not 1e6.
+std::string show_bound(double value) {
+    if (std::trunc(value) == value && std::fabs(value) < 1e15)
+        return std::to_string(static_cast<long long>(value));
+    return show_number(value);
+}
+}  // namespace
+
 std::string Range::text() const {
     const bool has_lower = std::isfinite(lower), has_upper = std::isfinite(upper);
     if (has_lower && has_upper)
-        return (lower_open ? "(" : "[") + show_number(lower) + ", " + show_number(upper) +
+        return (lower_open ? "(" : "[") + show_bound(lower) + ", " + show_bound(upper) +
                (upper_open ? ")" : "]");
-    if (has_lower) return (lower_open ? "> " : ">= ") + show_number(lower);
-    if (has_upper) return (upper_open ? "< " : "<= ") + show_number(upper);
+    if (has_lower) return (lower_open ? "> " : ">= ") + show_bound(lower);
+    if (has_upper) return (upper_open ? "< " : "<= ") + show_bound(upper);
     return "any";
 }
 
@@ -173,13 +182,19 @@ std::optional<double> Reader::number(const Tree& t, const Where& w, const Range&
     return v;
 }
 
-std::optional<long long> Reader::whole(const Tree& t, const Where& w, const Range& range) {
+std::optional<long long> Reader::whole(const Tree& t, const Where& w, const Range& range, const Range& holds) {
     const auto v = t.is_scalar() ? parse_whole(t.text) : std::nullopt;
     if (!v) {
         const auto number = t.is_scalar() ? parse_number(t.text) : std::nullopt;
-        if (number && std::trunc(*number) == *number && std::fabs(*number) >= static_cast<double>(std::numeric_limits<long long>::max()))  // whole, past 64 bits
-            error(t, w, t.text + " is out of range; expected " + range.expectation() + " of at most " +
-                            std::to_string(std::numeric_limits<long long>::max()));
+        const bool past_64_bits = number && std::trunc(*number) == *number &&
+                                  std::fabs(*number) >= static_cast<double>(std::numeric_limits<long long>::max());
+        if (past_64_bits && !holds.contains(*number))
+            in_range(*number, t, w, holds);  // the key's own bound, e.g. [1, 120000]
+        else if (past_64_bits)               // a key bounded only by the 64 bits themselves
+            error(t, w,
+                  t.text + " is out of range; expected " + holds.expectation() +
+                      (*number > 0 ? " of at most " + std::to_string(std::numeric_limits<long long>::max())
+                                   : " of at least " + std::to_string(std::numeric_limits<long long>::min())));
         else
             error(t, w, "expected a whole number, found " + t.describe());
         return std::nullopt;
@@ -210,6 +225,34 @@ std::optional<std::string> Reader::text(const Tree& t, const Where& w) {
 std::optional<std::string> Reader::name(const Tree& t, const Where& w) {
     if (t.is_scalar() && is_valid_name(t.text)) return t.text;
     error(t, w, "expected a name of lowercase letters, digits and '_', found " + t.describe());
+    return std::nullopt;
+}
+
+namespace {
+// A scalar as a message can show it: control characters escaped, a long one cut short.
+std::string shown_scalar(std::string_view text) {
+    static constexpr std::size_t shown = 40;
+    std::string out;
+    for (const char c : text.substr(0, shown)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += std::string("\\x") + hex[u >> 4] + hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    if (text.size() <= shown) return in_quotes(out);
+    return in_quotes(out + "...") + " (" + std::to_string(text.size()) + " characters)";
+}
+}  // namespace
+
+std::optional<std::string> Reader::output_name(const Tree& t, const Where& w) {
+    if (t.is_scalar() && is_valid_name(t.text) && t.text.size() <= max_output_name_length) return t.text;
+    error(t, w,
+          "expected a name of lowercase letters, digits and '_', at most " +
+              std::to_string(max_output_name_length) + " characters (it names the results file), found " +
+              (t.is_scalar() ? shown_scalar(t.text) : t.describe()));
     return std::nullopt;
 }
 

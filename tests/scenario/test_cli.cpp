@@ -44,7 +44,12 @@ TEST_CASE("cli: bad usage exits 2 with a message") {
     // Too large for the option: refused, not wrapped round to another number.
     const Result huge = run("run --replications 100000000000");
     CHECK(huge.exit_code == 2);
-    CHECK(huge.output.find("--replications: expected a whole number from 1 to 2147483647, found '100000000000'") !=
+    CHECK(huge.output.find("--replications: expected a whole number from 1 to 1000000, found '100000000000'") !=
+          std::string::npos);
+    // More than a results file can hold (2147483647 ended in std::bad_alloc, exit 1).
+    const Result too_many = run("run --replications 2147483647");
+    CHECK(too_many.exit_code == 2);
+    CHECK(too_many.output.find("--replications: expected a whole number from 1 to 1000000, found '2147483647'") !=
           std::string::npos);
     const Result threads = run("run --threads 99999999999");
     CHECK(threads.exit_code == 2);
@@ -112,6 +117,21 @@ TEST_CASE("cli: a bad scenario exits 2, reports file:line:col, and creates no re
     const Result r = run("run " + scenario.string() + " -o " + out.string());
     CHECK(r.exit_code == 2);
     CHECK(r.output.find(scenario.string() + ":4:") != std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(out.string() + ".partial"));
+}
+
+TEST_CASE("cli: replications past a million in a file exit 2 at their place, before any file is made") {
+    const ScratchDir scratch("cli_replications");
+    const fs::path scenario = scratch.path / "many.yaml";
+    write_file(scenario, "scenario: {name: many, start: 2024-01, end: 2024-12, replications: 2147483647}\n"
+                         "firms: {labco: {lab: {}}}\n");
+    const fs::path out = scratch.path / "out.h5";
+    const Result r = run("run " + scenario.string() + " -o " + out.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(scenario.string() +
+                        ":1:68: scenario.replications: 2147483647 is out of range; expected a value in [1, 1000000]") !=
+          std::string::npos);
     CHECK_FALSE(fs::exists(out));
     CHECK_FALSE(fs::exists(out.string() + ".partial"));
 }

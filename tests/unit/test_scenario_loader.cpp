@@ -87,6 +87,25 @@ TEST_CASE("loader: a YAML syntax error is an InputError located at its line and 
           "t.yaml:4:4: YAML syntax error: end of map not found");
 }
 
+TEST_CASE("loader: a second YAML document is reported at its line, not ignored") {
+    // Its keys (here a second firm, and a bad one) were silently dropped.
+    CHECK(errors(header + one_lab + "---\nfirms: {anthropic: {lab: {cash: lots}}}\n") ==
+          "t.yaml:3:1: a second YAML document; a scenario file holds one");
+    CHECK(errors("---\n" + header + one_lab + "...\n---\nmarket: {}\n") ==
+          "t.yaml:5:1: a second YAML document; a scenario file holds one");
+    // A syntax error in it is reported too, rather than skipped.
+    CHECK(errors(header + one_lab + "---\nfirms: {a\n") == "t.yaml:5:1: YAML syntax error: end of map flow not found");
+    // One document, with or without its markers, and an empty one after it, hold nothing ignored.
+    CHECK(errors("---\n" + header + one_lab).empty());
+    CHECK(errors(header + one_lab + "...\n").empty());
+    CHECK(errors(header + one_lab + "---\n# nothing\n").empty());
+    CHECK(errors(header + one_lab + "---\n---\nmarket: {}\n") ==
+          "t.yaml:4:1: a second YAML document; a scenario file holds one");
+    // In a --set value too.
+    CHECK(errors(header + one_lab, {parse_override("market.lab_power=0.5\n---\n1")}) ==
+          "--set:2:1: a second YAML document; a --set value holds one");
+}
+
 TEST_CASE("loader: aliases that expand a small file past any scenario's size are refused, not expanded") {
     // 9^7 (4.8 million) values from seven short lines: a "billion laughs" file.
     std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
@@ -131,13 +150,37 @@ TEST_CASE("loader: an unknown key names the nearest valid key, or lists the vali
 TEST_CASE("loader: a whole number too large for its field is reported, never wrapped") {
     // 1e11 would wrap to 1215752192 in an int.
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 100000000000}\n" + one_lab) ==
-          "t.yaml:1:65: scenario.replications: 100000000000 is out of range; expected a value in [1, 2147483647]");
+          "t.yaml:1:65: scenario.replications: 100000000000 is out of range; expected a value in [1, 1000000]");
     CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: 99999999999}\n") ==
           "t.yaml:4:33: firms.openai.lab.contract_term_months: 99999999999 is out of range; expected a value in "
           "[1, 120000]");
+    // Past 64 bits too, the key's own range is named, not the 64 bits'.
+    CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: 99999999999999999999}\n") ==
+          "t.yaml:4:33: firms.openai.lab.contract_term_months: 99999999999999999999 is out of range; expected a "
+          "value in [1, 120000]");
+    CHECK(errors(header + "firms:\n  openai:\n    lab: {contract_term_months: -99999999999999999999}\n") ==
+          "t.yaml:4:33: firms.openai.lab.contract_term_months: -99999999999999999999 is out of range; expected a "
+          "value in [1, 120000]");
+    CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 99999999999999999999}\n" +
+                 one_lab) ==
+          "t.yaml:1:65: scenario.replications: 99999999999999999999 is out of range; expected a value in "
+          "[1, 1000000]");
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, seed: 18446744073709551616}\n" + one_lab) ==
           "t.yaml:1:57: scenario.seed: 18446744073709551616 is out of range; expected a value >= 0 of at most "
           "9223372036854775807");
+}
+
+TEST_CASE("loader: replications are at most a million, what a results file can hold") {
+    const auto replications = [](const std::string& n) {
+        return errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: " + n + "}\n" + one_lab);
+    };
+    // 2147483647 failed in allocation (std::bad_alloc, exit 1) after creating the .partial.
+    CHECK(replications("2147483647") ==
+          "t.yaml:1:65: scenario.replications: 2147483647 is out of range; expected a value in [1, 1000000]");
+    CHECK(replications("1000001") ==
+          "t.yaml:1:65: scenario.replications: 1000001 is out of range; expected a value in [1, 1000000]");
+    CHECK(replications("1000000").empty());
+    CHECK(replications("0") == "t.yaml:1:65: scenario.replications: 0 is out of range; expected a value in [1, 1000000]");
 }
 
 TEST_CASE("loader: a value of the wrong type says what was expected and what was found") {
@@ -172,7 +215,7 @@ TEST_CASE("loader: a value out of range names the range") {
     CHECK(errors(header + "firms:\n  openai:\n    lab: {training_growth: 0}\n") ==
           "t.yaml:4:28: firms.openai.lab.training_growth: 0 is out of range; expected a value > 0");
     CHECK(errors("scenario: {name: t, start: 2024-01, end: 2024-12, replications: 0}\n" + one_lab) ==
-          "t.yaml:1:65: scenario.replications: 0 is out of range; expected a value >= 1");
+          "t.yaml:1:65: scenario.replications: 0 is out of range; expected a value in [1, 1000000]");
 }
 
 TEST_CASE("loader: a bad month says a month is YYYY-MM") {
@@ -240,6 +283,36 @@ TEST_CASE("loader: ids are unique, and names are lowercase words") {
           "t.yaml:2:9: firm name 'OpenAI' must be lowercase letters, digits and '_'");
     CHECK(errors(header + "firms:\n  a: {lab: {cash: 1}}\n  a: {lab: {cash: 2}}\n") ==
           "t.yaml:4:3: duplicate key 'a' (first given at line 3)");
+}
+
+TEST_CASE("loader: scenario.name names the results file, so it is a plain name of at most 100 characters") {
+    const auto named = [](const std::string& name) {
+        return errors("scenario: {name: " + name + ", start: 2024-01, end: 2024-12}\n" + one_lab);
+    };
+    const std::string expected =
+        "t.yaml:1:18: scenario.name: expected a name of lowercase letters, digits and '_', at most 100 "
+        "characters (it names the results file), found ";
+    // results/<name>.h5 would be a file outside results/.
+    CHECK(named("../../tmp/x") == expected + "'../../tmp/x'");
+    CHECK(named("a/../b") == expected + "'a/../b'");
+    CHECK(named("'.hidden'") == expected + "'.hidden'");
+    CHECK(named("''") == expected + "''");
+    CHECK(named("Baseline") == expected + "'Baseline'");
+    CHECK(named("[a, b]") == expected + "a list");
+    // Control characters are shown escaped, a long name cut short.
+    CHECK(named("\"a\\0b\"") == expected + "'a\\x00b'");
+    CHECK(named("\"a\\tb\\x1b\"") == expected + "'a\\x09b\\x1b'");
+    CHECK(named(std::string(1 << 20, 'a')) ==
+          expected + "'" + std::string(40, 'a') + "...' (1048576 characters)");
+    CHECK(named(std::string(101, 'a')) == expected + "'" + std::string(40, 'a') + "...' (101 characters)");
+    CHECK(named(std::string(100, 'a')).empty());
+    CHECK(named("no_stargate_2").empty());
+    // Given by --set, and reported with the file's other problems.
+    CHECK(errors(header + one_lab, {parse_override("scenario.name=../x")}) ==
+          "--set:1:15: scenario.name: expected a name of lowercase letters, digits and '_', at most 100 "
+          "characters (it names the results file), found '../x'");
+    const std::string two = errors("scenario: {name: a/b, start: 2024-13, end: 2024-12}\n" + one_lab);
+    CHECK(two == expected + "'a/b'\nt.yaml:1:30: scenario.start: expected a month as YYYY-MM, found '2024-13'");
 }
 
 TEST_CASE("loader: a distribution is checked against its shape and the key's range") {
@@ -528,7 +601,7 @@ contracts:
 events:
   - {id: first, at: 2024-03, do: declare_agi, enabled: false}
 )",
-                                           loader::Mark{"t.yaml", 1, 1}, parse_problems);
+                                           loader::Mark{"t.yaml", 1, 1}, parse_problems, "a scenario file");
     REQUIRE(parsed);
     const loader::Tree original = *parsed;
     const std::vector<Override> overrides{

@@ -247,8 +247,62 @@ parameters:
 parameters:
   a.b: {min: 1, max: 2, levels: 0}
 )");
-    CHECK(mentions(huge, "sweep.replications: 99999999999 is out of range; expected a value in [1, 2147483647]"));
+    CHECK(mentions(huge, "inline.yaml:1:37: sweep.replications: 99999999999 is out of range; expected a value in "
+                         "[1, 1000000]"));
+    // At most a million, as for a scenario's replications (what a results file can hold).
+    const auto million = problems_of(R"(sweep: {base: x.yaml, replications: 2147483647, design: {method: grid}}
+parameters:
+  a.b: {values: [1, 2]}
+)");
+    CHECK(mentions(million, "inline.yaml:1:37: sweep.replications: 2147483647 is out of range; expected a value in "
+                            "[1, 1000000]"));
     CHECK(mentions(huge, "parameters.a.b.levels: 0 is out of range; expected a value >= 1"));
+    // Past 64 bits, the key's own range.
+    const auto past_64_bits = problems_of(R"(sweep: {base: x.yaml, design: {method: lhs, points: 99999999999999999999}}
+parameters:
+  a.b: {min: 1, max: 2, levels: 99999999999999999999}
+)");
+    CHECK(mentions(past_64_bits, "inline.yaml:1:53: sweep.design.points: 99999999999999999999 is out of range; "
+                                 "expected a value in [1, 4294967295]"));
+    CHECK(mentions(past_64_bits, "inline.yaml:3:33: parameters.a.b.levels: 99999999999999999999 is out of range; "
+                                 "expected a value in [1, 2147483647]"));
+}
+
+TEST_CASE("sweep file: a second YAML document is reported at its line, not ignored") {
+    const auto p = problems_of("sweep: {base: x.yaml, design: {method: grid}}\nparameters:\n  a.b: {values: [1, 2]}\n"
+                               "---\nparameters:\n  c.d: {values: [3, 4]}\n");
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].format() == data_dir + "inline.yaml:4:1: a second YAML document; a sweep file holds one");
+}
+
+TEST_CASE("sweep file: sweep.name names the results file, so it follows scenario.name's rule") {
+    const auto named = [](const std::string& name) {
+        return problems_of("sweep: {name: " + name + ", base: x.yaml, design: {method: grid}}\n"
+                           "parameters:\n  a.b: {values: [1, 2]}\n");
+    };
+    const std::string expected =
+        "inline.yaml:1:15: sweep.name: expected a name of lowercase letters, digits and '_', at most 100 "
+        "characters (it names the results file), found ";
+    CHECK(mentions(named("../../tmp/x"), expected + "'../../tmp/x'"));
+    CHECK(mentions(named(std::string(101, 'a')), expected + "'" + std::string(40, 'a') + "...' (101 characters)"));
+    CHECK(named("growth_vs_power").empty());
+}
+
+TEST_CASE("sweep scenarios: a base that cannot be opened is reported at the base: value") {
+    const SweepSpec spec = load_sweep_text(R"(sweep:
+  design: {method: grid}
+  base: nowhere.yaml
+parameters:
+  a.b: {values: [1, 2]}
+)", data_dir + "inline.yaml");
+    try {
+        const SweepScenarios scenarios(spec, {});
+        FAIL("no InputError");
+    } catch (const InputError& e) {
+        REQUIRE(e.problems().size() == 1);
+        CHECK(e.problems()[0].format() == data_dir + "inline.yaml:3:9: sweep.base: cannot open scenario file '" +
+                                              data_dir + "nowhere.yaml' (no such file)");
+    }
 }
 
 TEST_CASE("sweep file: a parameter of the run itself (months, step, seed, outputs) is refused at its line") {
