@@ -394,17 +394,16 @@ void check_options_apply(const Arguments& args) {
         const char* option;
         bool given;
         std::initializer_list<std::string_view> commands;
-        const char* why;  // said when refused
     };
     const Use uses[] = {
-        {"-o", args.output.has_value(), {"run", "compare", "sweep", "merge"}, ""},
-        {"--replications", args.replications.has_value(), {"run", "compare", "sweep", "validate"}, ""},
-        {"--seed", args.seed.has_value(), {"run", "compare", "sweep", "validate"}, ""},
-        {"--set", !args.overrides.empty(), {"run", "compare", "sweep", "validate"}, ""},
-        {"--resume", args.resume, {"run", "compare", "sweep"}, ""},
-        {"--shard", args.shard.has_value(), {"sweep"}, ""},
-        {"--at", !args.at.empty(), {"compare"}, ""},
-        {"--independent", args.independent, {"compare"}, ""},
+        {"-o", args.output.has_value(), {"run", "compare", "sweep", "merge"}},
+        {"--replications", args.replications.has_value(), {"run", "compare", "sweep", "validate"}},
+        {"--seed", args.seed.has_value(), {"run", "compare", "sweep", "validate"}},
+        {"--set", !args.overrides.empty(), {"run", "compare", "sweep", "validate"}},
+        {"--resume", args.resume, {"run", "compare", "sweep"}},
+        {"--shard", args.shard.has_value(), {"sweep"}},
+        {"--at", !args.at.empty(), {"compare"}},
+        {"--independent", args.independent, {"compare"}},
     };
     for (const Use& use : uses) {
         if (!use.given || std::find(use.commands.begin(), use.commands.end(), args.command) != use.commands.end())
@@ -413,7 +412,7 @@ void check_options_apply(const Arguments& args) {
         for (const std::string_view c : use.commands)
             commands += std::string(commands.empty() ? "" : ", ") + std::string(c);
         throw BadUsage(std::string(use.option) + " does not apply to `entangle " + args.command + "`: it is for " +
-                       commands + use.why);
+                       commands);
     }
 }
 
