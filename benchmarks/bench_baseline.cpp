@@ -6,6 +6,7 @@
 // input for instruction counts under callgrind.
 #include <sys/resource.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -86,8 +87,8 @@ int main(int argc, char** argv) {
         const std::string a = argv[i];
         if (a == "--replications" && i + 1 < argc) {
             const std::string count = argv[++i];
-            replications = std::atoi(count.c_str());
-            if (replications < 1 || count.find_first_not_of("0123456789") != std::string::npos) {
+            const auto [end, error] = std::from_chars(count.data(), count.data() + count.size(), replications);
+            if (error != std::errc() || end != count.data() + count.size() || replications < 1) {
                 std::fprintf(stderr, "entangle_bench: --replications takes a whole number of at least 1, not '%s'\n",
                              count.c_str());
                 return 2;

@@ -31,6 +31,7 @@ inline void prepare_output_path(const std::filesystem::path& out) {
     if (std::filesystem::is_directory(out))
         throw BadUsage("output '" + out.string() + "' is a folder; give the results file's name (for example " +
                        (out / "results.h5").string() + ")");
+    // A .partial may be one a kill cut short, unreadable yet entangle's: its HDF5 signature will do.
     for (const std::filesystem::path& target : {out, partial_path_for(out)}) {
         std::error_code error;
         const std::filesystem::file_status status = std::filesystem::status(target, error);
@@ -39,10 +40,12 @@ inline void prepare_output_path(const std::filesystem::path& out) {
             throw BadUsage("output '" + target.string() +
                            "' exists and is not a regular file (a folder, device, pipe or socket); give a results "
                            "file's name");
-        if (std::filesystem::file_size(target, error) > 0 && !is_hdf5_file(target))
+        const bool replaceable = std::filesystem::file_size(target, error) == 0 ||
+                                 (target == out ? is_results_file(target) : is_hdf5_file(target));
+        if (!replaceable)
             throw BadUsage("output '" + target.string() +
-                           "' exists and is not a results file (not HDF5): entangle replaces only results files; "
-                           "remove it or give another name");
+                           "' exists and is not an entangle results file: entangle replaces only its own results "
+                           "files; remove it or give another name");
     }
     if (!out.has_parent_path()) return;
     std::error_code error;

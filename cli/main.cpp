@@ -147,8 +147,9 @@ int command_validate(const Arguments& args) {
 
 // Runs the tasks into the sink with progress and Ctrl-C handling. False when
 // interrupted: the sink is then finished as incomplete (the .partial is kept).
+// `kept`: replications copied from an interrupted run before these tasks (run --resume).
 bool run_to_file(const Arguments& args, const std::string& label, std::span<const RunTask> tasks,
-                 RunOptions options, RecordSink& sink, const fs::path& out) {
+                 RunOptions options, RecordSink& sink, const fs::path& out, std::size_t kept = 0) {
     const agents::StandardModel model;
     const auto started = std::chrono::steady_clock::now();
     options.cancel = args.interrupted;
@@ -156,17 +157,18 @@ bool run_to_file(const Arguments& args, const std::string& label, std::span<cons
         options.progress = [&](std::size_t done, std::size_t total) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             const double rate = done / std::max(seconds, 1e-9);
-            std::fprintf(stderr, "\r%s: %zu/%zu replications, %.1f/s, ETA %.0fs   ", label.c_str(), done, total, rate,
-                         (total - done) / std::max(rate, 1e-9));
+            std::fprintf(stderr, "\r%s: %zu/%zu replications, %.1f/s, ETA %.0fs   ", label.c_str(), kept + done,
+                         kept + total, rate, (total - done) / std::max(rate, 1e-9));
             if (done == total) std::fputc('\n', stderr);
         };
     const RunOutcome outcome = run_tasks(tasks, model, options, &sink);
     if (!outcome.cancelled) return true;
     sink.finish(false);
     std::fprintf(stderr,
-                 "\nentangle: interrupted after %zu of %zu replications; partial results kept in %s.partial "
-                 "(complete=false); the same command with --resume continues it\n",
-                 outcome.completed, tasks.size(), out.string().c_str());
+                 "\nentangle: interrupted with %zu of %zu replications done; partial results kept in %s.partial "
+                 "(complete=false)%s\n",
+                 kept + outcome.completed, kept + tasks.size(), out.string().c_str(),
+                 args.command == "run" ? "; the same command with --resume continues it" : "");
     return false;
 }
 
@@ -207,7 +209,8 @@ std::optional<RunResume> find_run_to_resume(const RunLayout& layout, const fs::p
     if (source.empty()) {
         if (fs::exists(partial))
             return afresh("'" + partial.string() +
-                          "' was not closed by an interrupt (killed?), so what it holds cannot be trusted");
+                          "' does not list the replications it holds (a kill or a failure stopped it, not an "
+                          "interrupt), so they cannot be trusted");
         if (fs::exists(out))
             throw BadUsage("--resume: '" + out.string() +
                            "' is already complete (no interrupted run next to it); run without --resume to run it again");
@@ -226,40 +229,24 @@ std::optional<RunResume> find_run_to_resume(const RunLayout& layout, const fs::p
     return resume;
 }
 
-// Copies the resumed replications into the new file as stored (no decompression)
-// and their last month into the summary. False when interrupted meanwhile.
-bool copy_resumed(const Arguments& args, const RunResume& resume, const RunLayout& layout, ResultsWriter& writer,
-                  RunSummary& summary) {
+// Copies the resumed replications into the new file as stored (no
+// decompression) and their last month into the summary. Not cut short by
+// Ctrl-C: an interrupt meanwhile takes effect when the copy is done, so the new
+// file closes holding everything the old one held.
+void copy_resumed(const RunResume& resume, const RunLayout& layout, ResultsWriter& writer, RunSummary& summary) {
     std::vector<StoredRecordReader::ChunkedDataset> datasets;
     for (const ResultsWriter::ChunkedDataset& d : writer.chunked_datasets()) datasets.push_back({d.path, d.chunk});
     StoredRecordReader reader(resume.source, datasets, writer.times());
+    std::vector<std::uint32_t> copied;
+    for (std::uint32_t r = 0; r < resume.written.size(); ++r)
+        if (resume.written[r]) {
+            writer.write(reader.read(0, r));
+            copied.push_back(r);
+        }
     const std::uint64_t last = layout.times.empty() ? 0 : layout.times.size() - 1;
-    const std::size_t firms = layout.firm_names.size();
-    const auto recorded = [](const std::vector<std::string>& names, std::string_view name) {
-        return std::find(names.begin(), names.end(), name) != names.end();
-    };
-    std::vector<double> firm_values, market_values;
-    for (std::uint32_t r = 0; r < resume.written.size(); ++r) {
-        if (!resume.written[r]) continue;
-        if (args.interrupted && args.interrupted->load()) return false;
-        writer.write(reader.read(0, r));
-        firm_values.assign(RunSummary::firm_columns().size() * firms, NAN);
-        market_values.assign(RunSummary::market_columns().size(), NAN);
-        for (std::size_t c = 0; c < RunSummary::firm_columns().size(); ++c) {
-            const std::string_view name = firm_series_info[static_cast<std::size_t>(RunSummary::firm_columns()[c])].name;
-            if (!recorded(layout.firm_series, name) || layout.times.empty()) continue;
-            const std::vector<double> v = reader.values_at("/firm/" + std::string(name), 0, r, last);
-            std::copy(v.begin(), v.end(), firm_values.begin() + static_cast<std::ptrdiff_t>(c * firms));
-        }
-        for (std::size_t c = 0; c < RunSummary::market_columns().size(); ++c) {
-            const std::string_view name =
-                market_series_info[static_cast<std::size_t>(RunSummary::market_columns()[c])].name;
-            if (!recorded(layout.market_series, name) || layout.times.empty()) continue;
-            market_values[c] = reader.values_at("/market/" + std::string(name), 0, r, last).at(0);
-        }
-        summary.add_stored(firm_values, market_values);
-    }
-    return true;
+    summary.add_stored(copied, [&](std::string_view group, std::string_view series) {
+        return reader.values_at("/" + std::string(group) + "/" + std::string(series), 0, last);
+    });
 }
 
 int command_run(const Arguments& args) {
@@ -281,26 +268,23 @@ int command_run(const Arguments& args) {
     RunSummary summary(layout, &writer);
     auto tasks = replication_tasks(scenario, 0, scenario.replications);
     const auto started = std::chrono::steady_clock::now();
+    std::size_t kept = 0;
     if (resume) {
         if (!args.quiet)
             std::cerr << "entangle: resuming: " << resume->count << " of " << scenario.replications
                       << " replications kept from the interrupted run\n";
-        if (!copy_resumed(args, *resume, layout, writer, summary)) {
-            summary.finish(false);  // what was copied is in the new .partial, with its list
-            fs::remove(resume->source);
-            std::fprintf(stderr, "entangle: interrupted while resuming; %s.partial keeps what was copied\n",
-                         out.string().c_str());
-            return exit_interrupted;
-        }
+        copy_resumed(*resume, layout, writer, summary);
         std::erase_if(tasks, [&](const RunTask& t) { return resume->written[t.replication]; });
+        kept = resume->count;
     }
     RunOptions options;
     options.threads = args.threads;
     options.seed = scenario.seed;
-    const bool finished = run_to_file(args, "run " + scenario.name, tasks, options, summary, out);
-    if (resume) fs::remove(resume->source);  // the new file holds its records, finished or closed with their list
+    const bool finished = run_to_file(args, "run " + scenario.name, tasks, options, summary, out, kept);
+    if (finished) summary.finish(true);
+    // Only now that the new file is closed (complete, or listing all it holds) is the old one not needed.
+    if (resume) fs::remove(resume->source);
     if (!finished) return exit_interrupted;
-    summary.finish(true);
     if (!args.quiet) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         std::cout << "scenario '" << scenario.name << "': " << scenario.replications << " replications of "
@@ -347,9 +331,6 @@ int command_compare(const Arguments& args) {
     const int replications = args.replications.value_or(a.replications);
     const std::uint64_t seed = args.seed.value_or(a.seed);
     if (replications < 2) throw BadUsage("compare: needs at least 2 replications for an interval");
-    if (args.resume && !args.quiet)
-        std::cerr << "entangle: --resume: a compare keeps no replications between runs (its pairs are summed as "
-                     "they finish); running all of them\n";
     a.replications = b.replications = replications;
     a.seed = b.seed = seed;
     const fs::path out =
@@ -400,8 +381,9 @@ void check_options_apply(const Arguments& args) {
         {"--replications", args.replications.has_value(), {"run", "compare", "sweep", "validate"}},
         {"--seed", args.seed.has_value(), {"run", "compare", "sweep", "validate"}},
         {"--set", !args.overrides.empty(), {"run", "compare", "sweep", "validate"}},
-        {"--resume", args.resume, {"run", "compare", "sweep"}},
+        {"--resume", args.resume, {"run", "sweep"}},
         {"--shard", args.shard.has_value(), {"sweep"}},
+        {"--threads", args.threads != 0, {"run", "compare", "sweep"}},
         {"--at", !args.at.empty(), {"compare"}},
         {"--independent", args.independent, {"compare"}},
     };

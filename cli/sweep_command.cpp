@@ -90,15 +90,16 @@ void check_sweep_memory(const SweepPlan& plan, const Scenario& first, int thread
                           16.0 * 1024;
     if (shape.network) record_bytes += 2 * 4.0 * times * firms * firms;
     if (plan.spec.keep_replications) record_bytes /= 4;
-    const double held = record_bytes * plan.replications * (threads + 1);
+    const double in_flight = std::min<double>(threads + 1, static_cast<double>(plan.file_points.size()));
+    const double held = record_bytes * plan.replications * in_flight;
     const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
     if (physical > 0 && held > physical) {
         char text[400];
         std::snprintf(text, sizeof text,
-                      "a sweep point holds its %d replications in memory until it completes, %d points at a time "
-                      "(--threads %d + 1): about %.1f GB, more than this machine's %.1f GB; use fewer "
+                      "a sweep point holds its %d replications in memory until it completes, %.0f points at a time "
+                      "(at most --threads %d + 1): about %.1f GB, more than this machine's %.1f GB; use fewer "
                       "replications per point or fewer threads",
-                      plan.replications, threads + 1, threads, held / 1e9, physical / 1e9);
+                      plan.replications, in_flight, threads, held / 1e9, physical / 1e9);
         throw BadUsage(text);
     }
 }
@@ -323,6 +324,7 @@ int command_sweep_mpi(const Arguments& args, int argc, char** argv) {
     if (session.rank() == 0) {
         try {
             prepare_output_path(plan.out);  // a bad -o is exit 2 on every rank, before anything runs
+            if (!args.quiet) print_scenario_notes(plan.scenarios->base(), std::cerr);
             done = resume_points(plan, args.resume);
         } catch (const std::exception& e) {
             setup_failed = 1;
@@ -395,6 +397,7 @@ int run_sweep(const Arguments& args, int argc, char** argv) {
     const auto started = std::chrono::steady_clock::now();
     const SweepPlan plan = prepare(args);
     prepare_output_path(plan.out);  // a bad -o is exit 2 before anything runs, as for `run`
+    if (!args.quiet) print_scenario_notes(plan.scenarios->base(), std::cerr);
     const DonePoints done = resume_points(plan, args.resume);
     const std::size_t todo = plan.file_points.size() - done.count;
     const std::unique_ptr<PointSource> source = points_to_run(plan, done);

@@ -1,5 +1,6 @@
 #include "engine/summary.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -11,35 +12,50 @@ RunSummary::RunSummary(const RunLayout& layout, RecordSink* next) : layout_(layo
     firm_count_.assign(n, 0);
     market_sum_.assign(std::size(market_columns_), 0);
     market_count_.assign(std::size(market_columns_), 0);
+    const auto recorded = [](const std::vector<std::string>& names, std::string_view name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    for (FirmSeries c : columns_)
+        firm_recorded_.push_back(recorded(layout.firm_series, firm_series_info[static_cast<std::size_t>(c)].name));
+    for (MarketSeries c : market_columns_)
+        market_recorded_.push_back(recorded(layout.market_series, market_series_info[static_cast<std::size_t>(c)].name));
+}
+
+void RunSummary::add(std::size_t i, double value, bool market) {
+    if (std::isnan(value)) return;
+    (market ? market_sum_ : firm_sum_)[i] += value;
+    (market ? market_count_ : firm_count_)[i] += 1;
 }
 
 void RunSummary::write(const ReplicationRecord& record) {
     if (next_) next_->write(record);
+    ++records_;
     const int last = record.shape.times - 1;
-    if (last < 0) {
-        ++records_;
-        return;
-    }
+    if (last < 0) return;
     const std::size_t firms = layout_.firm_names.size();
-    firm_scratch_.resize(std::size(columns_) * firms);
-    market_scratch_.resize(std::size(market_columns_));
     for (std::size_t c = 0; c < std::size(columns_); ++c)
-        for (std::size_t f = 0; f < firms; ++f) firm_scratch_[c * firms + f] = record.firm_at(columns_[c], last, static_cast<int>(f));
-    for (std::size_t c = 0; c < std::size(market_columns_); ++c) market_scratch_[c] = record.market_at(market_columns_[c], last);
-    add_stored(firm_scratch_, market_scratch_);
+        if (firm_recorded_[c])
+            for (std::size_t f = 0; f < firms; ++f)
+                add(c * firms + f, record.firm_at(columns_[c], last, static_cast<int>(f)), false);
+    for (std::size_t c = 0; c < std::size(market_columns_); ++c)
+        if (market_recorded_[c]) add(c, record.market_at(market_columns_[c], last), true);
 }
 
-void RunSummary::add_stored(std::span<const double> firm_values, std::span<const double> market_values) {
-    ++records_;
-    for (std::size_t i = 0; i < firm_values.size() && i < firm_sum_.size(); ++i) {
-        if (std::isnan(firm_values[i])) continue;
-        firm_sum_[i] += firm_values[i];
-        firm_count_[i] += 1;
+void RunSummary::add_stored(std::span<const std::uint32_t> replications, const StoredValues& values_at_last) {
+    records_ += replications.size();
+    if (layout_.times.empty()) return;
+    const std::size_t firms = layout_.firm_names.size();
+    for (std::size_t c = 0; c < std::size(columns_); ++c) {
+        if (!firm_recorded_[c]) continue;
+        const std::vector<double> v = values_at_last("firm", firm_series_info[static_cast<std::size_t>(columns_[c])].name);
+        for (const std::uint32_t r : replications)
+            for (std::size_t f = 0; f < firms; ++f) add(c * firms + f, v.at(r * firms + f), false);
     }
-    for (std::size_t c = 0; c < market_values.size() && c < market_sum_.size(); ++c) {
-        if (std::isnan(market_values[c])) continue;
-        market_sum_[c] += market_values[c];
-        market_count_[c] += 1;
+    for (std::size_t c = 0; c < std::size(market_columns_); ++c) {
+        if (!market_recorded_[c]) continue;
+        const std::vector<double> v =
+            values_at_last("market", market_series_info[static_cast<std::size_t>(market_columns_[c])].name);
+        for (const std::uint32_t r : replications) add(c, v.at(r), true);
     }
 }
 

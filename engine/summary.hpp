@@ -1,8 +1,11 @@
 #pragma once
 // Means over replications of a few headline values at the last recorded month,
 // for the summary `entangle run` prints. Accumulates records one at a time.
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/record.hpp"
@@ -20,13 +23,13 @@ public:
     void finish(bool complete) override;
     std::string table() const;  // a per-firm table and market line
 
-    // The columns of the table, for values read back from a results file.
-    static std::span<const FirmSeries> firm_columns() { return columns_; }
-    static std::span<const MarketSeries> market_columns() { return market_columns_; }
-    // A replication an interrupted run wrote (`run --resume` copies it, not
-    // through write()): its values at the last recorded month, [column][firm]
-    // and [column] in the columns' order; NaN where the file does not hold them.
-    void add_stored(std::span<const double> firm_values, std::span<const double> market_values);
+    // Replications an interrupted run wrote (`run --resume` copies them, not
+    // through write()). `values_at_last(group, series)` gives a recorded series
+    // ("firm" or "market" group, FORMATS.md name) at the last recorded month for
+    // every replication of the file, [replication][firm] or [replication]; it
+    // is asked once per column.
+    using StoredValues = std::function<std::vector<double>(std::string_view group, std::string_view series)>;
+    void add_stored(std::span<const std::uint32_t> replications, const StoredValues& values_at_last);
 
 private:
     static constexpr FirmSeries columns_[] = {FirmSeries::cash, FirmSeries::revenue, FirmSeries::compute,
@@ -40,7 +43,11 @@ private:
     std::vector<double> firm_sum_;    // [column][firm]
     std::vector<double> firm_count_;  // non-NaN counts
     std::vector<double> market_sum_, market_count_;
-    std::vector<double> firm_scratch_, market_scratch_;  // one record's values at the last month
+    // Columns the file records: a series left out of outputs.series is left out of the
+    // summary too, so that a resumed run (whose copied replications hold only what was
+    // recorded) and an uninterrupted one print the same table.
+    std::vector<bool> firm_recorded_, market_recorded_;
+    void add(std::size_t column_index, double value, bool market);
 };
 
 }  // namespace entangle

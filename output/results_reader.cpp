@@ -15,10 +15,6 @@
 
 namespace entangle {
 
-namespace {
-
-}  // namespace
-
 bool is_hdf5_file(const std::filesystem::path& file) {
     h5::init();
     if (H5Fis_hdf5(file.c_str()) > 0) return true;
@@ -33,10 +29,8 @@ h5::File open_results(const std::filesystem::path& path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
         throw NotResultsFile("results file '" + path.string() + "' does not exist");
-    if (H5Fis_hdf5(path.c_str()) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
+    if (!is_hdf5_file(path))
         throw NotResultsFile("'" + path.string() + "' is not an entangle results file (not an HDF5 file)");
-    }
     const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0) h5::fail_input_file("cannot open results file", path.string());
     h5::File file(id);
@@ -563,9 +557,8 @@ RunLayout read_layout(const std::filesystem::path& path) {
 }
 
 namespace {
-// A table of which only the (point, replication) columns are held; rows are
-// read when asked for (a sweep's tables are sorted by point and replication).
-// A table's rows by (point, replication): each record's rows are one block,
+// A table of which only where each record's rows are is held; rows are read
+// when asked for. Each record's rows are one block,
 // appended together by ResultsWriter::write (a sweep's file holds them in
 // order; a run's holds them in the order they were written).
 struct StoredTable {
@@ -701,17 +694,24 @@ ReplicationRecord StoredRecordReader::read(std::uint32_t point, std::uint32_t re
     return r;
 }
 
-std::vector<double> StoredRecordReader::values_at(const std::string& dataset, std::uint32_t point,
-                                                  std::uint32_t replication, std::uint64_t time) {
+std::vector<double> StoredRecordReader::values_at(const std::string& dataset, std::uint32_t point, std::uint64_t time) {
     const h5::Dataset ds = open_dataset(impl_->file.get(), dataset);
     const std::vector<hsize_t> shape = shape_of(ds.get());
     if (shape.size() < 3) throw OutputError("'" + impl_->path.string() + "': " + dataset + " is not a series over time");
     std::vector<hsize_t> start(shape.size(), 0), count = shape;
     start[0] = point;
-    start[1] = replication;
     start[2] = time;
-    count[0] = count[1] = count[2] = 1;
+    count[0] = count[2] = 1;
     return read_doubles(ds.get(), start, count);
+}
+
+bool is_results_file(const std::filesystem::path& file) {
+    try {
+        (void)open_results(file);
+        return true;
+    } catch (const OutputError&) {
+        return false;
+    }
 }
 
 std::optional<std::vector<bool>> read_written_replications(const std::filesystem::path& file) {

@@ -22,9 +22,10 @@ namespace entangle {
 // run); nullopt when it did not (complete, or cut off by a kill).
 std::optional<std::vector<bool>> read_written_replications(const std::filesystem::path& file);
 
-// Whether `file` is an HDF5 file (by its signature): what entangle may
-// replace when told to write there. False for a missing or unreadable file.
+// Whether `file` is an HDF5 file (by its signature). False for a missing or unreadable file.
 bool is_hdf5_file(const std::filesystem::path& file);
+// Whether `file` opens as an entangle results file: what `-o` may replace.
+bool is_results_file(const std::filesystem::path& file);
 
 // Root attributes, groups with their datasets (dims, shapes, units), table row
 // counts, and per-firm means at the last recorded month for point 0.
@@ -79,10 +80,9 @@ public:
     StoredRecordReader(StoredRecordReader&&) noexcept;
     // Throws OutputError for a chunk that was never written or is stored differently.
     ReplicationRecord read(std::uint32_t point, std::uint32_t replication);
-    // The values of `dataset` ("/firm/cash") at one (point, replication, time),
-    // decompressed: one per entry of its last axis (firm, chip), one for /market.
-    std::vector<double> values_at(const std::string& dataset, std::uint32_t point, std::uint32_t replication,
-                                  std::uint64_t time);
+    // The values of `dataset` ("/firm/cash") at one (point, time) for every
+    // replication, decompressed: [replication][firm] (or chip), [replication] for /market.
+    std::vector<double> values_at(const std::string& dataset, std::uint32_t point, std::uint64_t time);
 
 private:
     struct Impl;

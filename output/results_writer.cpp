@@ -275,7 +275,9 @@ struct ResultsWriter::Impl {
     void append_rows(std::span<const ReplicationRecord> records);
     void append_table(const h5::Dataset& ds, hsize_t& rows, hid_t memory_type, const void* data, hsize_t n);
     void write_encoded(const ReplicationRecord& r);
-    void finish(bool complete);
+    // list_written: record replications_written (an incomplete file closed on
+    // purpose, by finish(false)); not when the destructor closes it after a failure.
+    void finish(bool complete, bool list_written);
     void close_all();
 };
 
@@ -929,16 +931,17 @@ void ResultsWriter::Impl::close_all() {
     for (Slab* slab : {&firm_slab, &market_slab, &chip_slab, &network_slab}) *slab = Slab();
 }
 
-void ResultsWriter::Impl::finish(bool complete) {
+void ResultsWriter::Impl::finish(bool complete, bool list_written) {
     if (finished) return;
     finished = true;
     const std::size_t expected = written.size();
     const bool is_complete = complete && written_count == expected;
     flush_drawn();
     h5::write_attribute_bool(file.get(), "complete", is_complete);
-    // Written only here, when the file is closed whole: what `run --resume` may
-    // copy. A file cut off by a kill lacks it (its tables may lag its chunks).
-    if (!is_complete && !options.in_memory) {
+    // Written only when an interrupted run closes its file on purpose: what `run
+    // --resume` may copy. A file cut off by a kill lacks it (its tables may lag
+    // its chunks), and so does one closed after a failure (a record may be half written).
+    if (!is_complete && list_written && !options.in_memory) {
         const std::string ranges = written_ranges(written);
         if (ranges.size() <= max_written_ranges_text) h5::write_attribute(file.get(), "replications_written", ranges);
     }
@@ -968,7 +971,7 @@ ResultsWriter::ResultsWriter(std::filesystem::path final_path, const RunLayout& 
 ResultsWriter::~ResultsWriter() {
     if (!impl_ || impl_->finished) return;
     try {
-        impl_->finish(false);
+        impl_->finish(false, false);
     } catch (...) {
         // A destructor cannot report; the .partial keeps complete=false.
     }
@@ -984,7 +987,7 @@ void ResultsWriter::write_point(std::span<const ReplicationRecord> records) {
     impl_->write(records);
 }
 void ResultsWriter::finish(bool complete) {
-    impl_->finish(complete);
+    impl_->finish(complete, true);
 }
 std::vector<ResultsWriter::ChunkedDataset> ResultsWriter::chunked_datasets() const {
     std::vector<ChunkedDataset> out;

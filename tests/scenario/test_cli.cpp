@@ -65,7 +65,7 @@ TEST_CASE("cli: an option a command does not use is refused before anything runs
         {"run " + minimal + " --shard 0/2", "--shard does not apply to `entangle run`: it is for sweep"},
         {"sweep " + std::string(ENTANGLE_TEST_DATA_DIR) + "/sweep/small.yaml --at 2024-06",
          "--at does not apply to `entangle sweep`: it is for compare"},
-        {"inspect " + out.string() + " --resume", "--resume does not apply to `entangle inspect`: it is for run, compare, sweep"},
+        {"compare " + minimal + " " + minimal + " --resume", "--resume does not apply to `entangle compare`: it is for run, sweep"},
         {"run " + minimal + " --at 2024-06", "--at does not apply to `entangle run`: it is for compare"},
         {"run " + minimal + " --independent", "--independent does not apply to `entangle run`"},
         {"validate " + minimal, "-o does not apply to `entangle validate`"},
@@ -73,9 +73,8 @@ TEST_CASE("cli: an option a command does not use is refused before anything runs
     }};
     for (const auto& [line, message] : refused) {
         CAPTURE(line);
-        // -o on every line but inspect's, whose refusal must be for --resume alone (validate's is for -o).
-        const bool inspect = line.rfind("inspect ", 0) == 0;
-        const Result r = run(line + (inspect ? "" : " -o " + out.string()));
+        // -o is for every command here but validate, whose refusal is for -o itself.
+        const Result r = run(line + " -o " + out.string());
         CHECK(r.exit_code == 2);
         CHECK(r.output.find(message) != std::string::npos);
     }
@@ -83,6 +82,10 @@ TEST_CASE("cli: an option a command does not use is refused before anything runs
     CHECK_FALSE(fs::exists(out.string() + ".partial"));
     // validate takes what run takes for the scenario, so a command line can be checked as it will run.
     CHECK(run("validate " + minimal + " --seed 4 --replications 3 --set market.lab_power=0.5").exit_code == 0);
+    const Result threads = run("inspect " + out.string() + " --threads 4");
+    CHECK(threads.exit_code == 2);
+    CHECK(threads.output.find("--threads does not apply to `entangle inspect`: it is for run, compare, sweep") !=
+          std::string::npos);
 }
 
 TEST_CASE("cli: an event after the end, or a contract over before the start, is noted, not silently dropped") {
@@ -178,7 +181,7 @@ TEST_CASE("cli: -o naming an input, a file that is not a results file, a device 
         CAPTURE(line);
         const Result r = run(line + " --quiet");
         CHECK(r.exit_code == 2);
-        CHECK((r.output.find("exists and is not a results file (not HDF5)") != std::string::npos ||
+        CHECK((r.output.find("exists and is not an entangle results file") != std::string::npos ||
                r.output.find("exists and is not a regular file") != std::string::npos));
     }
     CHECK(entangle::testing::read_file(scenario) == minimal_text);
@@ -193,6 +196,15 @@ TEST_CASE("cli: -o naming an input, a file that is not a results file, a device 
     write_file(dir / "empty.h5", "");
     CHECK(run("run " + scenario.string() + " -o " + (dir / "empty.h5").string() + " --quiet").exit_code == 0);
     CHECK(run("run " + scenario.string() + " -o " + (dir / "empty.h5").string() + " --quiet").exit_code == 0);
+    // HDF5, but not a results file entangle can open (here one cut in half): not replaced either.
+    const fs::path cut = dir / "cut.h5";
+    fs::copy_file(dir / "empty.h5", cut);
+    fs::resize_file(cut, fs::file_size(cut) / 2);
+    const std::string cut_bytes = entangle::testing::read_file(cut);
+    const Result over_cut = run("run " + scenario.string() + " -o " + cut.string() + " --quiet");
+    CHECK(over_cut.exit_code == 2);
+    CHECK(over_cut.output.find("exists and is not an entangle results file") != std::string::npos);
+    CHECK(entangle::testing::read_file(cut) == cut_bytes);
 }
 
 TEST_CASE("cli: validate accepts the bundled files and rejects a missing one") {
