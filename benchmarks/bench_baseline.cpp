@@ -17,6 +17,7 @@
 #include "engine/runner.hpp"
 #include "engine/scenario/loader.hpp"
 #include "engine/simulation.hpp"
+#include "engine/sweep_runner.hpp"
 #include "output/results_writer.hpp"
 
 using namespace entangle;
@@ -57,7 +58,9 @@ void measure(const Scenario& sc, int replications, int threads, Output output) {
     const double cpu_start = process_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     if (output == Output::hdf5) {
-        ResultsWriter writer(file, make_layout(sc, "run", sc.seed, replications, {sc.name}));
+        WriterOptions writer_options;  // as `entangle run` writes: bounded text columns fixed-length
+        writer_options.table_text = table_text_bounds(sc, SweepSpec{});
+        ResultsWriter writer(file, make_layout(sc, "run", sc.seed, replications, {sc.name}), writer_options);
         run_tasks(tasks, model, options, &writer);
         writer.finish(true);
     } else {

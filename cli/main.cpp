@@ -27,6 +27,7 @@
 #include "engine/scenario/sweep_loader.hpp"
 #include "engine/simulation.hpp"
 #include "engine/summary.hpp"
+#include "engine/sweep_runner.hpp"
 #include "output/results_reader.hpp"
 #include "output/results_writer.hpp"
 
@@ -172,6 +173,18 @@ bool run_to_file(const Arguments& args, const std::string& label, std::span<cons
     return false;
 }
 
+// The tables' bounded text columns stored fixed-length, as a sweep's are: each
+// string of a variable-length column is an object on HDF5's global heap, half
+// of what appending a replication's rows cost, and 15% of the baseline's file.
+// A compare's bounds cover both scenarios.
+WriterOptions run_writer_options(const Scenario& a, const Scenario* b = nullptr) {
+    WriterOptions options;
+    options.table_text = table_text_bounds(a, SweepSpec{});
+    if (b) options.table_text = wider_table_text(options.table_text, table_text_bounds(*b, SweepSpec{}));
+    return options;
+}
+WriterOptions run_writer_options(const Scenario& a, const Scenario& b) { return run_writer_options(a, &b); }
+
 // What `run --resume` continues (docs/results.md): the .partial an interrupted
 // run of this same scenario closed, moved aside to OUT.h5.partial.resumed while
 // the new .partial is written, and removed once that one holds its records.
@@ -264,7 +277,7 @@ int command_run(const Arguments& args) {
     const RunLayout layout = make_layout(scenario, "run", scenario.seed, scenario.replications, {scenario.name});
     const std::optional<RunResume> resume =
         args.resume ? find_run_to_resume(layout, out, args.quiet) : std::nullopt;
-    ResultsWriter writer(out, layout);
+    ResultsWriter writer(out, layout, run_writer_options(scenario));
     RunSummary summary(layout, &writer);
     auto tasks = replication_tasks(scenario, 0, scenario.replications);
     const auto started = std::chrono::steady_clock::now();
@@ -343,7 +356,7 @@ int command_compare(const Arguments& args) {
                                {"random_numbers", args.independent ? "independent" : "common"}};
     cli::prepare_output_path(out);
 
-    ResultsWriter writer(out, layout);
+    ResultsWriter writer(out, layout, run_writer_options(a, b));
     ComparisonSink comparison(a, b, headline_measures(a, layout, times), replications, &writer);
     const std::vector<RunTask> tasks = comparison_tasks(a, b, replications);
     RunOptions options;

@@ -280,4 +280,13 @@ void compute_statistics(std::span<const Statistic> stats, std::vector<double>& v
     }
 }
 
+TableTextBounds wider_table_text(const TableTextBounds& a, const TableTextBounds& b) {
+    TableTextBounds out;
+    for (auto field : {&TableTextBounds::contract_id, &TableTextBounds::contract_kind, &TableTextBounds::firm,
+                       &TableTextBounds::month, &TableTextBounds::status, &TableTextBounds::end_reason,
+                       &TableTextBounds::event_kind, &TableTextBounds::event_firms})
+        out.*field = (a.*field == 0 || b.*field == 0) ? 0 : std::max(a.*field, b.*field);
+    return out;
+}
+
 }  // namespace entangle

@@ -90,6 +90,10 @@ struct TableTextBounds {
     bool operator==(const TableTextBounds&) const = default;
 };
 
+// Bounds that hold the rows of both (files merged, the two scenarios of a
+// compare): the wider of each width; variable-length (0) if either is.
+TableTextBounds wider_table_text(const TableTextBounds& a, const TableTextBounds& b);
+
 // The unit-hypercube coordinates of a design's points, in [0, 1), each
 // computed on demand from the point's index and the seed: nothing is held per
 // point, so a sweep's memory does not grow with its number of points.

@@ -87,14 +87,7 @@ std::size_t merge_shards(const std::vector<fs::path>& shards, const fs::path& ou
     WriterOptions options;
     for (std::size_t s = 0; s < shards.size(); ++s) {
         const TableTextBounds b = read_table_text_bounds(shards[s]);
-        auto join = [&](std::uint32_t TableTextBounds::*field) {
-            const std::uint32_t have = options.table_text.*field, shard = b.*field;
-            options.table_text.*field = s == 0 ? shard : (have == 0 || shard == 0) ? 0 : std::max(have, shard);
-        };
-        for (auto field : {&TableTextBounds::contract_id, &TableTextBounds::contract_kind, &TableTextBounds::firm,
-                           &TableTextBounds::month, &TableTextBounds::status, &TableTextBounds::end_reason,
-                           &TableTextBounds::event_kind, &TableTextBounds::event_firms})
-            join(field);
+        options.table_text = s == 0 ? b : wider_table_text(options.table_text, b);
     }
     ResultsWriter writer(out, merged, options);
     std::vector<StoredRecordReader::ChunkedDataset> datasets;

@@ -34,8 +34,8 @@ struct WriterOptions {
     // and filters, without coordinates, dimension scales or their attributes.
     bool in_memory = false;
     // Widths of the tables' bounded text columns (engine/sweep.hpp): each
-    // non-zero one is stored as a fixed-length string of that many bytes.
-    // All zero (runs, compares): every text column is variable-length.
+    // non-zero one is stored as a fixed-length string of that many bytes;
+    // all zero, every text column is variable-length.
     TableTextBounds table_text;
     // A sweep's points described instead of listed: with it, the layout's
     // point_labels and its swept parameters' values stay empty; the file's
