@@ -44,8 +44,8 @@ inline void prepare_output_path(const std::filesystem::path& out) {
                                  (target == out ? is_results_file(target) : is_hdf5_file(target));
         if (!replaceable)
             throw BadUsage("output '" + target.string() +
-                           "' exists and is not an entangle results file: entangle replaces only its own results "
-                           "files; remove it or give another name");
+                           "' exists and does not open as an entangle results file (another kind of file, or one "
+                           "cut short): entangle replaces only its own results files; remove it or give another name");
     }
     if (!out.has_parent_path()) return;
     std::error_code error;

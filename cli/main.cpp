@@ -277,6 +277,9 @@ int command_run(const Arguments& args) {
     const RunLayout layout = make_layout(scenario, "run", scenario.seed, scenario.replications, {scenario.name});
     const std::optional<RunResume> resume =
         args.resume ? find_run_to_resume(layout, out, args.quiet) : std::nullopt;
+    // Without --resume the run starts afresh: a file a killed resume set aside is not wanted any more
+    // (left, a later --resume would take it for the run to continue).
+    if (!args.resume) fs::remove(resumed_path_for(out));
     ResultsWriter writer(out, layout, run_writer_options(scenario));
     RunSummary summary(layout, &writer);
     auto tasks = replication_tasks(scenario, 0, scenario.replications);

@@ -181,7 +181,7 @@ TEST_CASE("cli: -o naming an input, a file that is not a results file, a device 
         CAPTURE(line);
         const Result r = run(line + " --quiet");
         CHECK(r.exit_code == 2);
-        CHECK((r.output.find("exists and is not an entangle results file") != std::string::npos ||
+        CHECK((r.output.find("exists and does not open as an entangle results file") != std::string::npos ||
                r.output.find("exists and is not a regular file") != std::string::npos));
     }
     CHECK(entangle::testing::read_file(scenario) == minimal_text);
@@ -203,7 +203,7 @@ TEST_CASE("cli: -o naming an input, a file that is not a results file, a device 
     const std::string cut_bytes = entangle::testing::read_file(cut);
     const Result over_cut = run("run " + scenario.string() + " -o " + cut.string() + " --quiet");
     CHECK(over_cut.exit_code == 2);
-    CHECK(over_cut.output.find("exists and is not an entangle results file") != std::string::npos);
+    CHECK(over_cut.output.find("exists and does not open as an entangle results file") != std::string::npos);
     CHECK(entangle::testing::read_file(cut) == cut_bytes);
 }
 

@@ -290,6 +290,13 @@ TEST_CASE("cli run: interrupted, it resumes to the same numbers; killed, or of a
     REQUIRE(WEXITSTATUS(status) == 130);
     REQUIRE(fs::exists(partial));
     CHECK(read_attribute_uint(partial, "/", "complete") == 0);
+    // A file a killed resume set aside is dropped by a run started afresh (without --resume),
+    // so that a later --resume finds the run complete rather than continuing the old one.
+    const fs::path afresh_out = dir / "afresh.h5";
+    fs::copy_file(partial, partial_path_for(afresh_out).string() + ".resumed");
+    REQUIRE(run(command + afresh_out.string() + " --threads 2 --quiet").exit_code == 0);
+    CHECK_FALSE(fs::exists(partial_path_for(afresh_out).string() + ".resumed"));
+    CHECK(run(command + afresh_out.string() + " --resume --quiet").output.find("is already complete") != std::string::npos);
     // Another seed is another run: refused, the partial kept.
     const Result other = run(command + stopped.string() + " --resume --seed 5 --quiet");
     CHECK(other.exit_code == 2);
