@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "agents/standard_model.hpp"
+#include "cli/command_support.hpp"
 #include "cli/sweep_command.hpp"
 #include "engine/compare.hpp"
 #include "engine/errors.hpp"

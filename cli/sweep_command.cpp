@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "agents/standard_model.hpp"
+#include "cli/command_support.hpp"
 #include "engine/runner.hpp"
 #include "engine/scenario/sweep_loader.hpp"
 #include "engine/simulation.hpp"
