@@ -43,8 +43,10 @@ void prepare_output_path(const std::filesystem::path& out) {
 void print_scenario_notes(const Scenario& sc, std::ostream& out) {
     const std::vector<std::string> notes = scenario_notes(sc);
     constexpr std::size_t shown = 5;
-    for (std::size_t i = 0; i < notes.size() && i < shown; ++i) out << "note: " << sc.source_path << ": " << notes[i] << "\n";
-    if (notes.size() > shown) out << "note: " << sc.source_path << ": and " << notes.size() - shown << " more like these\n";
+    for (std::size_t i = 0; i < notes.size() && i < shown; ++i)
+        out << "note: " << sc.source_path << ": " << notes[i] << "\n";
+    if (notes.size() > shown)
+        out << "note: " << sc.source_path << ": and " << notes.size() - shown << " more like these\n";
 }
 
 }  // namespace entangle::cli

@@ -227,12 +227,14 @@ std::optional<RunResume> find_run_to_resume(const RunLayout& layout, const fs::p
                           "interrupt), so they cannot be trusted");
         if (fs::exists(out))
             throw BadUsage("--resume: '" + out.string() +
-                           "' is already complete (no interrupted run next to it); run without --resume to run it again");
+                           "' is already complete (no interrupted run next to it); run without --resume to run it "
+                           "again");
         return afresh("nothing to resume for '" + out.string() + "'");
     }
     const bool same = read_root_attribute_string(source, "command") == "run" &&
                       read_root_attribute_string(source, "scenario_yaml") == layout.scenario_yaml &&
-                      read_attribute_uint(source, "/", "seed") == layout.seed && written->size() == static_cast<std::size_t>(layout.replications) &&
+                      read_attribute_uint(source, "/", "seed") == layout.seed &&
+                      written->size() == static_cast<std::size_t>(layout.replications) &&
                       read_root_attribute_string(source, "entangle_version") == ENTANGLE_VERSION;
     if (!same)
         throw BadUsage("--resume: '" + source.string() + "' holds a different run (scenario, --set, --seed, " +

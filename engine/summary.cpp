@@ -18,7 +18,8 @@ RunSummary::RunSummary(const RunLayout& layout, RecordSink* next) : layout_(layo
     for (FirmSeries c : columns_)
         firm_recorded_.push_back(recorded(layout.firm_series, firm_series_info[static_cast<std::size_t>(c)].name));
     for (MarketSeries c : market_columns_)
-        market_recorded_.push_back(recorded(layout.market_series, market_series_info[static_cast<std::size_t>(c)].name));
+        market_recorded_.push_back(
+            recorded(layout.market_series, market_series_info[static_cast<std::size_t>(c)].name));
 }
 
 void RunSummary::add(std::size_t i, double value, bool market) {
@@ -47,7 +48,8 @@ void RunSummary::add_stored(std::span<const std::uint32_t> replications, const S
     const std::size_t firms = layout_.firm_names.size();
     for (std::size_t c = 0; c < std::size(columns_); ++c) {
         if (!firm_recorded_[c]) continue;
-        const std::vector<double> v = values_at_last("firm", firm_series_info[static_cast<std::size_t>(columns_[c])].name);
+        const std::vector<double> v =
+            values_at_last("firm", firm_series_info[static_cast<std::size_t>(columns_[c])].name);
         for (const std::uint32_t r : replications)
             for (std::size_t f = 0; f < firms; ++f) add(c * firms + f, v.at(r * firms + f), false);
     }
