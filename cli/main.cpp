@@ -260,8 +260,9 @@ void copy_resumed(const RunResume& resume, const RunLayout& layout, ResultsWrite
             copied.push_back(r);
         }
     const std::uint64_t last = layout.times.empty() ? 0 : layout.times.size() - 1;
+    const std::uint32_t through = copied.empty() ? 0 : copied.back() + 1;  // the replications to read values of
     summary.add_stored(copied, [&](std::string_view group, std::string_view series) {
-        return reader.values_at("/" + std::string(group) + "/" + std::string(series), 0, last);
+        return reader.values_at("/" + std::string(group) + "/" + std::string(series), 0, last, through);
     });
 }
 

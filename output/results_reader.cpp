@@ -570,6 +570,7 @@ struct StoredTable {
     };
     h5::Dataset ds;
     std::optional<h5::TableFormat> format;  // as stored
+    hsize_t rows = 0;
     std::vector<Block> blocks;              // sorted by key
     Block find(Key key) const {
         const auto at = std::lower_bound(blocks.begin(), blocks.end(), Block{key, 0, 0});
@@ -586,6 +587,12 @@ struct StoredRecordReader::Impl {
     std::vector<h5::Dataset> drawn;
     std::uint64_t times = 0;
     StoredTable contracts, events;
+    // Rows read ahead: records are read in the order they are stored (merge and
+    // resume copy in point and replication order), and one H5Dread of a few
+    // thousand rows costs little more than one of a record's hundred.
+    std::vector<ContractTableRow> contract_rows;
+    std::vector<EventTableRow> event_rows;
+    hsize_t contract_rows_begin = 0, event_rows_begin = 0;
 };
 
 namespace {
@@ -596,6 +603,7 @@ StoredTable open_table(hid_t file, const char* name) {
     t.format = std::string_view(name) == "/tables/contracts" ? h5::TableFormat::contracts_of(t.ds.get())
                                                              : h5::TableFormat::events_of(t.ds.get());
     const hsize_t n = shape_of(t.ds.get()).at(0);
+    t.rows = n;
     using Key = std::pair<std::uint32_t, std::uint32_t>;
     struct KeyC {
         std::uint32_t point, replication;
@@ -619,6 +627,26 @@ StoredTable open_table(hid_t file, const char* name) {
         throw OutputError("'" + h5::file_name(file) + "': " + name +
                           " holds the rows of one replication in two places (not written by entangle?)");
     return t;
+}
+
+}  // namespace
+
+namespace {
+
+// The rows of one record's block, from `cache` (rows from `cache_begin` on),
+// refilled with the block and the rows after it when the block is not in it.
+template <typename Row, typename Convert>
+std::vector<Row> block_rows(const StoredTable& table, const StoredTable::Block& block, std::vector<Row>& cache,
+                            hsize_t& cache_begin, Convert convert) {
+    constexpr hsize_t read_ahead_rows = 4096;
+    if (block.count == 0) return {};
+    if (block.begin < cache_begin || block.begin + block.count > cache_begin + cache.size()) {
+        const hsize_t count = std::max(block.count, std::min(read_ahead_rows, table.rows - block.begin));
+        cache = read_rows<Row>(table.ds.get(), *table.format, block.begin, count, convert);
+        cache_begin = block.begin;
+    }
+    const auto first = cache.begin() + static_cast<std::ptrdiff_t>(block.begin - cache_begin);
+    return std::vector<Row>(first, first + static_cast<std::ptrdiff_t>(block.count));
 }
 
 }  // namespace
@@ -685,16 +713,16 @@ ReplicationRecord StoredRecordReader::read(std::uint32_t point, std::uint32_t re
         r.drawn.push_back(v.at(0));
     }
     const StoredTable::Key key{point, replication};
-    const StoredTable::Block contracts = m.contracts.find(key), events = m.events.find(key);
     for (ContractTableRow& row :
-         read_rows<ContractTableRow>(m.contracts.ds.get(), *m.contracts.format, contracts.begin, contracts.count, contract_of))
+         block_rows(m.contracts, m.contracts.find(key), m.contract_rows, m.contract_rows_begin, contract_of))
         r.contracts.push_back(std::move(row.row));
-    for (EventTableRow& row : read_rows<EventTableRow>(m.events.ds.get(), *m.events.format, events.begin, events.count, event_of))
+    for (EventTableRow& row : block_rows(m.events, m.events.find(key), m.event_rows, m.event_rows_begin, event_of))
         r.events.push_back(std::move(row.row));
     return r;
 }
 
-std::vector<double> StoredRecordReader::values_at(const std::string& dataset, std::uint32_t point, std::uint64_t time) {
+std::vector<double> StoredRecordReader::values_at(const std::string& dataset, std::uint32_t point, std::uint64_t time,
+                                                  std::uint32_t replications) {
     const h5::Dataset ds = open_dataset(impl_->file.get(), dataset);
     const std::vector<hsize_t> shape = shape_of(ds.get());
     if (shape.size() < 3) throw OutputError("'" + impl_->path.string() + "': " + dataset + " is not a series over time");
@@ -702,6 +730,7 @@ std::vector<double> StoredRecordReader::values_at(const std::string& dataset, st
     start[0] = point;
     start[2] = time;
     count[0] = count[2] = 1;
+    count[1] = std::min<hsize_t>(count[1], replications);
     return read_doubles(ds.get(), start, count);
 }
 

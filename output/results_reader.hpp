@@ -80,9 +80,11 @@ public:
     StoredRecordReader(StoredRecordReader&&) noexcept;
     // Throws OutputError for a chunk that was never written or is stored differently.
     ReplicationRecord read(std::uint32_t point, std::uint32_t replication);
-    // The values of `dataset` ("/firm/cash") at one (point, time) for every
-    // replication, decompressed: [replication][firm] (or chip), [replication] for /market.
-    std::vector<double> values_at(const std::string& dataset, std::uint32_t point, std::uint64_t time);
+    // The values of `dataset` ("/firm/cash") at one (point, time) for the
+    // replications before `replications`, decompressed: [replication][firm]
+    // (or chip), [replication] for /market.
+    std::vector<double> values_at(const std::string& dataset, std::uint32_t point, std::uint64_t time,
+                                  std::uint32_t replications);
 
 private:
     struct Impl;
