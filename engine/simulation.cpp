@@ -1032,45 +1032,45 @@ void phase_record(World& w, ReplicationRecord& r) {
     throw InvariantViolation(message.str());
 }
 
+// The state values that must stay finite, each with its firm (no_firm: the
+// market) and its name: one list for the pass every step and the search for the
+// culprit.
+template <typename Visit>
+void visit_state_values(const World& w, Visit&& visit) {
+    visit(w.end_market_usd, no_firm, "end market (USD a year)");
+    for (FirmId f = 0; f < w.firms.size(); ++f) {
+        visit(w.firms[f].cash, f, "cash");
+        visit(w.firms[f].debt, f, "debt");
+        visit(w.firms[f].revenue, f, "revenue");
+    }
+    for (const LabState& lab : w.labs) {
+        visit(lab.capability, lab.firm, "capability");
+        visit(lab.need_training + lab.need_inference, lab.firm, "compute need");
+        visit(lab.held, lab.firm, "compute held");
+    }
+    for (const CloudState& cloud : w.clouds)
+        visit(cloud.capacity_general + cloud.capacity_inference, cloud.firm, "capacity");
+}
+
 // A value past what a double holds (a run carried far beyond its growth paths:
 // effective compute doubles with algorithmic progress and overflows in some
 // centuries) would make every later number NaN without a word. Named at its
 // first appearance instead, before the sums below turn it into a money error.
 void check_finite_state(const World& w) {
-    // One pass of plain tests (this runs every step); the firm is looked for only when one fails.
-    bool finite = std::isfinite(w.end_market_usd);
-    for (const FirmState& firm : w.firms)
-        finite &= std::isfinite(firm.cash) & std::isfinite(firm.debt) & std::isfinite(firm.revenue);
-    for (const LabState& lab : w.labs)
-        finite &= std::isfinite(lab.capability) & std::isfinite(lab.need_training + lab.need_inference) &
-                  std::isfinite(lab.held);
-    for (const CloudState& cloud : w.clouds) finite &= std::isfinite(cloud.capacity_general + cloud.capacity_inference);
+    // One pass of plain tests (this runs every step); the culprit is looked for only when one fails.
+    bool finite = true;
+    visit_state_values(w, [&](double value, FirmId, const char*) { finite &= std::isfinite(value); });
     if (finite) [[likely]]
         return;
-    const auto check = [&](double value, FirmId firm, const char* what) {
+    visit_state_values(w, [&](double value, FirmId firm, const char* what) {
         if (std::isfinite(value)) return;
         std::ostringstream m;
-        m << "state: " << w.sc().firms[firm].name << "'s " << what << " is " << value
+        m << "state: " << (firm == no_firm ? std::string("the market") : w.sc().firms[firm].name) << "'s " << what
+          << " is " << value
           << " (not a finite number); a run this far past its growth paths' range overflows: end it earlier or "
              "lower the growth rates";
         violation(w, m.str());
-    };
-    for (FirmId f = 0; f < w.firms.size(); ++f) {
-        check(w.firms[f].cash, f, "cash");
-        check(w.firms[f].debt, f, "debt");
-        check(w.firms[f].revenue, f, "revenue");
-    }
-    for (const LabState& lab : w.labs) {
-        check(lab.capability, lab.firm, "capability");
-        check(lab.need_training + lab.need_inference, lab.firm, "compute need");
-        check(lab.held, lab.firm, "compute held");
-    }
-    for (const CloudState& cloud : w.clouds) check(cloud.capacity_general + cloud.capacity_inference, cloud.firm, "capacity");
-    std::ostringstream m;
-    m << "state: the end market is " << w.end_market_usd
-      << " USD a year (not a finite number); a run this far past its growth paths' range overflows: end it "
-         "earlier or lower the growth rates";
-    violation(w, m.str());
+    });
 }
 
 // MODEL.md section 10, every step.
