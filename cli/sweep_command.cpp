@@ -52,7 +52,6 @@ Shard parse_shard(const std::optional<std::string>& text) {
     return Shard{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(n)};
 }
 
-// Everything about a sweep decided before anything runs: the same on every process.
 // A shard holding none of the sweep's points (a job array with more tasks than
 // the sweep has points): nothing to do, which is not an error (exit 0), so the
 // array's other tasks and a merge after them are not held up.
@@ -60,6 +59,7 @@ struct EmptyShard {
     std::string message;
 };
 
+// Everything about a sweep decided before anything runs: the same on every process.
 struct SweepPlan {
     SweepSpec spec;
     std::optional<SweepScenarios> scenarios;
@@ -83,13 +83,10 @@ struct SweepPlan {
 // its tables (an allowance) and the network; kept replications are held
 // compressed, a quarter of that or less.
 void check_sweep_memory(const SweepPlan& plan, const Scenario& first, int threads) {
-    const RecordShape shape = record_shape(first);
-    const double times = shape.times, firms = shape.firms, chips = shape.chips;
-    double record_bytes = 8.0 * (static_cast<double>(FirmSeries::count) * times * firms +
-                                 static_cast<double>(MarketSeries::count) * times +
-                                 static_cast<double>(ChipSeries::count) * times * chips) +
-                          16.0 * 1024;
-    if (shape.network) record_bytes += 2 * 4.0 * times * firms * firms;
+    // An allowance for the table rows: a baseline replication has some 90 contract and 150
+    // event rows, about 50 KB with their strings.
+    constexpr double table_rows_bytes = 64.0 * 1024;
+    double record_bytes = static_cast<double>(ReplicationRecord::array_bytes(record_shape(first))) + table_rows_bytes;
     if (plan.spec.keep_replications) record_bytes /= 4;
     const double in_flight = std::min<double>(threads + 1, static_cast<double>(plan.file_points.size()));
     const double held = record_bytes * plan.replications * in_flight;

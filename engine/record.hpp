@@ -110,6 +110,8 @@ struct ReplicationRecord {
     std::vector<std::vector<unsigned char>> encoded;
 
     void resize(const RecordShape& s);
+    // Bytes of the arrays resize(s) makes: a record's size before its table rows.
+    static std::size_t array_bytes(const RecordShape& s);
     double& firm_at(FirmSeries v, int t, int f) {
         return firm[(static_cast<std::size_t>(v) * shape.times + t) * shape.firms + f];
     }
